@@ -1,0 +1,157 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// One settings list for every target: Swift 6 mode and explicit existentials.
+let settings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "leadsh",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "leadsh", targets: ["leadsh"]),
+        .executable(name: "fake-intercom", targets: ["fake-intercom"]),
+        .library(name: "FakeIntercom", targets: ["FakeIntercom"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // Line editor: libedit through a system library target and a shim.
+        .systemLibrary(
+            name: "CEditLine",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]
+        ),
+        .target(
+            name: "LineEditor",
+            dependencies: ["CEditLine"],
+            swiftSettings: settings
+        ),
+        // The lead model: contacts, typed values, updates.
+        .target(
+            name: "LeadModel",
+            swiftSettings: settings
+        ),
+        // Command parser: words, literals, commands.
+        .target(
+            name: "CommandParser",
+            dependencies: ["LeadModel"],
+            swiftSettings: settings
+        ),
+        // Intercom client over AsyncHTTPClient.
+        .target(
+            name: "IntercomClient",
+            dependencies: [
+                "LeadModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings
+        ),
+        // The journal: cache of leads and the outbox, on GRDB.
+        .target(
+            name: "Journal",
+            dependencies: [
+                "LeadModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: settings
+        ),
+        // Replayer: drains the outbox through the client.
+        .target(
+            name: "Replayer",
+            dependencies: ["LeadModel", "Journal", "IntercomClient"],
+            swiftSettings: settings
+        ),
+        // Session: the state of a shell and what each command does.
+        .target(
+            name: "Session",
+            dependencies: ["LeadModel", "CommandParser", "Journal", "Replayer", "IntercomClient"],
+            swiftSettings: settings
+        ),
+        // The fake Intercom: tests, benchmarks and the sandbox.
+        .target(
+            name: "FakeIntercom",
+            dependencies: [
+                "LeadModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Seed")],
+            swiftSettings: settings
+        ),
+        // The leadsh program: options, start-up, the loop, exit codes.
+        .target(
+            name: "LeadshApp",
+            dependencies: [
+                "LeadModel", "CommandParser", "Session", "Journal", "Replayer",
+                "IntercomClient", "LineEditor", "FakeIntercom",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "leadsh",
+            dependencies: ["LeadshApp"],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "fake-intercom",
+            dependencies: [
+                "FakeIntercom",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: settings
+        ),
+        // Shared helpers for tests: temp journals, a live fake, running the binary.
+        .target(
+            name: "TestSupport",
+            dependencies: ["FakeIntercom", "LeadModel"],
+            swiftSettings: settings
+        ),
+        .testTarget(name: "LineEditorTests", dependencies: ["LineEditor", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "LeadModelTests", dependencies: ["LeadModel", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "CommandParserTests", dependencies: ["CommandParser", "LeadModel"], swiftSettings: settings),
+        .testTarget(
+            name: "IntercomClientTests",
+            dependencies: ["IntercomClient", "FakeIntercom", "TestSupport"],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "FakeIntercomTests",
+            dependencies: [
+                "FakeIntercom", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: settings
+        ),
+        .testTarget(name: "JournalTests", dependencies: ["Journal", "LeadModel", "TestSupport"], swiftSettings: settings),
+        .testTarget(
+            name: "ReplayerTests",
+            dependencies: ["Replayer", "Journal", "IntercomClient", "FakeIntercom", "TestSupport"],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "SessionTests",
+            dependencies: ["Session", "CommandParser", "Journal", "IntercomClient", "FakeIntercom", "TestSupport"],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["FakeIntercom", "TestSupport"],
+            swiftSettings: settings
+        ),
+    ]
+)

@@ -1,0 +1,318 @@
+import AsyncHTTPClient
+import Foundation
+import LeadModel
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// How to reach Intercom.
+public struct IntercomConfiguration: Sendable {
+    public var endpoint: Endpoint
+    /// The access token; sent only as `Authorization: Bearer …`, never logged.
+    public var token: String
+    /// Sent as `Intercom-Version` when set.
+    public var intercomVersion: String?
+    /// How long to wait for a connection.
+    public var connectTimeout: Duration
+    /// How long to wait for a whole call.
+    public var requestTimeout: Duration
+    /// Called with every exchange (token redacted), for `--verbose`.
+    public var observer: (@Sendable (HTTPExchange) -> Void)?
+
+    public init(
+        endpoint: Endpoint, token: String, intercomVersion: String? = nil,
+        connectTimeout: Duration = .seconds(5), requestTimeout: Duration = .seconds(30),
+        observer: (@Sendable (HTTPExchange) -> Void)? = nil
+    ) {
+        self.endpoint = endpoint
+        self.token = token
+        self.intercomVersion = intercomVersion
+        self.connectTimeout = connectTimeout
+        self.requestTimeout = requestTimeout
+        self.observer = observer
+    }
+}
+
+/// A successful answer: the lead and the rate-limit figures that came with it.
+public struct IntercomResponse<Value: Sendable>: Sendable {
+    public var value: Value
+    public var status: Int
+    public var rateLimit: RateLimitInfo
+    public var requestID: String?
+}
+
+/// One HTTP exchange as `--verbose` prints it, with the token redacted.
+public struct HTTPExchange: Sendable {
+    public var method: String
+    public var url: String
+    public var requestHeaders: [(String, String)]
+    public var requestBody: String?
+    public var status: Int?
+    public var responseHeaders: [(String, String)]
+    public var responseBody: String?
+    public var error: String?
+    public var duration: Duration
+
+    /// The exchange as lines of text, headers aligned as curl -v shows them.
+    public var rendered: String {
+        var lines = ["> \(method) \(url)"]
+        lines += requestHeaders.map { "> \($0.0): \($0.1)" }
+        if let requestBody { lines.append("> \(requestBody)") }
+        if let status {
+            lines.append("< \(status) (\(duration.formattedMilliseconds))")
+            lines += responseHeaders.map { "< \($0.0): \($0.1)" }
+            if let responseBody { lines.append("< \(responseBody)") }
+        }
+        if let error { lines.append("! \(error) (\(duration.formattedMilliseconds))") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension Duration {
+    var formattedMilliseconds: String {
+        let ms = Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
+        return ms < 10 ? String(format: "%.1f ms", ms) : "\(Int(ms.rounded())) ms"
+    }
+}
+
+/// Intercom's lead calls over HTTP: view a lead, update a lead, probe reachability.
+///
+/// A refused connection fails in milliseconds as `.unreachable` (the pool does
+/// not retry connecting until the deadline). Call `shutdown()` when done.
+public final class IntercomAPI: Sendable {
+    public let configuration: IntercomConfiguration
+    private let http: HTTPClient
+    /// Responses larger than this are refused.
+    private static let maxBody = 8 << 20
+
+    public init(configuration: IntercomConfiguration) {
+        self.configuration = configuration
+        var httpConfiguration = HTTPClient.Configuration()
+        httpConfiguration.connectionPool.retryConnectionEstablishment = false
+        httpConfiguration.timeout = .init(
+            connect: .nanoseconds(Int64(configuration.connectTimeout.nanoseconds)),
+            read: .nanoseconds(Int64(configuration.requestTimeout.nanoseconds))
+        )
+        httpConfiguration.redirectConfiguration = .disallow
+        httpConfiguration.decompression = .disabled
+        http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: httpConfiguration)
+    }
+
+    /// Closes connections. Call once, when done with the client.
+    public func shutdown() async {
+        try? await http.shutdown()
+    }
+
+    /// `GET /contacts/{id}`.
+    public func fetch(id: String) async throws(IntercomError) -> IntercomResponse<Contact> {
+        let path = "/contacts/" + (id.addingPercentEncoding(withAllowedCharacters: .urlPathSegmentAllowed) ?? id)
+        return try await contact(from: send(method: .GET, path: path, body: nil))
+    }
+
+    /// `GET /contacts?user_id=…`.
+    public func fetch(userID: String) async throws(IntercomError) -> IntercomResponse<Contact> {
+        let query = userID.addingPercentEncoding(withAllowedCharacters: .urlQueryValueAllowed) ?? userID
+        return try await contact(from: send(method: .GET, path: "/contacts?user_id=" + query, body: nil))
+    }
+
+    /// `POST /contacts` with the update's body; answers the whole lead as Intercom stored it.
+    public func update(_ update: LeadUpdate) async throws(IntercomError) -> IntercomResponse<Contact> {
+        try await contact(from: send(method: .POST, path: "/contacts", body: update.bodyJSON))
+    }
+
+    /// An authenticated `GET /me`: succeeds when the API answers and accepts the token.
+    public func probe() async throws(IntercomError) -> RateLimitInfo {
+        try await send(method: .GET, path: "/me", body: nil).rateLimit
+    }
+
+    private struct RawResponse {
+        var status: Int
+        var body: [UInt8]
+        var rateLimit: RateLimitInfo
+        var requestID: String?
+    }
+
+    private func contact(from raw: RawResponse) throws(IntercomError) -> IntercomResponse<Contact> {
+        do {
+            let contact = try Contact(jsonBytes: raw.body)
+            return IntercomResponse(value: contact, status: raw.status, rateLimit: raw.rateLimit, requestID: raw.requestID)
+        } catch {
+            throw IntercomError(
+                kind: .invalidResponse, status: raw.status, requestID: raw.requestID, rateLimit: raw.rateLimit,
+                detail: error.description
+            )
+        }
+    }
+
+    private func send(method: HTTPMethod, path: String, body: String?) async throws(IntercomError) -> RawResponse {
+        let url = configuration.endpoint.baseURL + path
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(configuration.token)")
+        request.headers.add(name: "Accept", value: "application/json")
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        if let version = configuration.intercomVersion {
+            request.headers.add(name: "Intercom-Version", value: version)
+        }
+        request.headers.add(name: "User-Agent", value: "leadsh/0.1")
+
+        let clock = ContinuousClock()
+        let started = clock.now
+        var exchange = HTTPExchange(
+            method: method.rawValue, url: url,
+            requestHeaders: request.headers.map { ($0.name, $0.name.lowercased() == "authorization" ? "Bearer [redacted]" : $0.value) },
+            requestBody: body, status: nil, responseHeaders: [], responseBody: nil, error: nil, duration: .zero
+        )
+        defer {
+            if let observer = configuration.observer {
+                exchange.duration = clock.now - started
+                observer(exchange)
+            }
+        }
+
+        let response: HTTPClientResponse
+        let bytes: [UInt8]
+        do {
+            let timeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeout.nanoseconds))
+            response = try await http.execute(request, timeout: timeout)
+            exchange.status = Int(response.status.code)
+            exchange.responseHeaders = response.headers.map { ($0.name, $0.value) }
+            do {
+                var buffer = try await response.body.collect(upTo: IntercomAPI.maxBody)
+                bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+            } catch {
+                throw IntercomAPI.classify(error, afterResponse: true)
+            }
+        } catch let error as IntercomError {
+            exchange.error = error.description
+            throw error
+        } catch {
+            let classified = IntercomAPI.classify(error, afterResponse: false)
+            exchange.error = classified.description
+            throw classified
+        }
+        exchange.responseBody = String(decoding: bytes, as: UTF8.self)
+
+        let status = Int(response.status.code)
+        let rateLimit = IntercomAPI.rateLimit(from: response.headers)
+        var requestID = response.headers.first(name: "X-Request-Id")
+        if (200..<300).contains(status) {
+            return RawResponse(status: status, body: bytes, rateLimit: rateLimit, requestID: requestID)
+        }
+
+        var items: [IntercomErrorItem] = []
+        if let parsed = try? JSONText.parse(bytes), let object = parsed.objectValue {
+            requestID = object["request_id"]?.stringValue ?? requestID
+            for entry in object["errors"]?.arrayValue ?? [] {
+                guard let entry = entry.objectValue else { continue }
+                items.append(
+                    IntercomErrorItem(
+                        code: entry["code"]?.stringValue ?? "unknown",
+                        message: entry["message"]?.stringValue ?? "",
+                        field: entry["field"]?.stringValue
+                    )
+                )
+            }
+        }
+        let detail = items.isEmpty ? (response.status.reasonPhrase) : ""
+        throw IntercomError(
+            kind: .http, status: status, errors: items, requestID: requestID, rateLimit: rateLimit, detail: detail
+        )
+    }
+
+    static func rateLimit(from headers: HTTPHeaders) -> RateLimitInfo {
+        var info = RateLimitInfo()
+        info.limit = headers.first(name: "X-RateLimit-Limit").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        info.remaining = headers.first(name: "X-RateLimit-Remaining").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        info.reset = headers.first(name: "X-RateLimit-Reset").flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
+        if let retry = headers.first(name: "Retry-After")?.trimmingCharacters(in: .whitespaces) {
+            if let seconds = Double(retry), seconds.isFinite, seconds >= 0 {
+                info.retryAfter = seconds
+            } else if let date = IntercomAPI.httpDate(retry) {
+                info.retryAfter = max(0, date.timeIntervalSinceNow)
+            }
+        }
+        return info
+    }
+
+    private static func httpDate(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter.date(from: text)
+    }
+
+    /// Sorts a transport failure into what the replayer must do about it.
+    static func classify(_ error: any Error, afterResponse: Bool) -> IntercomError {
+        if error is CancellationError {
+            return IntercomError(kind: .cancelled, detail: "cancelled")
+        }
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .deadlineExceeded, .readTimeout:
+                return IntercomError(kind: .timeout, detail: "timed out")
+            case .connectTimeout:
+                return IntercomError(kind: .unreachable, detail: "connect timed out")
+            case .remoteConnectionClosed:
+                return IntercomError(kind: afterResponse ? .connectionLost : .unreachable, detail: "connection closed by the server")
+            case .cancelled:
+                return IntercomError(kind: .cancelled, detail: "cancelled")
+            default:
+                break
+            }
+        }
+        if afterResponse {
+            return IntercomError(kind: .connectionLost, detail: "\(error)")
+        }
+        if error is NIOConnectionError || error is ChannelError || error is IOError {
+            return IntercomError(kind: .unreachable, detail: IntercomAPI.describe(error))
+        }
+        let text = "\(error)"
+        if text.localizedCaseInsensitiveContains("connect") || text.localizedCaseInsensitiveContains("resolve") {
+            return IntercomError(kind: .unreachable, detail: IntercomAPI.describe(error))
+        }
+        return IntercomError(kind: .connectionLost, detail: text)
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? NIOConnectionError {
+            if let first = error.connectionErrors.first {
+                return "cannot connect to \(error.host):\(error.port) (\(describe(first.error)))"
+            }
+            if let dns = error.dnsAAAAError ?? error.dnsAError {
+                return "cannot resolve \(error.host) (\(dns))"
+            }
+            return "cannot connect to \(error.host):\(error.port)"
+        }
+        if let error = error as? IOError {
+            return String(cString: strerror(error.errnoCode)).lowercased()
+        }
+        return "\(error)"
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+extension CharacterSet {
+    static let urlPathSegmentAllowed: CharacterSet = {
+        var set = CharacterSet.urlPathAllowed
+        set.remove("/")
+        return set
+    }()
+
+    static let urlQueryValueAllowed: CharacterSet = {
+        var set = CharacterSet.urlQueryAllowed
+        set.remove(charactersIn: "&=+#")
+        return set
+    }()
+}

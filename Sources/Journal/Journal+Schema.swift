@@ -1,0 +1,69 @@
+import GRDB
+
+extension Journal {
+    /// `PRAGMA application_id` of a leadsh journal ("LDSH"), so other SQLite files are refused.
+    public static let applicationID: Int32 = 0x4C44_5348
+
+    /// The schema version this build writes (`PRAGMA user_version`).
+    public static var schemaVersion: Int { migrations.count }
+
+    /// Versioned migrations: `migrations[n]` takes a journal from version n to n + 1.
+    /// Never edit a shipped migration; append a new one and update `journal/schema.sql`.
+    static let migrations: [String] = [
+        // 1: lead cache and outbox.
+        """
+        CREATE TABLE leads (
+            id          TEXT PRIMARY KEY NOT NULL,
+            user_id     TEXT,
+            email       TEXT,
+            name        TEXT,
+            snapshot    TEXT NOT NULL,
+            updated_at  INTEGER,
+            fetched_at  REAL NOT NULL
+        );
+        CREATE INDEX leads_by_user_id ON leads(user_id);
+        CREATE TABLE updates (
+            seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+            op_id            TEXT NOT NULL UNIQUE,
+            lead_key         TEXT NOT NULL,
+            lead_id          TEXT,
+            lead_user_id     TEXT,
+            lead_email       TEXT,
+            fields           TEXT NOT NULL,
+            base             TEXT NOT NULL,
+            base_updated_at  INTEGER,
+            state            TEXT NOT NULL DEFAULT 'pending'
+                             CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'conflict', 'dropped')),
+            attempts         INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at  REAL NOT NULL DEFAULT 0,
+            last_status      INTEGER,
+            last_error_code  TEXT,
+            last_error       TEXT,
+            theirs           TEXT,
+            merged_count     INTEGER NOT NULL DEFAULT 1,
+            created_at       REAL NOT NULL,
+            updated_at       REAL NOT NULL,
+            sent_at          REAL,
+            CHECK (lead_id IS NOT NULL OR lead_user_id IS NOT NULL)
+        );
+        CREATE INDEX updates_by_state ON updates(state, next_attempt_at, seq);
+        CREATE INDEX updates_by_lead ON updates(lead_key, seq);
+        """
+    ]
+
+    /// Brings a journal up to `schemaVersion`, one migration per transaction.
+    static func migrate(_ db: Database) throws {
+        let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+        guard version < migrations.count else { return }
+        for next in version..<migrations.count {
+            try db.inTransaction {
+                try db.execute(sql: migrations[next])
+                try db.execute(sql: "PRAGMA user_version = \(next + 1)")
+                if next == 0 {
+                    try db.execute(sql: "PRAGMA application_id = \(applicationID)")
+                }
+                return .commit
+            }
+        }
+    }
+}

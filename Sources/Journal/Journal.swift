@@ -1,0 +1,519 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import GRDB
+import LeadModel
+
+/// The journal: one SQLite file holding the cache of loaded leads and the outbox of updates.
+///
+/// WAL mode with `synchronous=FULL`, created 0600. Every write is one transaction,
+/// durable when the call returns. Safe to share across tasks and processes.
+public final class Journal: Sendable {
+    public let path: String
+    let queue: DatabaseQueue
+
+    /// Opens (creating if needed) the journal at `path`.
+    ///
+    /// - Throws: `JournalError` with kind `.cannotOpen`, `.notAJournal` or
+    ///   `.newerVersion`; in the last two cases the file is left untouched.
+    public init(path: String) throws(JournalError) {
+        self.path = path
+        let url = URL(fileURLWithPath: path)
+        let fm = FileManager.default
+        let directory = url.deletingLastPathComponent().path
+        do {
+            if !fm.fileExists(atPath: directory) {
+                try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            }
+        } catch {
+            throw JournalError(.cannotOpen, "cannot create the journal's folder \(directory): \(error.localizedDescription)")
+        }
+
+        let exists = fm.fileExists(atPath: path)
+        if exists {
+            try Journal.checkExisting(path: path)
+        } else {
+            let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+            if fd < 0 && errno != EEXIST {
+                throw JournalError(.cannotOpen, "cannot create the journal \(path): \(String(cString: strerror(errno)))")
+            }
+            if fd >= 0 {
+                fchmod(fd, 0o600)
+                Glibc.close(fd)
+            }
+        }
+
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            try queue.write { db in try Journal.migrate(db) }
+        } catch {
+            throw JournalError(.cannotOpen, "cannot open the journal \(path): \(Journal.describe(error))")
+        }
+    }
+
+    /// Refuses a file that is not a leadsh journal, or is from a newer leadsh, without writing to it.
+    private static func checkExisting(path: String) throws(JournalError) {
+        guard access(path, R_OK | W_OK) == 0 else {
+            throw JournalError(.cannotOpen, "cannot open the journal \(path): \(String(cString: strerror(errno)))")
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        if size == 0 { return }
+        // Read the header directly so no SQLite connection touches a foreign file.
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw JournalError(.cannotOpen, "cannot read the journal \(path)")
+        }
+        defer { try? handle.close() }
+        let header = [UInt8]((try? handle.read(upToCount: 100)) ?? Data())
+        let magic = Array("SQLite format 3\0".utf8)
+        guard header.count == 100, Array(header[0..<16]) == magic else {
+            throw JournalError(
+                .notAJournal,
+                "\(path) is not a leadsh journal (not an SQLite database); it was left untouched. Pass --journal with another path"
+            )
+        }
+        func int32(at offset: Int) -> Int32 {
+            Int32(bitPattern: UInt32(header[offset]) << 24 | UInt32(header[offset + 1]) << 16
+                | UInt32(header[offset + 2]) << 8 | UInt32(header[offset + 3]))
+        }
+        let userVersion = Int(int32(at: 60))
+        let applicationID = int32(at: 68)
+        if applicationID != Journal.applicationID {
+            if applicationID == 0 && userVersion == 0 && Journal.isEmptyDatabase(path: path) { return }
+            throw JournalError(
+                .notAJournal,
+                "\(path) is an SQLite database but not a leadsh journal; it was left untouched. Pass --journal with another path"
+            )
+        }
+        if userVersion > schemaVersion {
+            throw JournalError(
+                .newerVersion,
+                "\(path) was written by a newer leadsh (journal version \(userVersion); this leadsh reads up to \(schemaVersion)); it was left untouched. Upgrade leadsh"
+            )
+        }
+    }
+
+    private static func isEmptyDatabase(path: String) -> Bool {
+        var configuration = Configuration()
+        configuration.readonly = true
+        guard let queue = try? DatabaseQueue(path: path, configuration: configuration) else { return false }
+        let count = try? queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
+        try? queue.close()
+        return count == 0
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            return error.message ?? "\(error.resultCode)"
+        }
+        return "\(error)"
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
+        do {
+            return try queue.read(body)
+        } catch let error as JournalError {
+            throw error
+        } catch {
+            throw JournalError(.storage, "reading the journal \(path) failed: \(Journal.describe(error))")
+        }
+    }
+
+    func write<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
+        do {
+            return try queue.write(body)
+        } catch let error as JournalError {
+            throw error
+        } catch {
+            throw JournalError(.storage, "writing the journal \(path) failed: \(Journal.describe(error))")
+        }
+    }
+
+    /// The current Unix time in seconds.
+    public static func now() -> Double { Date().timeIntervalSince1970 }
+
+    /// Closes the file. Further calls fail.
+    public func close() {
+        try? queue.close()
+    }
+}
+
+// MARK: - Lead cache
+
+extension Journal {
+    /// Stores a freshly fetched lead, replacing any older copy.
+    public func cache(_ contact: Contact, fetchedAt: Double = Journal.now()) throws(JournalError) {
+        try write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO leads (id, user_id, email, name, snapshot, updated_at, fetched_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET user_id = excluded.user_id, email = excluded.email,
+                        name = excluded.name, snapshot = excluded.snapshot, updated_at = excluded.updated_at,
+                        fetched_at = excluded.fetched_at
+                    """,
+                arguments: [contact.id, contact.userID, contact.email, contact.name, contact.json, contact.updatedAt, fetchedAt]
+            )
+        }
+    }
+
+    /// The cached copy of a lead, by `id` or `user_id`.
+    public func cachedLead(id: String? = nil, userID: String? = nil) throws(JournalError) -> CachedLead? {
+        try read { db -> CachedLead? in
+            let row: Row?
+            if let id {
+                row = try Row.fetchOne(db, sql: "SELECT snapshot, fetched_at FROM leads WHERE id = ?", arguments: [id])
+            } else if let userID {
+                row = try Row.fetchOne(
+                    db, sql: "SELECT snapshot, fetched_at FROM leads WHERE user_id = ? ORDER BY fetched_at DESC LIMIT 1",
+                    arguments: [userID])
+            } else {
+                row = nil
+            }
+            guard let row else { return nil }
+            let snapshot: String = row["snapshot"]
+            let contact = try Contact(json: snapshot)
+            return CachedLead(contact: contact, fetchedAt: row["fetched_at"])
+        }
+    }
+
+    /// Every cached lead's id, user_id, email and name, for completion and listings.
+    public func cachedLeadSummaries(limit: Int = 500) throws(JournalError) -> [LeadReference] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT id, user_id, email FROM leads ORDER BY fetched_at DESC LIMIT ?", arguments: [limit])
+                .map { LeadReference(id: $0["id"], userID: $0["user_id"], email: $0["email"]) }
+        }
+    }
+
+    /// The lead as the user sees it: the cached snapshot with the user's own
+    /// unsent updates (pending, sending, failed, conflict) applied in order.
+    public func userView(of cached: CachedLead) throws(JournalError) -> Contact {
+        let key = Journal.leadKey(for: cached.contact.reference)
+        let changes = try read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT fields FROM updates WHERE lead_key = ? AND state IN ('pending', 'sending') ORDER BY seq",
+                arguments: [key]
+            ).map { row -> FieldChanges in try Journal.decodeChanges(row["fields"]) }
+        }
+        return changes.reduce(cached.contact) { $0.applying($1) }
+    }
+}
+
+// MARK: - Outbox
+
+extension Journal {
+    /// The key that orders a lead's updates: its `id`, else `user_id:…`.
+    public static func leadKey(for lead: LeadReference) -> String {
+        if let id = lead.id { return id }
+        return "user_id:" + (lead.userID ?? "")
+    }
+
+    /// What `append` did.
+    public struct AppendResult: Sendable {
+        /// The row now holding the update.
+        public var entry: JournalEntry
+        /// True when the update was merged into an earlier pending row.
+        public var merged: Bool
+    }
+
+    /// Journals an update, durably, before returning.
+    ///
+    /// With `coalesce`, an update to a lead whose latest row is still `pending`
+    /// merges into it (later value wins per field; the earliest base is kept).
+    public func append(_ new: NewUpdate, coalesce: Bool = true, now: Double = Journal.now()) throws(JournalError) -> AppendResult {
+        let lead = new.update.lead
+        let key = Journal.leadKey(for: lead)
+        return try write { db -> AppendResult in
+            if coalesce,
+                let latest = try Row.fetchOne(
+                    db, sql: "SELECT * FROM updates WHERE lead_key = ? ORDER BY seq DESC LIMIT 1", arguments: [key]),
+                (latest["state"] as String) == UpdateState.pending.rawValue
+            {
+                let existing = try Journal.entry(from: latest)
+                let fields = existing.changes.merging(new.update.changes)
+                var base = existing.base
+                for (field, value) in new.base where existing.base[field] == nil && existing.changes[field] == nil {
+                    base[field] = value
+                }
+                try db.execute(
+                    sql: """
+                        UPDATE updates SET fields = ?, base = ?, merged_count = merged_count + 1, updated_at = ?,
+                            lead_user_id = coalesce(lead_user_id, ?), lead_email = coalesce(?, lead_email)
+                        WHERE seq = ? AND state = 'pending'
+                        """,
+                    arguments: [Journal.encode(fields), Journal.encode(base), now, lead.userID, lead.email, existing.seq]
+                )
+                let merged = try Journal.entry(
+                    from: try Row.fetchOne(db, sql: "SELECT * FROM updates WHERE seq = ?", arguments: [existing.seq])!)
+                return AppendResult(entry: merged, merged: true)
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO updates (op_id, lead_key, lead_id, lead_user_id, lead_email, fields, base,
+                        base_updated_at, state, attempts, next_attempt_at, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?, ?)
+                    """,
+                arguments: [
+                    UUID().uuidString.lowercased(), key, lead.id, lead.userID, lead.email,
+                    Journal.encode(new.update.changes), Journal.encode(new.base), new.baseUpdatedAt, now, now,
+                ]
+            )
+            let seq = db.lastInsertedRowID
+            let entry = try Journal.entry(from: try Row.fetchOne(db, sql: "SELECT * FROM updates WHERE seq = ?", arguments: [seq])!)
+            return AppendResult(entry: entry, merged: false)
+        }
+    }
+
+    /// One row by sequence number.
+    public func entry(seq: Int64) throws(JournalError) -> JournalEntry? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM updates WHERE seq = ?", arguments: [seq]).map(Journal.entry(from:))
+        }
+    }
+
+    /// Rows in sequence order: by default those not yet sent (nor dropped); `all` adds them.
+    public func entries(all: Bool = false, afterSeq: Int64 = 0, limit: Int = 1000) throws(JournalError) -> [JournalEntry] {
+        try read { db in
+            let filter = all ? "" : "AND state NOT IN ('sent', 'dropped')"
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM updates WHERE seq > ? \(filter) ORDER BY seq LIMIT ?", arguments: [afterSeq, limit]
+            ).map(Journal.entry(from:))
+        }
+    }
+
+    /// Calls `body` with every matching row in sequence order, a page at a time, so memory stays flat.
+    public func forEachEntry(all: Bool = false, pageSize: Int = 500, _ body: (JournalEntry) throws -> Void) throws {
+        var after: Int64 = 0
+        while true {
+            let page = try entries(all: all, afterSeq: after, limit: pageSize)
+            for entry in page { try body(entry) }
+            guard let last = page.last, page.count == pageSize else { return }
+            after = last.seq
+        }
+    }
+
+    /// How many rows are in each state.
+    public func counts() throws(JournalError) -> JournalCounts {
+        try read { db in
+            var counts = JournalCounts()
+            for row in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM updates GROUP BY state") {
+                if let state = UpdateState(rawValue: row["state"]) { counts.byState[state] = row["n"] }
+            }
+            return counts
+        }
+    }
+
+    /// The earliest time a pending row may be sent, or nil when none is pending.
+    public func nextAttemptTime() throws(JournalError) -> Double? {
+        try read { db in
+            try Double.fetchOne(db, sql: "SELECT min(next_attempt_at) FROM updates WHERE state = 'pending'")
+        }
+    }
+
+    /// Claims the next row that may be sent now: the oldest pending row of a lead
+    /// with no earlier unsent row, marked `sending` with one more attempt.
+    public func claimNext(now: Double = Journal.now()) throws(JournalError) -> JournalEntry? {
+        try write { db -> JournalEntry? in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT * FROM updates AS u
+                        WHERE u.state = 'pending' AND u.next_attempt_at <= ?
+                          AND NOT EXISTS (
+                            SELECT 1 FROM updates AS p
+                            WHERE p.lead_key = u.lead_key AND p.seq < u.seq AND p.state IN ('pending', 'sending'))
+                        ORDER BY u.seq LIMIT 1
+                        """,
+                    arguments: [now])
+            else { return nil }
+            var entry = try Journal.entry(from: row)
+            try db.execute(
+                sql: "UPDATE updates SET state = 'sending', attempts = attempts + 1, updated_at = ? WHERE seq = ?",
+                arguments: [now, entry.seq])
+            entry.state = .sending
+            entry.attempts += 1
+            return entry
+        }
+    }
+
+    /// Marks a claimed row delivered, and caches the lead Intercom returned.
+    public func markSent(seq: Int64, status: Int, lead: Contact?, now: Double = Journal.now()) throws(JournalError) {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE updates SET state = 'sent', last_status = ?, last_error_code = NULL, last_error = NULL,
+                        sent_at = ?, updated_at = ? WHERE seq = ?
+                    """,
+                arguments: [status, now, now, seq])
+            if let lead {
+                try db.execute(
+                    sql: """
+                        INSERT INTO leads (id, user_id, email, name, snapshot, updated_at, fetched_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(id) DO UPDATE SET user_id = excluded.user_id, email = excluded.email,
+                            name = excluded.name, snapshot = excluded.snapshot, updated_at = excluded.updated_at,
+                            fetched_at = excluded.fetched_at
+                        """,
+                    arguments: [lead.id, lead.userID, lead.email, lead.name, lead.json, lead.updatedAt, now])
+            }
+        }
+    }
+
+    /// Puts a claimed row back to `pending`.
+    ///
+    /// - Parameters:
+    ///   - countsAsAttempt: false for outcomes that are not the update's fault
+    ///     (unreachable, 429, 401/403): the claim's attempt is given back.
+    ///   - notBefore: Unix seconds before which it will not be sent again.
+    public func release(
+        seq: Int64, countsAsAttempt: Bool, notBefore: Double = 0, status: Int? = nil, errorCode: String? = nil,
+        error: String? = nil, now: Double = Journal.now()
+    ) throws(JournalError) {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE updates SET state = 'pending', attempts = max(0, attempts - ?), next_attempt_at = ?,
+                        last_status = coalesce(?, last_status), last_error_code = ?, last_error = ?, updated_at = ?
+                    WHERE seq = ? AND state = 'sending'
+                    """,
+                arguments: [countsAsAttempt ? 0 : 1, notBefore, status, errorCode, error, now, seq])
+        }
+    }
+
+    /// Marks a claimed row failed for good, keeping Intercom's code and message.
+    public func markFailed(seq: Int64, status: Int?, errorCode: String?, error: String, now: Double = Journal.now()) throws(JournalError) {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE updates SET state = 'failed', last_status = ?, last_error_code = ?, last_error = ?, updated_at = ?
+                    WHERE seq = ?
+                    """,
+                arguments: [status, errorCode, error, now, seq])
+        }
+    }
+
+    /// Marks a claimed row in conflict with the server's values of the contested fields.
+    public func markConflict(seq: Int64, theirs: FieldChanges, now: Double = Journal.now()) throws(JournalError) {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE updates SET state = 'conflict', theirs = ?, last_error_code = 'conflict',
+                        last_error = 'changed in Intercom since it was loaded', updated_at = ?
+                    WHERE seq = ?
+                    """,
+                arguments: [Journal.encode(theirs), now, seq])
+        }
+    }
+
+    /// Replaces the fields of a row that is not being sent (used when resolving conflicts).
+    public func replaceChanges(seq: Int64, changes: FieldChanges, base: FieldChanges, now: Double = Journal.now()) throws(JournalError) {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE updates SET fields = ?, base = ?, updated_at = ? WHERE seq = ? AND state != 'sending'",
+                arguments: [Journal.encode(changes), Journal.encode(base), now, seq])
+        }
+    }
+
+    /// Requeues a failed, conflicting or dropped row: `pending`, attempts reset.
+    @discardableResult
+    public func retry(seq: Int64, now: Double = Journal.now()) throws(JournalError) -> JournalEntry {
+        try write { db -> JournalEntry in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM updates WHERE seq = ?", arguments: [seq]) else {
+                throw JournalError(.noSuchEntry, "no update #\(seq) in the journal (see `queue --all`)")
+            }
+            let entry = try Journal.entry(from: row)
+            guard [.failed, .conflict, .dropped, .pending].contains(entry.state) else {
+                throw JournalError(.invalidState, "update #\(seq) is \(entry.state.rawValue); only failed, conflict or dropped updates can be retried")
+            }
+            try db.execute(
+                sql: """
+                    UPDATE updates SET state = 'pending', attempts = 0, next_attempt_at = 0, theirs = NULL, updated_at = ?
+                    WHERE seq = ?
+                    """,
+                arguments: [now, seq])
+            return try Journal.entry(from: try Row.fetchOne(db, sql: "SELECT * FROM updates WHERE seq = ?", arguments: [seq])!)
+        }
+    }
+
+    /// Abandons a row that is not being sent: state `dropped`, kept for the record.
+    @discardableResult
+    public func drop(seq: Int64, now: Double = Journal.now()) throws(JournalError) -> JournalEntry {
+        try write { db -> JournalEntry in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM updates WHERE seq = ?", arguments: [seq]) else {
+                throw JournalError(.noSuchEntry, "no update #\(seq) in the journal (see `queue --all`)")
+            }
+            let entry = try Journal.entry(from: row)
+            guard [.failed, .conflict, .pending].contains(entry.state) else {
+                throw JournalError(.invalidState, "update #\(seq) is \(entry.state.rawValue); only pending, failed or conflict updates can be dropped")
+            }
+            try db.execute(sql: "UPDATE updates SET state = 'dropped', updated_at = ? WHERE seq = ?", arguments: [now, seq])
+            return try Journal.entry(from: try Row.fetchOne(db, sql: "SELECT * FROM updates WHERE seq = ?", arguments: [seq])!)
+        }
+    }
+
+    /// Returns rows a crashed replayer left `sending` to `pending`. Call only while
+    /// holding the replay lock, so no live replayer owns them.
+    @discardableResult
+    public func reconcileOrphans(now: Double = Journal.now()) throws(JournalError) -> Int {
+        try write { db in
+            try db.execute(sql: "UPDATE updates SET state = 'pending', updated_at = ? WHERE state = 'sending'", arguments: [now])
+            return db.changesCount
+        }
+    }
+
+    /// Deletes `sent` rows older than `age` seconds (30 days by default). Nothing else is ever deleted.
+    @discardableResult
+    public func pruneSent(olderThan age: Double = 30 * 86_400, now: Double = Journal.now()) throws(JournalError) -> Int {
+        try write { db in
+            try db.execute(sql: "DELETE FROM updates WHERE state = 'sent' AND sent_at < ?", arguments: [now - age])
+            return db.changesCount
+        }
+    }
+}
+
+// MARK: - Encoding
+
+extension Journal {
+    static func encode(_ changes: FieldChanges) -> String {
+        JSONText.serialize(.object(changes.jsonObject))
+    }
+
+    static func decodeChanges(_ text: String?) throws -> FieldChanges {
+        guard let text, !text.isEmpty else { return FieldChanges() }
+        guard case .object(let object) = try JSONText.parse(text) else {
+            throw JournalError(.storage, "a journal row holds fields that are not a JSON object")
+        }
+        return FieldChanges(jsonObject: object)
+    }
+
+    static func entry(from row: Row) throws -> JournalEntry {
+        JournalEntry(
+            seq: row["seq"],
+            opID: row["op_id"],
+            lead: LeadReference(id: row["lead_id"], userID: row["lead_user_id"], email: row["lead_email"]),
+            changes: try decodeChanges(row["fields"]),
+            base: try decodeChanges(row["base"]),
+            baseUpdatedAt: row["base_updated_at"],
+            state: UpdateState(rawValue: row["state"]) ?? .pending,
+            attempts: row["attempts"],
+            nextAttemptAt: row["next_attempt_at"],
+            lastStatus: row["last_status"],
+            lastErrorCode: row["last_error_code"],
+            lastError: row["last_error"],
+            theirs: try (row["theirs"] as String?).map { try decodeChanges($0) },
+            mergedCount: row["merged_count"],
+            createdAt: row["created_at"],
+            updatedAt: row["updated_at"],
+            sentAt: row["sent_at"]
+        )
+    }
+}

@@ -1,0 +1,82 @@
+import LeadModel
+
+/// Where an update is in its life: `pending` -> `sending` -> `sent`, or `failed`, `conflict`, `dropped`.
+public enum UpdateState: String, Sendable, CaseIterable, Codable {
+    /// Waiting to be sent (possibly after a backoff).
+    case pending
+    /// Claimed by a replayer; the HTTP call may be in flight.
+    case sending
+    /// Intercom accepted it.
+    case sent
+    /// Intercom refused it for good; kept until the user retries or drops it.
+    case failed
+    /// Someone else changed the same field; kept until the user resolves it.
+    case conflict
+    /// Abandoned by the user with `drop`.
+    case dropped
+
+    /// States the user must act on.
+    public var needsAttention: Bool { self == .failed || self == .conflict }
+}
+
+/// An update to journal: the lead, the new values, and the values they replace.
+public struct NewUpdate: Sendable {
+    public var update: LeadUpdate
+    /// The values the changed fields had in the lead as the user saw it; a field
+    /// absent from the lead is absent here.
+    public var base: FieldChanges
+    /// The lead's `updated_at` when it was loaded.
+    public var baseUpdatedAt: Int64?
+
+    public init(update: LeadUpdate, base: FieldChanges, baseUpdatedAt: Int64?) {
+        self.update = update
+        self.base = base
+        self.baseUpdatedAt = baseUpdatedAt
+    }
+}
+
+/// One row of the outbox.
+public struct JournalEntry: Sendable, Hashable {
+    public var seq: Int64
+    public var opID: String
+    public var lead: LeadReference
+    public var changes: FieldChanges
+    public var base: FieldChanges
+    public var baseUpdatedAt: Int64?
+    public var state: UpdateState
+    public var attempts: Int
+    /// Unix seconds before which the replayer will not send it.
+    public var nextAttemptAt: Double
+    public var lastStatus: Int?
+    public var lastErrorCode: String?
+    public var lastError: String?
+    /// The server's values of conflicting fields, when `state` is `conflict`.
+    public var theirs: FieldChanges?
+    /// How many pushes were merged into this row.
+    public var mergedCount: Int
+    public var createdAt: Double
+    public var updatedAt: Double
+    public var sentAt: Double?
+
+    /// The update to send.
+    public var update: LeadUpdate {
+        get throws(LeadUpdateError) { try LeadUpdate(lead: lead, changes: changes) }
+    }
+}
+
+/// A lead as cached in the journal.
+public struct CachedLead: Sendable, Hashable {
+    public var contact: Contact
+    /// Unix seconds when it was fetched from Intercom.
+    public var fetchedAt: Double
+}
+
+/// How many updates are in each state.
+public struct JournalCounts: Sendable, Hashable {
+    public var byState: [UpdateState: Int] = [:]
+
+    public subscript(state: UpdateState) -> Int { byState[state] ?? 0 }
+
+    /// Updates not yet delivered: pending and sending.
+    public var unsent: Int { self[.pending] + self[.sending] }
+}

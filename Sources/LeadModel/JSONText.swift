@@ -1,0 +1,304 @@
+/// Reading and writing JSON text, byte-exact where it matters to Intercom.
+///
+/// Numbers keep their lexical kind: `9` reads as `.integer`, `9.0` and `1e3` as
+/// `.double`. Object keys keep their order. Output is compact and deterministic.
+public enum JSONText {
+    /// Parses one JSON document.
+    ///
+    /// - Throws: `JSONParseError` naming the offset and what was expected.
+    public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
+        try parse(Array(text.utf8))
+    }
+
+    /// Parses one JSON document from UTF-8 bytes.
+    public static func parse<Bytes: Collection>(_ bytes: Bytes) throws(JSONParseError) -> JSONValue
+    where Bytes.Element == UInt8 {
+        var parser = Parser(bytes: Array(bytes))
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        guard parser.index == parser.bytes.count else {
+            throw JSONParseError(offset: parser.index, reason: "unexpected text after the JSON value")
+        }
+        return value
+    }
+
+    /// Compact JSON text for a value.
+    public static func serialize(_ value: JSONValue) -> String {
+        var out = ""
+        write(value, to: &out, pretty: false, indent: 0)
+        return out
+    }
+
+    /// Indented JSON text for a value (two spaces), for people to read.
+    public static func prettyPrint(_ value: JSONValue) -> String {
+        var out = ""
+        write(value, to: &out, pretty: true, indent: 0)
+        return out
+    }
+
+    /// The JSON form of a string, with quotes and escapes.
+    public static func quote(_ string: String) -> String {
+        var out = ""
+        writeString(string, to: &out)
+        return out
+    }
+
+    /// The JSON form of a decimal: the shortest text that reads back as the same number.
+    public static func formatDouble(_ d: Double) -> String {
+        if d.isNaN || d.isInfinite { return "null" }
+        if d == d.rounded(.towardZero), abs(d) < 1e16 {
+            // Keep the decimal point so it reads back as a decimal, not an integer.
+            return String(Int64(d)) + ".0"
+        }
+        return "\(d)"
+    }
+
+    private static func write(_ value: JSONValue, to out: inout String, pretty: Bool, indent: Int) {
+        switch value {
+        case .string(let s): writeString(s, to: &out)
+        case .integer(let i): out += String(i)
+        case .double(let d): out += formatDouble(d)
+        case .bool(let b): out += b ? "true" : "false"
+        case .null: out += "null"
+        case .array(let items):
+            if items.isEmpty { out += "[]"; return }
+            out += "["
+            for (n, item) in items.enumerated() {
+                if n > 0 { out += "," }
+                if pretty { out += "\n" + String(repeating: "  ", count: indent + 1) }
+                write(item, to: &out, pretty: pretty, indent: indent + 1)
+            }
+            if pretty { out += "\n" + String(repeating: "  ", count: indent) }
+            out += "]"
+        case .object(let object):
+            if object.isEmpty { out += "{}"; return }
+            out += "{"
+            var first = true
+            for (key, item) in object {
+                if !first { out += "," }
+                first = false
+                if pretty { out += "\n" + String(repeating: "  ", count: indent + 1) }
+                writeString(key, to: &out)
+                out += pretty ? ": " : ":"
+                write(item, to: &out, pretty: pretty, indent: indent + 1)
+            }
+            if pretty { out += "\n" + String(repeating: "  ", count: indent) }
+            out += "}"
+        }
+    }
+
+    private static func writeString(_ s: String, to out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0x2028 || scalar.value == 0x2029 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+}
+
+/// Why a JSON text could not be read.
+public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var offset: Int
+    public var reason: String
+    public var description: String { "invalid JSON at byte \(offset): \(reason)" }
+}
+
+private struct Parser {
+    let bytes: [UInt8]
+    var index = 0
+    static let maxDepth = 512
+
+    init(bytes: [UInt8]) { self.bytes = bytes }
+
+    mutating func skipWhitespace() {
+        while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
+    }
+
+    func fail(_ reason: String) -> JSONParseError { JSONParseError(offset: index, reason: reason) }
+
+    mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
+        guard depth < Parser.maxDepth else { throw fail("nested too deeply") }
+        guard index < bytes.count else { throw fail("unexpected end of input") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): return try parseObject(depth: depth)
+        case UInt8(ascii: "["): return try parseArray(depth: depth)
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectWord("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectWord("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectWord("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        default: throw fail("expected a value")
+        }
+    }
+
+    mutating func expectWord(_ word: String) throws(JSONParseError) {
+        for b in word.utf8 {
+            guard index < bytes.count, bytes[index] == b else { throw fail("expected \(word)") }
+            index += 1
+        }
+    }
+
+    mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
+        index += 1
+        var object = JSONObject()
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(object) }
+        while true {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a key") }
+            let key = try parseString()
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+            index += 1
+            skipWhitespace()
+            object[key] = try parseValue(depth: depth + 1)
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("unexpected end of input") }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(object) }
+            throw fail("expected ',' or '}'")
+        }
+    }
+
+    mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
+        index += 1
+        var items: [JSONValue] = []
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
+        while true {
+            skipWhitespace()
+            items.append(try parseValue(depth: depth + 1))
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("unexpected end of input") }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+            if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
+            throw fail("expected ',' or ']'")
+        }
+    }
+
+    mutating func parseString() throws(JSONParseError) -> String {
+        index += 1
+        var scalars = String.UnicodeScalarView()
+        var runStart = index
+        var raw: [UInt8] = []
+        func flush(_ end: Int) {
+            if end > runStart { raw.append(contentsOf: bytes[runStart..<end]) }
+        }
+        while true {
+            guard index < bytes.count else { throw fail("unterminated string") }
+            let b = bytes[index]
+            if b == UInt8(ascii: "\"") {
+                flush(index)
+                index += 1
+                if !raw.isEmpty { scalars.append(contentsOf: String(decoding: raw, as: UTF8.self).unicodeScalars) }
+                return String(scalars)
+            }
+            if b < 0x20 { throw fail("control character in string") }
+            if b == UInt8(ascii: "\\") {
+                flush(index)
+                if !raw.isEmpty {
+                    scalars.append(contentsOf: String(decoding: raw, as: UTF8.self).unicodeScalars)
+                    raw.removeAll(keepingCapacity: true)
+                }
+                index += 1
+                guard index < bytes.count else { throw fail("unterminated escape") }
+                let e = bytes[index]
+                index += 1
+                switch e {
+                case UInt8(ascii: "\""): scalars.append("\"")
+                case UInt8(ascii: "\\"): scalars.append("\\")
+                case UInt8(ascii: "/"): scalars.append("/")
+                case UInt8(ascii: "b"): scalars.append("\u{08}")
+                case UInt8(ascii: "f"): scalars.append("\u{0C}")
+                case UInt8(ascii: "n"): scalars.append("\n")
+                case UInt8(ascii: "r"): scalars.append("\r")
+                case UInt8(ascii: "t"): scalars.append("\t")
+                case UInt8(ascii: "u"):
+                    let high = try parseHex4()
+                    if (0xD800..<0xDC00).contains(high) {
+                        if index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                            index += 2
+                            let low = try parseHex4()
+                            if (0xDC00..<0xE000).contains(low) {
+                                let value = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+                                scalars.append(Unicode.Scalar(value) ?? "\u{FFFD}")
+                            } else {
+                                scalars.append("\u{FFFD}")
+                                scalars.append(Unicode.Scalar(low) ?? "\u{FFFD}")
+                            }
+                        } else {
+                            scalars.append("\u{FFFD}")
+                        }
+                    } else {
+                        scalars.append(Unicode.Scalar(high) ?? "\u{FFFD}")
+                    }
+                default: throw fail("invalid escape")
+                }
+                runStart = index
+                continue
+            }
+            index += 1
+        }
+    }
+
+    mutating func parseHex4() throws(JSONParseError) -> UInt32 {
+        guard index + 4 <= bytes.count else { throw fail("short \\u escape") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let b = bytes[index]
+            let digit: UInt32
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(b - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(b - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(b - UInt8(ascii: "A") + 10)
+            default: throw fail("bad hex digit in \\u escape")
+            }
+            value = value * 16 + digit
+            index += 1
+        }
+        return value
+    }
+
+    mutating func parseNumber() throws(JSONParseError) -> JSONValue {
+        let start = index
+        var isDecimal = false
+        if bytes[index] == UInt8(ascii: "-") { index += 1 }
+        func digits(_ p: inout Parser) -> Int {
+            let s = p.index
+            while p.index < p.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(p.bytes[p.index]) { p.index += 1 }
+            return p.index - s
+        }
+        guard digits(&self) > 0 else { throw fail("expected digits") }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            isDecimal = true
+            index += 1
+            guard digits(&self) > 0 else { throw fail("expected digits after '.'") }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            isDecimal = true
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard digits(&self) > 0 else { throw fail("expected exponent digits") }
+        }
+        let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        if !isDecimal, let i = Int64(text) { return .integer(i) }
+        guard let d = Double(text), d.isFinite else { throw JSONParseError(offset: start, reason: "number out of range") }
+        return .double(d)
+    }
+}
