@@ -122,7 +122,12 @@ let package = Package(
             swiftSettings: settings
         ),
         .testTarget(name: "LineEditorTests", dependencies: ["LineEditor", "TestSupport"], swiftSettings: settings),
-        .testTarget(name: "LeadModelTests", dependencies: ["LeadModel", "TestSupport"], swiftSettings: settings),
+        .testTarget(
+            name: "LeadModelTests",
+            dependencies: ["LeadModel", "TestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: settings
+        ),
         .testTarget(name: "CommandParserTests", dependencies: ["CommandParser", "LeadModel"], swiftSettings: settings),
         .testTarget(
             name: "IntercomClientTests",
@@ -137,7 +142,11 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
-        .testTarget(name: "JournalTests", dependencies: ["Journal", "LeadModel", "TestSupport"], swiftSettings: settings),
+        .testTarget(
+            name: "JournalTests",
+            dependencies: ["Journal", "LeadModel", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: settings
+        ),
         .testTarget(
             name: "ReplayerTests",
             dependencies: ["Replayer", "Journal", "IntercomClient", "FakeIntercom", "TestSupport"],

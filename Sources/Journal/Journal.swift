@@ -53,7 +53,7 @@ public final class Journal: Sendable {
         }
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
-            try queue.write { db in try Journal.migrate(db) }
+            try queue.writeWithoutTransaction { db in try Journal.migrate(db) }
         } catch {
             throw JournalError(.cannotOpen, "cannot open the journal \(path): \(Journal.describe(error))")
         }

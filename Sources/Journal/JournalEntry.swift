@@ -75,6 +75,8 @@ public struct CachedLead: Sendable, Hashable {
 public struct JournalCounts: Sendable, Hashable {
     public var byState: [UpdateState: Int] = [:]
 
+    public init() {}
+
     public subscript(state: UpdateState) -> Int { byState[state] ?? 0 }
 
     /// Updates not yet delivered: pending and sending.

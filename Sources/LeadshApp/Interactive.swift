@@ -1,0 +1,99 @@
+import CommandParser
+import Foundation
+import IntercomClient
+import LineEditor
+import Session
+
+/// The interactive shell: libedit prompt, history, completion, background replay.
+enum Interactive {
+    static func run(
+        session: Session, printer: Printer, options: LeadshOptions, historyPath: String, sandboxURL: String?,
+        endpoint: Endpoint, hasToken: Bool
+    ) async -> Int32 {
+        let historyFile = HistoryFile(path: historyPath)
+        let shell = Shell(session: session, printer: printer, dryRun: options.dryRun, continueOnError: true, historyFile: historyFile)
+        let completionNames = shell.completionNames
+        let source = EditLineSource(
+            historyFile: historyFile,
+            completer: { line, _ in
+                let names = completionNames.get()
+                return Completion.candidates(line: line, attributeNames: names).candidates
+            },
+            onHistoryError: { error in
+                FileHandle.standardError.write(Data("leadsh: history: \(error)\n".utf8))
+            }
+        )
+        shell.interactiveSource = source
+        printer.noticeSink = { text in source.printAbove(text) }
+
+        let style = printer.style
+        if let sandboxURL {
+            printer.plain(style.bold("leadsh") + " — " + style.yellow("sandbox") + ": a fake Intercom with sample leads on \(sandboxURL)")
+            printer.plain("Nothing here reaches your Intercom workspace; set INTERCOM_TOKEN to use it.")
+            printer.plain("Try: load 5811f6bbe6b4704ddfa84ac0   set name \"O'Brien\"   diff   push     (help lists commands)")
+        } else {
+            printer.plain(style.bold("leadsh") + " — \(hasToken ? endpoint.baseURL : "no token: offline edits only")\(options.offline ? " (offline)" : ""). Type help for commands.")
+        }
+
+        await session.setReplayObserver { event in
+            if case .rateLimited(let until) = event {
+                let formatter = DateFormatter()
+                formatter.dateFormat = "HH:mm:ss"
+                source.printAbove("rate limited; waiting until \(formatter.string(from: Date(timeIntervalSince1970: until)))")
+            }
+        }
+
+        // Probe while offline (2 s growing x1.5 to 5 min) and send rows whose backoff ended.
+        let background = Task.detached {
+            var delay = 2.0
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(Int64(delay * 1000)))
+                if Task.isCancelled { break }
+                if await session.wantsProbe {
+                    if let notice = await session.probeAndReplay() {
+                        source.printAbove(notice)
+                        delay = 2
+                    } else {
+                        delay = min(300, delay * 1.5)
+                    }
+                } else {
+                    delay = 2
+                    if let notice = await session.replayDue() { source.printAbove(notice) }
+                }
+            }
+        }
+        defer { background.cancel() }
+
+        while !shell.quitRequested {
+            let prompt = await session.prompt()
+            let styledPrompt = style.enabled ? "\u{1}\u{1B}[1m\u{2}\(prompt)\u{1}\u{1B}[0m\u{2}" : prompt
+            let result = await readOnThread(source, prompt: styledPrompt)
+            switch result {
+            case .endOfInput:
+                if await session.hasUnpushedEdits {
+                    await shell.run(line: "quit", at: .init(name: nil, line: nil, directory: FileManager.default.currentDirectoryPath, arguments: nil))
+                    if shell.quitRequested { return ExitCodes.success }
+                    continue
+                }
+                return ExitCodes.success
+            case .interrupted:
+                continue
+            case .line(let line):
+                if HistoryFile.mayRecord(line) { source.recordHistory(line) }
+                await shell.run(line: line, at: .init(name: nil, line: nil, directory: FileManager.default.currentDirectoryPath, arguments: nil))
+            }
+        }
+        return ExitCodes.success
+    }
+
+    /// Runs libedit's blocking `readline()` on its own thread so background replay goes on.
+    private static func readOnThread(_ source: EditLineSource, prompt: String) async -> LineReadResult {
+        await withCheckedContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(returning: source.readLine(prompt: prompt))
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+}

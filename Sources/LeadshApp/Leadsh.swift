@@ -1,0 +1,263 @@
+import ArgumentParser
+import CommandParser
+import FakeIntercom
+import Foundation
+import IntercomClient
+import Journal
+import LeadModel
+import LineEditor
+import Replayer
+import Session
+
+/// The `leadsh` program: options, start-up, the chosen mode, exit codes.
+public enum Leadsh {
+    /// Runs leadsh with the given arguments (without the program name); returns the exit code.
+    public static func main(_ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment) async -> Int32 {
+        let (subcommand, optionWords, scriptWords) = ArgumentSplitter.split(arguments)
+        let options: LeadshOptions
+        do {
+            options = try LeadshOptions.parse(optionWords)
+        } catch {
+            let code = LeadshOptions.exitCode(for: error)
+            let message = LeadshOptions.fullMessage(for: error)
+            if code == .success {
+                print(message)
+                print(Leadsh.moreHelp)
+                return ExitCodes.success
+            }
+            FileHandle.standardError.write(Data("leadsh: \(message)\n(see leadsh --help)\n".utf8))
+            return ExitCodes.usage
+        }
+        do {
+            return try await run(options: options, subcommand: subcommand, scriptWords: scriptWords, environment: environment)
+        } catch let error as StartupError {
+            FileHandle.standardError.write(Data("leadsh: \(error.message)\n".utf8))
+            return error.exitCode
+        } catch {
+            FileHandle.standardError.write(Data("leadsh: \(error)\n".utf8))
+            return ExitCodes.commandFailed
+        }
+    }
+
+    static let moreHelp = """
+
+        USAGE:
+          leadsh [options] [SCRIPT [ARGS...]]    interactive on a terminal; runs SCRIPT (or - for stdin)
+          leadsh -c 'COMMAND' [-c 'COMMAND'...]  run commands and exit
+          leadsh sync [--wait S] [--blind]       replay the journal and exit (0 done, 4 pending, 5 failed/conflict)
+          leadsh queue [--all] [--json]          list the journal and exit
+
+        The token comes from INTERCOM_TOKEN or --token-file. Without one, an interactive
+        leadsh starts a sandbox (a fake Intercom with sample leads); scripts need --sandbox.
+        Type `help` inside the shell for its commands.
+        """
+
+    private static func run(options: LeadshOptions, subcommand: String?, scriptWords: [String], environment: [String: String]) async throws -> Int32 {
+        guard ["stop", "continue"].contains(options.onError) else {
+            throw StartupError.usage("--on-error takes stop or continue, not \(options.onError)")
+        }
+        guard options.timeout > 0, options.wait >= 0 else {
+            throw StartupError.usage("--timeout must be positive and --wait not negative")
+        }
+        let mode: RunMode
+        switch subcommand {
+        case "sync": mode = .sync
+        case "queue": mode = .queue
+        default:
+            if !options.c.isEmpty {
+                guard scriptWords.isEmpty && options.script.isEmpty else {
+                    throw StartupError.usage("pass either -c commands or a script file, not both")
+                }
+                mode = .commands(options.c)
+            } else if let first = (scriptWords + options.script).first {
+                mode = .script(path: first, arguments: Array((scriptWords + options.script).dropFirst()))
+            } else {
+                mode = .shell
+            }
+        }
+        if subcommand != nil, !scriptWords.isEmpty {
+            throw StartupError.usage("unexpected argument \(scriptWords[0]) after \(subcommand!)")
+        }
+        let stdinIsTerminal = isatty(0) == 1
+        let interactive = mode == .shell && stdinIsTerminal
+        let stdoutIsTerminal = isatty(1) == 1
+        let colour = stdoutIsTerminal && (environment["NO_COLOR"] ?? "").isEmpty && !options.json
+        let style = Style(enabled: colour)
+        let printer = Printer(json: options.json, style: style)
+
+        // Token and endpoint: checked before anything else runs.
+        var token = try Resolved.token(options: options, environment: environment)
+        var endpoint = try Resolved.endpoint(options: options)
+        let sandbox = options.sandbox || (interactive && token == nil && options.baseURL == nil)
+        var fake: FakeIntercom?
+        if sandbox {
+            let sandboxToken = "sandbox-" + UUID().uuidString.lowercased()
+            let server = FakeIntercom(configuration: FakeIntercomConfiguration(token: sandboxToken))
+            do {
+                try await server.start()
+            } catch {
+                throw StartupError(message: "cannot start the sandbox's fake Intercom: \(error)", exitCode: ExitCodes.usage)
+            }
+            fake = server
+            token = sandboxToken
+            endpoint = try! Endpoint(server.baseURL)
+        }
+        defer {
+            if let fake { Task { await fake.shutdown() } }
+        }
+
+        let journalPath = options.journal ?? Resolved.defaultJournalPath(environment: environment, sandbox: sandbox)
+        let journal: Journal
+        do {
+            journal = try Journal(path: journalPath)
+        } catch {
+            throw StartupError(message: error.message, exitCode: ExitCodes.journal)
+        }
+        defer { journal.close() }
+
+        var api: IntercomAPI?
+        if let token {
+            var observer: (@Sendable (HTTPExchange) -> Void)?
+            if options.verbose {
+                observer = { exchange in FileHandle.standardError.write(Data((exchange.rendered + "\n").utf8)) }
+            }
+            api = IntercomAPI(configuration: IntercomConfiguration(
+                endpoint: endpoint, token: token, intercomVersion: options.intercomVersion,
+                requestTimeout: .milliseconds(Int64(options.timeout * 1000)), observer: observer))
+        }
+        defer {
+            if let api { Task { await api.shutdown() } }
+        }
+
+        let settings = SessionSettings(
+            label: sandbox ? "sandbox" : "online", startOffline: options.offline, coalesce: !options.noCoalesce,
+            style: style, syncWait: interactive ? 30 : options.wait, blind: options.blind)
+        let session = Session(journal: journal, api: api, settings: settings)
+
+        switch mode {
+        case .sync:
+            return await runSync(session: session, api: api, options: options, printer: printer)
+        case .queue:
+            do {
+                let output = try await session.execute(.queue(all: options.all))
+                printer.result(output)
+                return ExitCodes.success
+            } catch {
+                printer.failure(error, location: nil, line: nil)
+                return ExitCodes.commandFailed
+            }
+        case .commands(let commands):
+            let shell = Shell(session: session, printer: printer, dryRun: options.dryRun, continueOnError: options.onError == "continue", historyFile: nil)
+            var failures = 0
+            for (n, command) in commands.enumerated() {
+                let ok = await shell.run(line: command, at: .init(name: commands.count > 1 ? "-c[\(n + 1)]" : "-c", line: nil, directory: FileManager.default.currentDirectoryPath, arguments: nil))
+                if !ok {
+                    failures += 1
+                    if options.onError == "stop" { break }
+                }
+                if shell.quitRequested { break }
+            }
+            return await finish(session: session, printer: printer, failures: failures, name: "-c")
+        case .script(let path, let arguments):
+            let source: PlainLineSource
+            do {
+                source = path == "-" ? PlainLineSource.standardInput() : try PlainLineSource(path: path)
+            } catch {
+                throw StartupError.usage("cannot read the script \(path): \(error)")
+            }
+            let shell = Shell(session: session, printer: printer, dryRun: options.dryRun, continueOnError: options.onError == "continue", historyFile: nil)
+            let directory = path == "-" ? FileManager.default.currentDirectoryPath : (path as NSString).deletingLastPathComponent
+            let result = await shell.runScript(source, name: path == "-" ? "stdin" : path, directory: directory.isEmpty ? "." : directory, arguments: arguments)
+            return await finish(session: session, printer: printer, failures: result.failures, name: path)
+        case .shell:
+            if !interactive {
+                let shell = Shell(session: session, printer: printer, dryRun: options.dryRun, continueOnError: options.onError == "continue", historyFile: nil)
+                let result = await shell.runScript(PlainLineSource.standardInput(), name: "stdin", directory: FileManager.default.currentDirectoryPath, arguments: [])
+                return await finish(session: session, printer: printer, failures: result.failures, name: "stdin")
+            }
+            let historyPath = options.history ?? Resolved.defaultHistoryPath(environment: environment)
+            return await Interactive.run(
+                session: session, printer: printer, options: options, historyPath: historyPath, sandboxURL: fake?.baseURL,
+                endpoint: endpoint, hasToken: token != nil)
+        }
+    }
+
+    /// Ends a script or `-c` run: reports unpushed edits, returns the exit code.
+    private static func finish(session: Session, printer: Printer, failures: Int, name: String) async -> Int32 {
+        var failed = failures
+        if await session.hasUnpushedEdits {
+            let lead = await session.current?.view.id ?? "the lead"
+            printer.failure(
+                CommandFailure("unpushed_edits", "\(name): the script ended with unpushed edits to \(lead); they were not journaled (add `push`)"),
+                location: nil, line: nil)
+            failed += 1
+        }
+        return failed == 0 ? ExitCodes.success : ExitCodes.commandFailed
+    }
+
+    private static func runSync(session: Session, api: IntercomAPI?, options: LeadshOptions, printer: Printer) async -> Int32 {
+        guard api != nil else {
+            printer.failure(CommandFailure("no_token", "no token: set INTERCOM_TOKEN or pass --sandbox"), location: nil, line: nil)
+            return ExitCodes.usage
+        }
+        let progress = Progress(enabled: isatty(2) == 1 && !options.json, total: (try? session.journal.counts().unsent) ?? 0)
+        await session.setReplayObserver { event in progress.record(event) }
+        let output: CommandOutput
+        do {
+            output = try await session.sync(blind: options.blind, wait: options.wait)
+        } catch {
+            progress.finish()
+            printer.failure(error, location: nil, line: nil)
+            return ExitCodes.commandFailed
+        }
+        progress.finish()
+        printer.result(output)
+        let counts = (try? session.journal.counts()) ?? JournalCounts()
+        if counts[.failed] + counts[.conflict] > 0 { return ExitCodes.failed }
+        if counts.unsent > 0 { return ExitCodes.pending }
+        return ExitCodes.success
+    }
+}
+
+/// Replay progress on a terminal: done/total, rate, ETA; nothing when not a terminal.
+final class Progress: @unchecked Sendable {
+    private let enabled: Bool
+    private let total: Int
+    private let lock = NSLock()
+    private var done = 0
+    private let started = Date()
+    private var lastDraw = Date.distantPast
+    private var waitNote = ""
+
+    init(enabled: Bool, total: Int) {
+        self.enabled = enabled && total > 30
+        self.total = total
+    }
+
+    func record(_ event: ReplayEvent) {
+        guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        switch event {
+        case .sent, .failed, .conflict: done += 1
+        case .rateLimited(let until), .pacing(let until):
+            let formatter = DateFormatter()
+            formatter.dateFormat = "HH:mm:ss"
+            waitNote = " (waiting for the rate window until \(formatter.string(from: Date(timeIntervalSince1970: until))))"
+        case .retryLater: break
+        }
+        let now = Date()
+        guard now.timeIntervalSince(lastDraw) > 0.2 || done == total else { return }
+        lastDraw = now
+        let elapsed = max(0.001, now.timeIntervalSince(started))
+        let rate = Double(done) / elapsed
+        let eta = rate > 0 ? Int(Double(total - done) / rate) : 0
+        FileHandle.standardError.write(Data(String(format: "\r\u{1B}[K%d/%d  %.0f/s  ETA %ds%@", done, total, rate, eta, waitNote).utf8))
+        if case .sent = event { waitNote = "" }
+    }
+
+    func finish() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}

@@ -1,0 +1,117 @@
+import ArgumentParser
+
+/// What `leadsh` was asked to do.
+public enum RunMode: Sendable, Equatable {
+    /// A shell: interactive on a terminal, else reading stdin plainly.
+    case shell
+    /// Run a script file (`-` for stdin).
+    case script(path: String, arguments: [String])
+    /// Run `-c` commands in order.
+    case commands([String])
+    /// `leadsh sync`: replay and exit.
+    case sync
+    /// `leadsh queue`: list the journal and exit.
+    case queue
+}
+
+/// The command-line options. Options may stand before or after the `sync`/`queue` subcommand.
+struct LeadshOptions: ParsableArguments {
+    static let configuration = CommandConfiguration(commandName: "leadsh")
+
+    @Option(name: .customLong("base-url"), help: "Intercom API base URL (https://, or http:// to a loopback host).")
+    var baseURL: String?
+
+    @Option(help: "Intercom region: us, eu or au (sets the base URL).")
+    var region: String?
+
+    @Option(name: .customLong("token-file"), help: "Read the token from this file (must not be readable by group or others).")
+    var tokenFile: String?
+
+    @Option(help: "Journal file (default $XDG_DATA_HOME/leadsh/journal.sqlite).")
+    var journal: String?
+
+    @Option(help: "History file (default $XDG_STATE_HOME/leadsh/history).")
+    var history: String?
+
+    @Option(name: .customLong("intercom-version"), help: "Send this Intercom-Version header.")
+    var intercomVersion: String?
+
+    @Option(help: "Seconds to wait for an answer from the API.")
+    var timeout: Double = 30
+
+    @Flag(help: "Start offline: pushes are journaled, nothing is sent.")
+    var offline = false
+
+    @Flag(help: "Print one JSON document per command result.")
+    var json = false
+
+    @Option(name: .customLong("on-error"), help: "In scripts: stop (default) or continue after a failing command.")
+    var onError: String = "stop"
+
+    @Flag(help: "Use the embedded fake Intercom, seeded with sample leads.")
+    var sandbox = false
+
+    @Flag(help: "Print each HTTP exchange (the token redacted) on stderr.")
+    var verbose = false
+
+    @Flag(name: .customLong("no-coalesce"), help: "Journal every push as its own update (no merging into a pending one).")
+    var noCoalesce = false
+
+    @Flag(name: .customLong("dry-run"), help: "Show what each push would send; send and journal nothing.")
+    var dryRun = false
+
+    @Flag(help: "sync: skip the re-read before sending (last writer wins).")
+    var blind = false
+
+    @Option(help: "sync: seconds to wait through backoffs and rate limits.")
+    var wait: Double = 120
+
+    @Flag(help: "queue: include sent and dropped updates.")
+    var all = false
+
+    @Option(name: .short, help: "Run this command and exit (repeatable).")
+    var c: [String] = []
+
+    @Argument(help: "A script file to run (or - for stdin), then its arguments.")
+    var script: [String] = []
+}
+
+/// Splits argv into the mode and the options, so options may come before or after `sync`/`queue`.
+enum ArgumentSplitter {
+    /// Options that take a value, so their value is not mistaken for the script or subcommand.
+    static let valued: Set<String> = [
+        "--base-url", "--region", "--token-file", "--journal", "--history", "--intercom-version", "--timeout",
+        "--on-error", "--wait", "-c",
+    ]
+
+    /// Returns the subcommand (if the first positional word is `sync` or `queue`), the
+    /// option words, and the script words (the first positional and all after it).
+    static func split(_ arguments: [String]) -> (subcommand: String?, options: [String], script: [String]) {
+        var options: [String] = []
+        var index = 0
+        var subcommand: String?
+        while index < arguments.count {
+            let word = arguments[index]
+            if word == "--" {
+                return (subcommand, options, Array(arguments[(index + 1)...]))
+            }
+            if word.hasPrefix("-") && word != "-" {
+                options.append(word)
+                if valued.contains(word), index + 1 < arguments.count {
+                    options.append(arguments[index + 1])
+                    index += 1
+                }
+                index += 1
+                continue
+            }
+            if subcommand == nil, word == "sync" || word == "queue" {
+                subcommand = word
+                index += 1
+                continue
+            }
+            // The script and its arguments: everything from here on belongs to the script.
+            return (subcommand, options, Array(arguments[index...]))
+        }
+        return (subcommand, options, [])
+    }
+}

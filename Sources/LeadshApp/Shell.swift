@@ -1,0 +1,205 @@
+import CommandParser
+import Foundation
+import LeadModel
+import LineEditor
+import Session
+import Synchronization
+
+/// Runs lines through the parser and the session: the same loop for a terminal, a script and `-c`.
+final class Shell: @unchecked Sendable {
+    let session: Session
+    let printer: Printer
+    let dryRun: Bool
+    let continueOnError: Bool
+    /// Commands that changed something, for `history --as-script`.
+    private(set) var scriptLines: [String] = []
+    /// The persistent history (interactive only).
+    let historyFile: HistoryFile?
+    var interactiveSource: (any LineSource)?
+    private var quitWarned = false
+    private(set) var quitRequested = false
+    private var sourceDepth = 0
+    /// Attribute names of the current lead, for completion from libedit's thread.
+    let completionNames = CompletionNames()
+
+    init(session: Session, printer: Printer, dryRun: Bool, continueOnError: Bool, historyFile: HistoryFile?) {
+        self.session = session
+        self.printer = printer
+        self.dryRun = dryRun
+        self.continueOnError = continueOnError
+        self.historyFile = historyFile
+    }
+
+    /// Where a line came from, for `FILE:LINE:` messages.
+    struct Location {
+        var name: String?
+        var line: Int?
+        /// The folder `source` resolves relative paths against.
+        var directory: String
+        /// `$1`, `$2`, … for a script; nil disables expansion.
+        var arguments: [String]?
+    }
+
+    /// Runs one line. Returns false when it failed.
+    @discardableResult
+    func run(line: String, at location: Location) async -> Bool {
+        let command: Command?
+        do {
+            let expand: ((String) -> String?)? = location.arguments.map { args in
+                { name in
+                    if let n = Int(name) { return n >= 1 && n <= args.count ? args[n - 1] : nil }
+                    return ProcessInfo.processInfo.environment[name]
+                }
+            }
+            command = try CommandParser.parse(line, expand: expand)
+        } catch {
+            var message = error.message
+            if let suggestion = error.suggestion, !message.contains(suggestion) { message += "; did you mean \"\(suggestion)\"?" }
+            if let usage = error.usage, !message.contains(usage) { message += " (usage: \(usage))" }
+            printer.failure(CommandFailure(error.suggestion != nil ? "unknown_command" : "usage", message), location: location.name, line: location.line)
+            return false
+        }
+        guard let command else { return true }
+        if case .quit = command {
+            quitRequested = await confirmQuit()
+            return true
+        }
+        quitWarned = false
+        do {
+            switch command {
+            case .history(let count, let asScript):
+                try await history(count: count, asScript: asScript)
+            case .source(let path):
+                return await source(path, relativeTo: location.directory)
+            case .drop(let seq):
+                if let interactive = interactiveSource, interactive.isInteractive {
+                    let answer = interactive.readLine(prompt: "drop update #\(seq)? It will not be sent. [y/N] ")
+                    guard case .line(let text) = answer, ["y", "yes"].contains(text.lowercased().trimmingCharacters(in: .whitespaces)) else {
+                        printer.plain("not dropped")
+                        return true
+                    }
+                }
+                try await execute(command, line: line)
+            case .push(let dry):
+                try await execute(.push(dryRun: dry || dryRun), line: line)
+            default:
+                try await execute(command, line: line)
+            }
+            let names = await session.attributeNames()
+            completionNames.set(names)
+            return true
+        } catch {
+            printer.failure(error, location: location.name, line: location.line)
+            return false
+        }
+    }
+
+    private func execute(_ command: Command, line: String) async throws(CommandFailure) {
+        let session = self.session
+        let task = Task { () async throws(CommandFailure) -> CommandOutput in try await session.execute(command) }
+        let registration = InterruptSignal.onInterrupt { task.cancel() }
+        let result = await task.result
+        registration.cancel()
+        switch result {
+        case .success(let output):
+            printer.result(output)
+            if Shell.changesSomething(command) { scriptLines.append(line.trimmingCharacters(in: .whitespaces)) }
+        case .failure(let failure):
+            if task.isCancelled { throw CommandFailure("cancelled", "cancelled") }
+            throw (failure as? CommandFailure) ?? CommandFailure("internal", "\(failure)")
+        }
+    }
+
+    private static func changesSomething(_ command: Command) -> Bool {
+        switch command {
+        case .load, .set, .attr, .unset, .unattr, .push, .discard, .sync, .retry, .drop, .resolve, .offline, .online:
+            return true
+        default:
+            return false
+        }
+    }
+
+    private func confirmQuit() async -> Bool {
+        if await session.hasUnpushedEdits, !quitWarned, interactiveSource?.isInteractive == true {
+            quitWarned = true
+            printer.notice("there are unpushed edits; `push` or `discard` them, or quit again to drop them")
+            return false
+        }
+        return true
+    }
+
+    private func history(count: Int?, asScript: Bool) async throws(CommandFailure) {
+        if asScript {
+            var text = "#!/usr/bin/env leadsh\n# replays this session's commands\n"
+            text += scriptLines.filter(HistoryFile.mayRecord).joined(separator: "\n")
+            printer.result(CommandOutput(text: text, json: .array(scriptLines.filter(HistoryFile.mayRecord).map(JSONValue.string))))
+            return
+        }
+        var entries: [String]
+        if let historyFile {
+            entries = (try? historyFile.load()) ?? []
+        } else {
+            entries = scriptLines
+        }
+        let start = max(0, entries.count - (count ?? 20))
+        let shown = entries[start...]
+        let text = shown.enumerated().map { String(format: "%5d  ", start + $0.offset + 1) + $0.element }.joined(separator: "\n")
+        printer.result(CommandOutput(text: text, json: .array(shown.map(JSONValue.string))))
+    }
+
+    /// `source FILE`: runs a script's lines here, relative to the current script's folder.
+    private func source(_ path: String, relativeTo directory: String) async -> Bool {
+        guard sourceDepth < 16 else {
+            printer.failure(CommandFailure("source_depth", "source: scripts nested more than 16 deep (a script sourcing itself?)"), location: nil, line: nil)
+            return false
+        }
+        let full = path.hasPrefix("/") ? path : directory + "/" + path
+        let file: PlainLineSource
+        do {
+            file = try PlainLineSource(path: full)
+        } catch {
+            printer.failure(CommandFailure("cannot_read", "source: \(error)"), location: nil, line: nil)
+            return false
+        }
+        sourceDepth += 1
+        defer { sourceDepth -= 1 }
+        let result = await runScript(file, name: path, directory: (full as NSString).deletingLastPathComponent, arguments: [])
+        return result.failures == 0
+    }
+
+    struct ScriptResult {
+        var failures = 0
+        var stopped = false
+    }
+
+    /// Runs every line of a non-interactive source, stopping at the first failure unless told to continue.
+    func runScript(_ source: any LineSource, name: String, directory: String, arguments: [String]?) async -> ScriptResult {
+        var result = ScriptResult()
+        var number = 0
+        while !quitRequested {
+            let read = source.readLine(prompt: "")
+            guard case .line(let line) = read else {
+                if read == .interrupted { result.stopped = true; result.failures += 1 }
+                break
+            }
+            number += 1
+            let ok = await run(line: line, at: Location(name: name, line: number, directory: directory, arguments: arguments))
+            if !ok {
+                result.failures += 1
+                if !continueOnError {
+                    result.stopped = true
+                    break
+                }
+            }
+        }
+        return result
+    }
+}
+
+/// The current lead's attribute names, read by Tab completion on libedit's thread.
+final class CompletionNames: Sendable {
+    private let names = Mutex<[String]>([])
+
+    func set(_ new: [String]) { names.withLock { $0 = new } }
+    func get() -> [String] { names.withLock { $0 } }
+}

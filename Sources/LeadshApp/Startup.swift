@@ -1,0 +1,88 @@
+import Foundation
+import IntercomClient
+
+/// A configuration problem found before anything runs (exit 2), or a journal that cannot be opened (exit 3).
+struct StartupError: Error, CustomStringConvertible {
+    var message: String
+    var exitCode: Int32
+    var description: String { message }
+
+    static func usage(_ message: String) -> StartupError { StartupError(message: message, exitCode: ExitCodes.usage) }
+}
+
+/// The exit codes DESIGN promises.
+public enum ExitCodes {
+    public static let success: Int32 = 0
+    public static let commandFailed: Int32 = 1
+    public static let usage: Int32 = 2
+    public static let journal: Int32 = 3
+    public static let pending: Int32 = 4
+    public static let failed: Int32 = 5
+}
+
+/// Where things live and how to reach Intercom, resolved from options and environment.
+struct Resolved {
+    var token: String?
+    var endpoint: Endpoint
+    var journalPath: String
+    var historyPath: String
+    var sandbox: Bool
+
+    static func defaultJournalPath(environment: [String: String], sandbox: Bool) -> String {
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.local/share"
+        return base + "/leadsh/" + (sandbox ? "sandbox-journal.sqlite" : "journal.sqlite")
+    }
+
+    static func defaultHistoryPath(environment: [String: String]) -> String {
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        let base = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.local/state"
+        return base + "/leadsh/history"
+    }
+
+    /// Reads the token from `INTERCOM_TOKEN` or a token file that only its owner can read.
+    static func token(options: LeadshOptions, environment: [String: String]) throws(StartupError) -> String? {
+        if let path = options.tokenFile {
+            var info = stat()
+            guard stat(path, &info) == 0 else {
+                throw .usage("cannot read the token file \(path): \(String(cString: strerror(errno)))")
+            }
+            if info.st_mode & 0o077 != 0 {
+                throw .usage(
+                    "the token file \(path) is readable by group or others (mode \(String(info.st_mode & 0o777, radix: 8))); run `chmod 600 \(path)`"
+                )
+            }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw .usage("cannot read the token file \(path)")
+            }
+            let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !token.isEmpty else { throw .usage("the token file \(path) is empty") }
+            guard !token.contains(where: { $0.isNewline || $0 == " " }) else {
+                throw .usage("the token file \(path) must hold the token alone on one line")
+            }
+            return token
+        }
+        if let token = environment["INTERCOM_TOKEN"]?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty {
+            return token
+        }
+        return nil
+    }
+
+    static func endpoint(options: LeadshOptions) throws(StartupError) -> Endpoint {
+        if let base = options.baseURL {
+            if options.region != nil { throw .usage("pass --base-url or --region, not both") }
+            do {
+                return try Endpoint(base)
+            } catch {
+                throw .usage(error.description)
+            }
+        }
+        if let region = options.region {
+            guard let r = Endpoint.Region(rawValue: region.lowercased()) else {
+                throw .usage("unknown region \(region); use us, eu or au")
+            }
+            return try! Endpoint(r.baseURL)
+        }
+        return .intercom
+    }
+}

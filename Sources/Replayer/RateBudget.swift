@@ -1,0 +1,110 @@
+import IntercomClient
+import Synchronization
+
+/// One rate budget shared by every request of a replay, fed by each response's `X-RateLimit-*` headers.
+///
+/// When `Remaining` runs low it spreads the rest of the window's calls evenly
+/// instead of bursting into a 429; after a 429 it holds every request until the
+/// window resets, plus jitter.
+public final class RateBudget: Sendable {
+    private struct State {
+        var limit: Int?
+        var remaining: Int?
+        var reset: Double?
+        var pausedUntil: Double = 0
+        var nextSlot: Double = 0
+        var consecutive429 = 0
+    }
+
+    private let state = Mutex(State())
+    private let jitter: any JitterSource
+    /// Start pacing when fewer than this many calls are left in the window.
+    private let lowWater: Int
+
+    public init(jitter: any JitterSource = SystemJitter(), lowWater: Int = 16) {
+        self.jitter = jitter
+        self.lowWater = lowWater
+    }
+
+    /// Reserves the right to send one request; returns the Unix time to wait until (now if no wait).
+    public func reserve(now: Double) -> Double {
+        state.withLock { s in
+            var start = max(now, s.pausedUntil)
+            if let reset = s.reset, reset <= start {
+                // A new window has begun: the old figures no longer hold.
+                s.remaining = nil
+                s.reset = nil
+            }
+            if var remaining = s.remaining, let reset = s.reset {
+                if remaining <= 0 {
+                    start = max(start, reset + 0.05)
+                    s.remaining = nil
+                    s.reset = nil
+                } else if remaining <= lowWater {
+                    let spacing = (reset - start) / Double(remaining)
+                    start = max(start, s.nextSlot)
+                    s.nextSlot = start + spacing
+                    remaining -= 1
+                    s.remaining = remaining
+                } else {
+                    s.remaining = remaining - 1
+                }
+            }
+            return start
+        }
+    }
+
+    /// Learns from a response's headers.
+    public func observe(_ info: RateLimitInfo, now: Double) {
+        guard info.remaining != nil || info.reset != nil else { return }
+        state.withLock { s in
+            s.consecutive429 = 0
+            if let limit = info.limit { s.limit = limit }
+            if let reset = info.reset {
+                let resetTime = Double(reset)
+                // A response from an older window must not overwrite a newer one.
+                if let current = s.reset, resetTime < current { return }
+                if s.reset == nil || resetTime > s.reset! {
+                    s.reset = resetTime
+                    s.remaining = info.remaining
+                    s.nextSlot = 0
+                    return
+                }
+            }
+            if let remaining = info.remaining {
+                s.remaining = min(remaining, s.remaining ?? remaining)
+            }
+        }
+    }
+
+    /// Holds every request after a 429 until the window resets (or `Retry-After`), plus jitter.
+    /// Returns the time requests resume.
+    @discardableResult
+    public func rateLimited(_ info: RateLimitInfo, now: Double) -> Double {
+        state.withLock { s in
+            s.consecutive429 += 1
+            var until = now
+            if let retryAfter = info.retryAfter {
+                until = max(until, now + retryAfter)
+            }
+            if let reset = info.reset {
+                until = max(until, Double(reset))
+            }
+            if info.retryAfter == nil && info.reset == nil {
+                // No hint: back off exponentially, one second doubling up to a minute.
+                until = now + min(60, Double(1 << min(s.consecutive429 - 1, 6)))
+            }
+            until += 0.05 + 0.25 * jitter.unit()
+            s.pausedUntil = max(s.pausedUntil, until)
+            s.remaining = nil
+            s.reset = nil
+            s.nextSlot = 0
+            return s.pausedUntil
+        }
+    }
+
+    /// The time before which no request will be sent (a 429 pause), or nil.
+    public func pausedUntil(now: Double) -> Double? {
+        state.withLock { s in s.pausedUntil > now ? s.pausedUntil : nil }
+    }
+}

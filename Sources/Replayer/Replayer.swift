@@ -1,0 +1,286 @@
+import IntercomClient
+import Journal
+import LeadModel
+
+/// What a replay is allowed to do.
+public struct ReplayOptions: Sendable {
+    /// Leads sent to at once; each lead has at most one request in flight.
+    public var concurrency: Int = 8
+    /// How long (seconds) to wait through backoffs and rate-limit pauses before stopping.
+    public var maxWait: Double = 0
+    /// Skip the re-read before sending (last writer wins).
+    public var blind: Bool = false
+    /// Re-read a lead before sending when its cached copy is older than this (seconds).
+    public var conflictCheckAge: Double = 5
+    public var backoff = Backoff()
+
+    public init(concurrency: Int = 8, maxWait: Double = 0, blind: Bool = false, conflictCheckAge: Double = 5, backoff: Backoff = Backoff()) {
+        self.concurrency = max(1, concurrency)
+        self.maxWait = maxWait
+        self.blind = blind
+        self.conflictCheckAge = conflictCheckAge
+        self.backoff = backoff
+    }
+}
+
+/// Why a replay stopped.
+public enum ReplayStop: Sendable, Equatable {
+    /// Nothing is left to send now.
+    case finished
+    /// The API could not be reached; everything stays pending.
+    case unreachable(String)
+    /// Intercom refused the token (401/403); everything stays pending.
+    case unauthorized(String)
+    /// Updates wait for a backoff or rate-limit window that ends after the allowed wait.
+    case waiting(until: Double)
+    /// Another replayer holds this journal.
+    case busy
+    case cancelled
+}
+
+/// Something a replay did, for progress output.
+public enum ReplayEvent: Sendable {
+    case sent(JournalEntry, alreadyApplied: Bool)
+    case failed(JournalEntry, String)
+    case conflict(JournalEntry)
+    case retryLater(JournalEntry, until: Double, String)
+    case rateLimited(until: Double)
+    case pacing(until: Double)
+}
+
+/// What a replay did.
+public struct ReplayReport: Sendable {
+    public var sent = 0
+    public var alreadyApplied = 0
+    public var failed = 0
+    public var conflicts = 0
+    public var retriesScheduled = 0
+    public var rateLimitedResponses = 0
+    public var requests = 0
+    public var stop: ReplayStop = .finished
+    public var counts = JournalCounts()
+
+    public init() {}
+}
+
+/// Drains the journal's outbox through the Intercom client.
+///
+/// Claim, then send: each row is marked `sending` in one transaction, the HTTP
+/// call happens outside any transaction, the outcome is recorded in another.
+/// A lead's updates go in sequence order with one request in flight; different
+/// leads go concurrently under one `RateBudget`.
+public final class Replayer: Sendable {
+    public let journal: Journal
+    public let api: IntercomAPI
+    public let clock: any ReplayClock
+    public let jitter: any JitterSource
+    public let budget: RateBudget
+
+    public init(journal: Journal, api: IntercomAPI, clock: any ReplayClock = SystemReplayClock(), jitter: any JitterSource = SystemJitter()) {
+        self.journal = journal
+        self.api = api
+        self.clock = clock
+        self.jitter = jitter
+        self.budget = RateBudget(jitter: jitter)
+    }
+
+    private enum Outcome: Sendable {
+        case sent(JournalEntry, Contact, RateLimitInfo, alreadyApplied: Bool)
+        case conflict(JournalEntry, FieldChanges)
+        case failure(JournalEntry, IntercomError)
+        case invalid(JournalEntry, String)
+    }
+
+    /// Sends what can be sent, waiting up to `options.maxWait` seconds through backoffs and rate limits.
+    public func drain(_ options: ReplayOptions = ReplayOptions(), onEvent: @escaping @Sendable (ReplayEvent) -> Void = { _ in }) async -> ReplayReport {
+        var report = ReplayReport()
+        guard let lock = ReplayLock(journalPath: journal.path) else {
+            report.stop = .busy
+            report.counts = (try? journal.counts()) ?? JournalCounts()
+            return report
+        }
+        defer { withExtendedLifetime(lock) {} }
+        do {
+            try journal.reconcileOrphans(now: clock.now())
+        } catch {
+            report.stop = .unreachable("journal: \(error)")
+            return report
+        }
+
+        let deadline = clock.now() + options.maxWait
+        var stop: ReplayStop?
+
+        await withTaskGroup(of: Outcome.self) { group in
+            var inFlight = 0
+            while true {
+                // Fill the pool.
+                while stop == nil, inFlight < options.concurrency, !Task.isCancelled {
+                    let now = clock.now()
+                    guard let entry = try? journal.claimNext(now: now) else { break }
+                    inFlight += 1
+                    let slot = budget.reserve(now: now)
+                    if slot > now + 0.001 { onEvent(.pacing(until: slot)) }
+                    group.addTask { [self] in
+                        if slot > clock.now() {
+                            do {
+                                try await clock.sleep(until: slot)
+                            } catch {
+                                return .failure(entry, IntercomError(kind: .cancelled, detail: "cancelled"))
+                            }
+                        }
+                        return await deliver(entry, options: options)
+                    }
+                }
+                if Task.isCancelled, stop == nil { stop = .cancelled }
+
+                if inFlight == 0 {
+                    if let stop { report.stop = stop; break }
+                    // Nothing in flight and nothing ready: finished, or wait for the next due row.
+                    guard let next = try? journal.nextAttemptTime() else { report.stop = .finished; break }
+                    let due = max(next, budget.pausedUntil(now: clock.now()) ?? 0)
+                    if due > deadline { report.stop = .waiting(until: due); break }
+                    do {
+                        try await clock.sleep(until: due)
+                    } catch {
+                        report.stop = .cancelled
+                        break
+                    }
+                    continue
+                }
+
+                guard let outcome = await group.next() else { continue }
+                inFlight -= 1
+                report.requests += 1
+                if let newStop = record(outcome, options: options, report: &report, onEvent: onEvent), stop == nil {
+                    stop = newStop
+                }
+            }
+        }
+        report.counts = (try? journal.counts()) ?? JournalCounts()
+        return report
+    }
+
+    /// Records one outcome; returns a reason to stop the whole replay, if any.
+    private func record(_ outcome: Outcome, options: ReplayOptions, report: inout ReplayReport, onEvent: (ReplayEvent) -> Void) -> ReplayStop? {
+        let now = clock.now()
+        switch outcome {
+        case .sent(let entry, let contact, let info, let alreadyApplied):
+            budget.observe(info, now: now)
+            try? journal.markSent(seq: entry.seq, status: 200, lead: contact, now: now)
+            if alreadyApplied { report.alreadyApplied += 1 } else { report.sent += 1 }
+            onEvent(.sent(entry, alreadyApplied: alreadyApplied))
+            return nil
+
+        case .conflict(let entry, let theirs):
+            try? journal.markConflict(seq: entry.seq, theirs: theirs, now: now)
+            report.conflicts += 1
+            onEvent(.conflict(entry))
+            return nil
+
+        case .invalid(let entry, let message):
+            try? journal.markFailed(seq: entry.seq, status: nil, errorCode: "invalid_update", error: message, now: now)
+            report.failed += 1
+            onEvent(.failed(entry, message))
+            return nil
+
+        case .failure(let entry, let error):
+            budget.observe(error.rateLimit, now: now)
+            switch (error.kind, error.status) {
+            case (.cancelled, _):
+                try? journal.release(seq: entry.seq, countsAsAttempt: false, now: now)
+                return .cancelled
+            case (.unreachable, _), (.timeout, _):
+                try? journal.release(seq: entry.seq, countsAsAttempt: false, error: error.description, now: now)
+                return .unreachable(error.description)
+            case (.http, 401?), (.http, 403?):
+                try? journal.release(
+                    seq: entry.seq, countsAsAttempt: false, status: error.status, errorCode: error.code,
+                    error: error.description, now: now)
+                return .unauthorized(error.description)
+            case (.http, 429?):
+                report.rateLimitedResponses += 1
+                let until = budget.rateLimited(error.rateLimit, now: now)
+                try? journal.release(
+                    seq: entry.seq, countsAsAttempt: false, notBefore: until, status: 429, errorCode: error.code,
+                    error: error.description, now: now)
+                onEvent(.rateLimited(until: until))
+                return nil
+            case (.http, let status?) where status >= 500 || status == 408:
+                return retryOrFail(entry, error, options: options, report: &report, onEvent: onEvent, now: now)
+            case (.connectionLost, _), (.invalidResponse, _):
+                return retryOrFail(entry, error, options: options, report: &report, onEvent: onEvent, now: now)
+            default:
+                try? journal.markFailed(seq: entry.seq, status: error.status, errorCode: error.code, error: error.description, now: now)
+                report.failed += 1
+                onEvent(.failed(entry, error.description))
+                return nil
+            }
+        }
+    }
+
+    private func retryOrFail(
+        _ entry: JournalEntry, _ error: IntercomError, options: ReplayOptions, report: inout ReplayReport,
+        onEvent: (ReplayEvent) -> Void, now: Double
+    ) -> ReplayStop? {
+        if entry.attempts >= options.backoff.maxAttempts {
+            let message = "\(error.description) (gave up after \(entry.attempts) attempts)"
+            try? journal.markFailed(seq: entry.seq, status: error.status, errorCode: error.code, error: message, now: now)
+            report.failed += 1
+            onEvent(.failed(entry, message))
+        } else {
+            let until = now + options.backoff.delay(afterAttempt: entry.attempts, jitter: jitter)
+            try? journal.release(
+                seq: entry.seq, countsAsAttempt: true, notBefore: until, status: error.status, errorCode: error.code,
+                error: error.description, now: now)
+            report.retriesScheduled += 1
+            onEvent(.retryLater(entry, until: until, error.description))
+        }
+        return nil
+    }
+
+    /// Sends one claimed row, re-reading the lead first when its cached copy may be stale.
+    private func deliver(_ entry: JournalEntry, options: ReplayOptions) async -> Outcome {
+        var changes = entry.changes
+        do {
+            if !options.blind, entry.baseUpdatedAt != nil, needsReread(entry, options: options) {
+                let current = try await fetch(entry.lead)
+                budget.observe(current.rateLimit, now: clock.now())
+                var toSend = FieldChanges()
+                var theirs = FieldChanges()
+                for (key, mine) in entry.changes {
+                    let server = current.value.value(of: key) ?? .null
+                    let base = entry.base[key] ?? .null
+                    if server == mine { continue }
+                    if server == base {
+                        toSend[key] = mine
+                    } else {
+                        theirs[key] = server
+                    }
+                }
+                if !theirs.isEmpty { return .conflict(entry, theirs) }
+                if toSend.isEmpty { return .sent(entry, current.value, current.rateLimit, alreadyApplied: true) }
+                changes = toSend
+            }
+            let update: LeadUpdate
+            do {
+                update = try LeadUpdate(lead: entry.lead, changes: changes)
+            } catch {
+                return .invalid(entry, error.description)
+            }
+            let response = try await api.update(update)
+            return .sent(entry, response.value, response.rateLimit, alreadyApplied: false)
+        } catch {
+            return .failure(entry, error)
+        }
+    }
+
+    private func needsReread(_ entry: JournalEntry, options: ReplayOptions) -> Bool {
+        guard let cached = try? journal.cachedLead(id: entry.lead.id, userID: entry.lead.userID) else { return true }
+        return clock.now() - cached.fetchedAt > options.conflictCheckAge || entry.attempts > 1
+    }
+
+    private func fetch(_ lead: LeadReference) async throws(IntercomError) -> IntercomResponse<Contact> {
+        if let id = lead.id { return try await api.fetch(id: id) }
+        return try await api.fetch(userID: lead.userID ?? "")
+    }
+}

@@ -1,0 +1,680 @@
+import CommandParser
+import Foundation
+import IntercomClient
+import Journal
+import LeadModel
+import Replayer
+
+/// How the session reaches Intercom.
+public enum SessionMode: String, Sendable {
+    /// Talking to Intercom (or another base URL) with a token.
+    case online
+    /// Not sending: explicit (`offline`, `--offline`) or after the API was unreachable.
+    case offline
+}
+
+/// The settings a session starts with.
+public struct SessionSettings: Sendable {
+    /// Shown in the prompt and `status`: `sandbox`, `online`, …
+    public var label: String
+    public var startOffline: Bool
+    /// Merge a push into the lead's still-pending update.
+    public var coalesce: Bool
+    public var style: Style
+    /// How long `sync` may wait through backoffs and rate limits.
+    public var syncWait: Double
+    public var blind: Bool
+
+    public init(label: String = "online", startOffline: Bool = false, coalesce: Bool = true, style: Style = .plain, syncWait: Double = 30, blind: Bool = false) {
+        self.label = label
+        self.startOffline = startOffline
+        self.coalesce = coalesce
+        self.style = style
+        self.syncWait = syncWait
+        self.blind = blind
+    }
+}
+
+/// The lead being edited.
+public struct LoadedLead: Sendable {
+    /// The lead as the user sees it: last fetched copy plus their own unsent updates.
+    public var view: Contact
+    /// Unix seconds when the underlying copy was fetched.
+    public var fetchedAt: Double
+}
+
+/// The state of one shell: the loaded lead, its unpushed edits, the mode, and what each command does.
+///
+/// The same session serves a terminal, a script and `-c`; it never reads input
+/// or writes output itself.
+public actor Session {
+    public nonisolated let journal: Journal
+    /// Nil when no token is configured: commands that need the API fail clearly.
+    public nonisolated let api: IntercomAPI?
+    public nonisolated let replayer: Replayer?
+    public private(set) var settings: SessionSettings
+    public private(set) var mode: SessionMode
+    /// Whether the API answered the last time it was asked (nil: not asked yet).
+    public private(set) var reachable: Bool?
+    public private(set) var current: LoadedLead?
+    /// Unpushed edits to the current lead.
+    public private(set) var edits = FieldChanges()
+    /// Called with replay progress (for notices on a terminal).
+    private var onReplayEvent: @Sendable (ReplayEvent) -> Void = { _ in }
+
+    public init(journal: Journal, api: IntercomAPI?, settings: SessionSettings, clock: any ReplayClock = SystemReplayClock()) {
+        self.journal = journal
+        self.api = api
+        self.replayer = api.map { Replayer(journal: journal, api: $0, clock: clock) }
+        self.settings = settings
+        self.mode = settings.startOffline || api == nil ? .offline : .online
+    }
+
+    public func setReplayObserver(_ observer: @escaping @Sendable (ReplayEvent) -> Void) {
+        onReplayEvent = observer
+    }
+
+    /// True when there are edits not yet pushed.
+    public var hasUnpushedEdits: Bool { !edits.isEmpty }
+
+    /// The prompt: `leadsh[sandbox] OBrien*>`, with the pending count when any is waiting.
+    public func prompt() -> String {
+        var label = settings.label
+        if mode == .offline && api != nil { label = settings.label == "online" ? "offline" : "\(settings.label),offline" }
+        if api == nil { label = "no token" }
+        var text = "leadsh[\(label)]"
+        if let unsent = try? journal.counts().unsent, unsent > 0 { text += "(\(unsent) pending)" }
+        if let current {
+            text += " " + (current.view.name ?? current.view.email ?? current.view.id)
+            if !edits.isEmpty { text += "*" }
+        }
+        return text + "> "
+    }
+
+    /// Runs one command.
+    public func execute(_ command: Command) async throws(CommandFailure) -> CommandOutput {
+        switch command {
+        case .load(let target): return try await load(target)
+        case .show(let field): return try show(field)
+        case .set(let field, let value): return try edit(.standard(field), value)
+        case .attr(let name, let value): return try edit(.custom(name), value)
+        case .unset(let field): return try edit(.standard(field), .null)
+        case .unattr(let name): return try edit(.custom(name), .null)
+        case .diff: return try diff()
+        case .push(let dryRun): return try await push(dryRun: dryRun)
+        case .discard: return discard()
+        case .queue(let all): return try queue(all: all)
+        case .sync(let blind): return try await sync(blind: blind || settings.blind, wait: settings.syncWait)
+        case .retry(let seq): return try await retry(seq)
+        case .drop(let seq): return try drop(seq)
+        case .conflicts: return try conflicts()
+        case .resolve(let seq, let resolution): return try await resolve(seq, resolution)
+        case .offline: return goOffline()
+        case .online: return try await goOnline()
+        case .status: return try status()
+        case .help(let topic): return try help(topic)
+        case .history, .source, .quit:
+            throw CommandFailure("not_here", "this command is handled by the shell")
+        }
+    }
+
+    // MARK: load
+
+    private func load(_ target: LoadTarget) async throws(CommandFailure) -> CommandOutput {
+        if case .email(let email) = target {
+            throw CommandFailure(
+                "email_cannot_identify",
+                "cannot load a lead by email (\(email)) for editing: Intercom identifies a lead for update only by id or user_id, and an update without them creates a new lead. Use `load ID` or `load user_id=UID`"
+            )
+        }
+        if !edits.isEmpty {
+            throw CommandFailure(
+                "unpushed_edits",
+                "the current lead has unpushed edits (\(edits.keys.map(\.description).joined(separator: ", "))); `push` or `discard` them first"
+            )
+        }
+        let (id, userID): (String?, String?) = {
+            switch target {
+            case .id(let id): return (id, nil)
+            case .userID(let uid): return (nil, uid)
+            case .email: return (nil, nil)
+            }
+        }()
+        let label = id ?? "user_id=\(userID ?? "")"
+        var notices: [String] = []
+
+        if mode == .online, let api {
+            do {
+                let response = id != nil ? try await api.fetch(id: id!) : try await api.fetch(userID: userID!)
+                reachable = true
+                try journalCall { try journal.cache(response.value) }
+                let cached = try journalCall { try journal.cachedLead(id: response.value.id) }
+                guard let cached else { throw CommandFailure("journal", "the lead was fetched but could not be cached") }
+                return try loaded(cached, fresh: true, notices: [])
+            } catch let error as IntercomError where error.isUnreachable {
+                enterOffline(reachable: false)
+                notices.append("API unreachable (\(error.detail)); working offline")
+            } catch let error as IntercomError {
+                throw CommandFailure(error.code ?? "http_\(error.status ?? 0)", "load \(label) failed: \(error.description)")
+            } catch let failure as CommandFailure {
+                throw failure
+            } catch {
+                throw CommandFailure("internal", "load \(label) failed: \(error)")
+            }
+        }
+
+        let cached = try journalCall { try journal.cachedLead(id: id, userID: userID) }
+        guard let cached else {
+            let why = api == nil ? "no token: set INTERCOM_TOKEN or pass --sandbox" : "offline"
+            throw CommandFailure(
+                "not_cached",
+                "lead \(label) was never loaded, so it cannot be edited offline (\(why)); load it once while online"
+            )
+        }
+        notices.append("offline: using the copy cached \(age(Journal.now() - cached.fetchedAt)) ago")
+        return try loaded(cached, fresh: false, notices: notices)
+    }
+
+    private func loaded(_ cached: CachedLead, fresh: Bool, notices: [String]) throws(CommandFailure) -> CommandOutput {
+        let view = try journalCall { try journal.userView(of: cached) }
+        current = LoadedLead(view: view, fetchedAt: cached.fetchedAt)
+        edits = FieldChanges()
+        var notices = notices
+        let queued = try journalCall { try journal.counts() }
+        if view != cached.contact {
+            notices.append("showing your queued updates on top of the \(fresh ? "fetched" : "cached") copy")
+        }
+        _ = queued
+        let name = view.name.map { " (\($0))" } ?? ""
+        let text = "loaded \(view.id)\(name)" + (fresh ? "" : " from cache")
+        return CommandOutput(text: text, json: leadJSON(view, pending: FieldChanges(), fresh: fresh, fetchedAt: cached.fetchedAt), notices: notices)
+    }
+
+    // MARK: show / edit / diff
+
+    private func requireLead() throws(CommandFailure) -> LoadedLead {
+        guard let current else {
+            throw CommandFailure("no_lead", "no lead loaded; use `load ID` or `load user_id=UID` first")
+        }
+        return current
+    }
+
+    private func show(_ field: String?) throws(CommandFailure) -> CommandOutput {
+        let lead = try requireLead()
+        let view = lead.view.applying(edits)
+        let style = settings.style
+        if let field {
+            let key = resolveKey(field, in: view)
+            guard let value = view.value(of: key) ?? edits[key] else {
+                throw CommandFailure("no_such_field", "the lead has no field \(field)")
+            }
+            let pending = edits[key] != nil
+            let text = display(value) + (pending ? style.yellow(" * (was \(display(lead.view.value(of: key))))") : "")
+            return CommandOutput(text: text, json: .object(JSONObject([("field", .string(key.description)), ("value", value), ("pending", .bool(pending))])))
+        }
+        var rows: [(String, String)] = []
+        for (key, value) in view.fields where key != "custom_attributes" {
+            let pending = edits[.standard(key)] != nil
+            rows.append((key, line(value, pending: pending, was: lead.view.fields[key])))
+        }
+        for (name, value) in view.customAttributes {
+            let pending = edits[.custom(name)] != nil
+            rows.append(("custom_attributes.\(name)", line(value, pending: pending, was: lead.view.customAttributes[name])))
+        }
+        let width = rows.map(\.0.count).max() ?? 0
+        let text = rows.map { style.bold($0.0.padding(toLength: width, withPad: " ", startingAt: 0)) + "  " + $0.1 }.joined(separator: "\n")
+        return CommandOutput(text: text, json: leadJSON(view, pending: edits, fresh: nil, fetchedAt: lead.fetchedAt))
+    }
+
+    private func line(_ value: JSONValue, pending: Bool, was: JSONValue?) -> String {
+        var text = display(value)
+        if text.count > 200 { text = String(text.prefix(197)) + "..." }
+        if pending { text += settings.style.yellow("  * was \(display(was))") }
+        return text
+    }
+
+    private func resolveKey(_ field: String, in view: Contact) -> FieldKey {
+        if field.hasPrefix("custom_attributes.") { return FieldKey(path: field) }
+        if view.fields[field] != nil || StandardField.named(field) != nil { return .standard(field) }
+        return .custom(field)
+    }
+
+    private func edit(_ key: FieldKey, _ value: JSONValue) throws(CommandFailure) -> CommandOutput {
+        let lead = try requireLead()
+        if case .custom(let name) = key, let problem = CustomAttributeRules.problem(withName: name) {
+            throw CommandFailure("invalid_attribute", problem)
+        }
+        if let problem = CustomAttributeRules.problem(withValue: value) {
+            throw CommandFailure("invalid_value", "\(key): \(problem)")
+        }
+        let old = lead.view.value(of: key)
+        if old == value || (old == nil && value == .null) {
+            edits[key] = nil
+            return CommandOutput(
+                text: "\(key) is already \(display(value)); nothing to change",
+                json: .object(JSONObject([("field", .string(key.description)), ("value", value), ("changed", .bool(false))])))
+        }
+        edits[key] = value
+        return CommandOutput(
+            text: "",
+            json: .object(JSONObject([("field", .string(key.description)), ("old", old ?? .null), ("new", value), ("changed", .bool(true))])))
+    }
+
+    private func diff() throws(CommandFailure) -> CommandOutput {
+        let lead = try requireLead()
+        var rows: [[String]] = []
+        var items: [JSONValue] = []
+        for (key, value) in edits {
+            let old = lead.view.value(of: key)
+            rows.append([key.description, old.map { display($0) + " (\($0.typeName))" } ?? "(absent)", "->", display(value) + " (\(value.typeName))"])
+            items.append(.object(JSONObject([
+                ("field", .string(key.description)), ("old", old ?? .null), ("old_type", .string(old?.typeName ?? "absent")),
+                ("new", value), ("new_type", .string(value.typeName)),
+            ])))
+        }
+        let text = rows.isEmpty ? "no pending edits" : Table.render(header: ["FIELD", "OLD", "", "NEW"], rows: rows, style: settings.style)
+        return CommandOutput(text: text, json: .object(JSONObject([("lead", .string(lead.view.id)), ("changes", .array(items))])))
+    }
+
+    private func discard() -> CommandOutput {
+        let count = edits.count
+        edits = FieldChanges()
+        return CommandOutput(text: count == 0 ? "no pending edits" : "discarded \(count) edit\(count == 1 ? "" : "s")",
+            json: .object(JSONObject([("discarded", .integer(Int64(count)))])))
+    }
+
+    /// Drops unpushed edits without a message (quitting after the warning).
+    public func abandonEdits() { edits = FieldChanges() }
+
+    // MARK: push
+
+    private func push(dryRun: Bool) async throws(CommandFailure) -> CommandOutput {
+        let lead = try requireLead()
+        guard !edits.isEmpty else {
+            throw CommandFailure("nothing_to_push", "nothing to push: no pending edits (change something with `set` or `attr` first)")
+        }
+        let update: LeadUpdate
+        do {
+            update = try LeadUpdate(lead: lead.view.reference, changes: edits)
+        } catch {
+            throw CommandFailure(error == .noIdentifier || { if case .emailOnly = error { return true }; return false }() ? "email_cannot_identify" : "invalid_update", "push refused: \(error.description)")
+        }
+        var base = FieldChanges()
+        for key in edits.keys {
+            if let value = lead.view.value(of: key) { base[key] = value }
+        }
+
+        if dryRun {
+            var rows: [[String]] = []
+            for (key, value) in edits { rows.append([key.description, display(lead.view.value(of: key)), "->", display(value)]) }
+            let text = "POST /contacts (dry run: nothing sent, nothing journaled)\n" + JSONText.prettyPrint(.object(update.body)) + "\n"
+                + Table.render(header: ["FIELD", "BEFORE", "", "AFTER"], rows: rows, style: settings.style)
+            return CommandOutput(text: text, json: .object(JSONObject([
+                ("dry_run", .bool(true)), ("method", "POST"), ("path", "/contacts"), ("body", .object(update.body)),
+            ])))
+        }
+
+        let appended = try journalCall {
+            try journal.append(NewUpdate(update: update, base: base, baseUpdatedAt: lead.view.updatedAt), coalesce: settings.coalesce)
+        }
+        // Durable from here on: the edits live in the journal.
+        current?.view = lead.view.applying(edits)
+        edits = FieldChanges()
+        let seq = appended.entry.seq
+        let mergedNote = appended.merged ? " (merged into #\(seq))" : ""
+
+        var notices: [String] = []
+        if let replayer, mode == .online {
+            let report = await replayer.drain(ReplayOptions(blind: settings.blind), onEvent: onReplayEvent)
+            notices += noteStop(report.stop)
+        } else if api == nil {
+            notices.append("no token: set INTERCOM_TOKEN or pass --sandbox to send it")
+        }
+        let entry = try journalCall { try journal.entry(seq: seq) } ?? appended.entry
+        let counts = try journalCall { try journal.counts() }
+        let json = JSONValue.object(JSONObject([
+            ("seq", .integer(seq)), ("op_id", .string(entry.opID)), ("state", .string(entry.state.rawValue)),
+            ("merged", .bool(appended.merged)), ("pending", .integer(Int64(counts.unsent))),
+        ]))
+        switch entry.state {
+        case .sent:
+            try refreshCurrent()
+            return CommandOutput(text: settings.style.green("sent") + " #\(seq)\(mergedNote)", json: json, notices: notices)
+        case .failed:
+            throw CommandFailure(entry.lastErrorCode ?? "failed", "push failed: \(entry.lastError ?? "refused") (update #\(seq) kept as failed; `retry \(seq)` or `drop \(seq)`)")
+        case .conflict:
+            throw CommandFailure("conflict", "push conflicts: the lead changed in Intercom since it was loaded (update #\(seq); see `conflicts`, then `resolve \(seq) mine|theirs`)")
+        default:
+            let why: String
+            if mode == .offline {
+                why = api == nil ? "no token" : "offline"
+            } else if entry.nextAttemptAt > Journal.now() {
+                why = "retrying in \(age(entry.nextAttemptAt - Journal.now())): \(entry.lastError ?? "")"
+            } else {
+                why = "waiting"
+            }
+            return CommandOutput(
+                text: settings.style.yellow("queued") + " (\(why)), \(counts.unsent) pending #\(seq)\(mergedNote)", json: json, notices: notices)
+        }
+    }
+
+    private func refreshCurrent() throws(CommandFailure) {
+        guard let lead = current else { return }
+        if let cached = try journalCall({ try journal.cachedLead(id: lead.view.id) }) {
+            current = LoadedLead(view: try journalCall { try journal.userView(of: cached) }, fetchedAt: cached.fetchedAt)
+        }
+    }
+
+    private func noteStop(_ stop: ReplayStop) -> [String] {
+        switch stop {
+        case .finished, .cancelled: return []
+        case .unreachable(let why):
+            enterOffline(reachable: false)
+            return ["API unreachable (\(why)); working offline, will replay when it answers"]
+        case .unauthorized(let why):
+            reachable = true
+            return ["Intercom refused the token: \(why); updates stay queued until the token is fixed"]
+        case .busy:
+            return ["another leadsh is replaying this journal; it will send the update"]
+        case .waiting(let until):
+            return ["some updates wait until \(clockTime(until)) (backoff or rate limit)"]
+        }
+    }
+
+    // MARK: journal commands
+
+    private func queue(all: Bool) throws(CommandFailure) -> CommandOutput {
+        var rows: [[String]] = []
+        var items: [JSONValue] = []
+        let now = Journal.now()
+        do {
+            try journal.forEachEntry(all: all) { entry in
+                items.append(Session.entryJSON(entry))
+                if rows.count < 1000 {
+                    rows.append([
+                        "#\(entry.seq)", entry.lead.label, entry.changes.keys.map(\.description).joined(separator: ","),
+                        entry.state.rawValue, "\(entry.attempts)", age(now - entry.createdAt), entry.lastError ?? "",
+                    ])
+                }
+            }
+        } catch {
+            throw CommandFailure("journal", "\(error)")
+        }
+        var text = rows.isEmpty
+            ? (all ? "the journal is empty" : "nothing queued")
+            : Table.render(header: ["SEQ", "LEAD", "FIELDS", "STATE", "ATTEMPTS", "AGE", "LAST ERROR"], rows: rows, style: settings.style)
+        if items.count > rows.count { text += "\n… \(items.count - rows.count) more (use --json for all)" }
+        return CommandOutput(text: text, json: .array(items))
+    }
+
+    /// One outbox row as `queue --json` prints it.
+    public static func entryJSON(_ entry: JournalEntry) -> JSONValue {
+        var lead = JSONObject()
+        lead["id"] = entry.lead.id.map(JSONValue.string) ?? .null
+        lead["user_id"] = entry.lead.userID.map(JSONValue.string) ?? .null
+        var object = JSONObject()
+        object["seq"] = .integer(entry.seq)
+        object["op_id"] = .string(entry.opID)
+        object["lead"] = .object(lead)
+        object["fields"] = .object(entry.changes.jsonObject)
+        object["base"] = .object(entry.base.jsonObject)
+        object["state"] = .string(entry.state.rawValue)
+        object["attempts"] = .integer(Int64(entry.attempts))
+        object["last_status"] = entry.lastStatus.map { .integer(Int64($0)) } ?? .null
+        object["last_error"] = entry.lastError.map(JSONValue.string) ?? .null
+        object["last_error_code"] = entry.lastErrorCode.map(JSONValue.string) ?? .null
+        object["merged"] = .integer(Int64(entry.mergedCount))
+        object["created_at"] = .double(entry.createdAt)
+        object["next_attempt_at"] = entry.nextAttemptAt > 0 ? .double(entry.nextAttemptAt) : .null
+        if let theirs = entry.theirs { object["theirs"] = .object(theirs.jsonObject) }
+        return .object(object)
+    }
+
+    private func requireAPI() throws(CommandFailure) -> Replayer {
+        guard let replayer else {
+            throw CommandFailure("no_token", "no token: set INTERCOM_TOKEN or pass --sandbox")
+        }
+        return replayer
+    }
+
+    /// Replays the journal now.
+    public func sync(blind: Bool, wait: Double) async throws(CommandFailure) -> CommandOutput {
+        let replayer = try requireAPI()
+        if mode == .offline { mode = .online }
+        let report = await replayer.drain(ReplayOptions(maxWait: wait, blind: blind), onEvent: onReplayEvent)
+        let notices = noteStop(report.stop)
+        if case .finished = report.stop { reachable = true }
+        try refreshCurrent()
+        var parts = ["sent \(report.sent)"]
+        if report.alreadyApplied > 0 { parts.append("already applied \(report.alreadyApplied)") }
+        if report.failed > 0 { parts.append(settings.style.red("failed \(report.failed)")) }
+        if report.conflicts > 0 { parts.append(settings.style.red("conflicts \(report.conflicts)")) }
+        parts.append("pending \(report.counts.unsent)")
+        let json = JSONValue.object(JSONObject([
+            ("sent", .integer(Int64(report.sent))), ("already_applied", .integer(Int64(report.alreadyApplied))),
+            ("failed", .integer(Int64(report.failed))), ("conflicts", .integer(Int64(report.conflicts))),
+            ("pending", .integer(Int64(report.counts.unsent))), ("stop", .string(Session.stopName(report.stop))),
+        ]))
+        return CommandOutput(text: parts.joined(separator: ", "), json: json, notices: notices)
+    }
+
+    static func stopName(_ stop: ReplayStop) -> String {
+        switch stop {
+        case .finished: return "finished"
+        case .unreachable: return "unreachable"
+        case .unauthorized: return "unauthorized"
+        case .waiting: return "waiting"
+        case .busy: return "busy"
+        case .cancelled: return "cancelled"
+        }
+    }
+
+    private func retry(_ seq: Int64) async throws(CommandFailure) -> CommandOutput {
+        let entry = try journalCall { try journal.retry(seq: seq) }
+        var text = "update #\(entry.seq) requeued"
+        var notices: [String] = []
+        if let replayer, mode == .online {
+            let report = await replayer.drain(ReplayOptions(blind: settings.blind), onEvent: onReplayEvent)
+            notices = noteStop(report.stop)
+            if let after = try journalCall({ try journal.entry(seq: seq) }) { text += "; now \(after.state.rawValue)" }
+        }
+        return CommandOutput(text: text, json: Session.entryJSON(entry), notices: notices)
+    }
+
+    private func drop(_ seq: Int64) throws(CommandFailure) -> CommandOutput {
+        let entry = try journalCall { try journal.drop(seq: seq) }
+        return CommandOutput(text: "update #\(seq) dropped (kept in `queue --all` as dropped)", json: Session.entryJSON(entry))
+    }
+
+    private func conflicts() throws(CommandFailure) -> CommandOutput {
+        var blocks: [String] = []
+        var items: [JSONValue] = []
+        do {
+            try journal.forEachEntry { entry in
+                guard entry.state == .conflict else { return }
+                items.append(Session.entryJSON(entry))
+                var rows: [[String]] = []
+                for (key, mine) in entry.changes {
+                    rows.append([key.description, display(entry.base[key]), display(entry.theirs?[key] ?? mine), display(mine)])
+                }
+                blocks.append("#\(entry.seq) \(entry.lead.label)\n" + Table.render(header: ["FIELD", "BASE", "THEIRS", "MINE"], rows: rows, style: settings.style))
+            }
+        } catch {
+            throw CommandFailure("journal", "\(error)")
+        }
+        return CommandOutput(text: blocks.isEmpty ? "no conflicts" : blocks.joined(separator: "\n\n"), json: .array(items))
+    }
+
+    private func resolve(_ seq: Int64, _ resolution: Resolution) async throws(CommandFailure) -> CommandOutput {
+        guard let entry = try journalCall({ try journal.entry(seq: seq) }) else {
+            throw CommandFailure("no_such_update", "no update #\(seq) in the journal (see `queue --all`)")
+        }
+        guard entry.state == .conflict, let theirs = entry.theirs else {
+            throw CommandFailure("not_in_conflict", "update #\(seq) is \(entry.state.rawValue), not in conflict")
+        }
+        var changes = entry.changes
+        var base = entry.base
+        switch resolution {
+        case .mine:
+            // Ours wins: treat the server's values as the base so the re-read lets them through.
+            for (key, value) in theirs { base[key] = value }
+        case .theirs:
+            for (key, _) in theirs {
+                changes[key] = nil
+                base[key] = nil
+            }
+        }
+        if changes.isEmpty {
+            try journalCall { try journal.replaceChanges(seq: seq, changes: entry.changes, base: base) }
+            try journalCall { try journal.drop(seq: seq) }
+            return CommandOutput(text: "update #\(seq): kept theirs; nothing of ours left to send (dropped)", json: .object(JSONObject([("seq", .integer(seq)), ("state", "dropped")])))
+        }
+        try journalCall { try journal.replaceChanges(seq: seq, changes: changes, base: base) }
+        _ = try journalCall { try journal.retry(seq: seq) }
+        var text = "update #\(seq) resolved (\(resolution.rawValue)) and requeued"
+        var notices: [String] = []
+        if let replayer, mode == .online {
+            let report = await replayer.drain(ReplayOptions(blind: settings.blind), onEvent: onReplayEvent)
+            notices = noteStop(report.stop)
+            if let after = try journalCall({ try journal.entry(seq: seq) }) { text += "; now \(after.state.rawValue)" }
+        }
+        return CommandOutput(text: text, json: .object(JSONObject([("seq", .integer(seq)), ("resolution", .string(resolution.rawValue))])), notices: notices)
+    }
+
+    // MARK: mode
+
+    private func enterOffline(reachable isReachable: Bool?) {
+        mode = .offline
+        if let isReachable { reachable = isReachable }
+    }
+
+    private func goOffline() -> CommandOutput {
+        enterOffline(reachable: nil)
+        return CommandOutput(text: "offline: pushes are journaled and wait for `online` or `sync`", json: .object(JSONObject([("mode", "offline")])))
+    }
+
+    private func goOnline() async throws(CommandFailure) -> CommandOutput {
+        guard let api else { throw CommandFailure("no_token", "no token: set INTERCOM_TOKEN or pass --sandbox") }
+        do {
+            _ = try await api.probe()
+        } catch let error where error.isUnreachable {
+            enterOffline(reachable: false)
+            throw CommandFailure("unreachable", "still offline: \(error.description)")
+        } catch {
+            reachable = true
+            mode = .online
+            throw CommandFailure(error.code ?? "http_\(error.status ?? 0)", "the API answered but refused: \(error.description)")
+        }
+        reachable = true
+        mode = .online
+        let synced = try await sync(blind: settings.blind, wait: 0)
+        return CommandOutput(text: "online; " + synced.text, json: synced.json, notices: synced.notices)
+    }
+
+    /// Probes the API when offline (not by choice) and replays when it answers.
+    /// Returns a one-line notice when something changed, for the shell to print.
+    public func probeAndReplay() async -> String? {
+        guard let api, let replayer, mode == .offline, reachable == false else { return nil }
+        do {
+            _ = try await api.probe()
+        } catch let error where error.isUnreachable {
+            return nil
+        } catch {
+            // It answered (perhaps 401): reachable, but do not replay with a bad token.
+        }
+        reachable = true
+        mode = .online
+        let report = await replayer.drain(ReplayOptions(blind: settings.blind), onEvent: onReplayEvent)
+        let notes = noteStop(report.stop)
+        try? refreshCurrent()
+        return "API reachable again: sent \(report.sent), pending \(report.counts.unsent)" + (notes.isEmpty ? "" : "; " + notes.joined(separator: "; "))
+    }
+
+    /// Sends rows whose backoff has ended, when online. Returns a notice when anything was sent.
+    public func replayDue() async -> String? {
+        guard let replayer, mode == .online else { return nil }
+        guard let next = try? journal.nextAttemptTime(), next <= Journal.now() else { return nil }
+        let report = await replayer.drain(ReplayOptions(blind: settings.blind), onEvent: onReplayEvent)
+        let notes = noteStop(report.stop)
+        guard report.sent + report.failed + report.conflicts > 0 || !notes.isEmpty else { return nil }
+        try? refreshCurrent()
+        var text = "replayed: sent \(report.sent)"
+        if report.failed > 0 { text += ", failed \(report.failed)" }
+        if report.conflicts > 0 { text += ", conflicts \(report.conflicts)" }
+        return text + (notes.isEmpty ? "" : "; " + notes.joined(separator: "; "))
+    }
+
+    /// Whether the shell should be probing for the API.
+    public var wantsProbe: Bool { mode == .offline && reachable == false && api != nil }
+
+    private func status() throws(CommandFailure) -> CommandOutput {
+        let counts = try journalCall { try journal.counts() }
+        var countsObject = JSONObject()
+        for state in UpdateState.allCases { countsObject[state.rawValue] = .integer(Int64(counts[state])) }
+        let modeName = api == nil ? "offline" : mode.rawValue
+        var lines = [
+            "mode        \(modeName)\(settings.label != "online" ? " (\(settings.label))" : "")",
+            "endpoint    \(api?.configuration.endpoint.baseURL ?? "none (no token)")",
+            "reachable   \(reachable.map { $0 ? "yes" : "no" } ?? "unknown")",
+            "journal     \(journal.path)",
+            "updates     " + UpdateState.allCases.filter { counts[$0] > 0 }.map { "\($0.rawValue) \(counts[$0])" }.joined(separator: ", "),
+        ]
+        if counts.byState.isEmpty { lines[4] = "updates     none" }
+        if let current { lines.append("lead        \(current.view.id)\(edits.isEmpty ? "" : " (\(edits.count) unpushed edits)")") }
+        let json = JSONValue.object(JSONObject([
+            ("mode", .string(modeName)), ("sandbox", .bool(settings.label == "sandbox")),
+            ("reachable", reachable.map(JSONValue.bool) ?? .null), ("counts", .object(countsObject)),
+            ("lead", current.map { .string($0.view.id) } ?? .null), ("unpushed_edits", .integer(Int64(edits.count))),
+        ]))
+        return CommandOutput(text: lines.joined(separator: "\n"), json: json)
+    }
+
+    private func help(_ topic: String?) throws(CommandFailure) -> CommandOutput {
+        if let topic {
+            guard let spec = CommandSpec.named(topic) else {
+                let near = CommandParser.nearest(to: topic, among: CommandSpec.all.map(\.name))
+                throw CommandFailure("unknown_command", "no help for \"\(topic)\"" + (near.map { "; did you mean \"\($0)\"?" } ?? ""))
+            }
+            let text = "usage: \(spec.usage)\n\(spec.summary)\nexample: \(spec.example)"
+            return CommandOutput(text: text, json: .object(JSONObject([("command", .string(spec.name)), ("usage", .string(spec.usage)), ("summary", .string(spec.summary)), ("example", .string(spec.example))])))
+        }
+        let width = CommandSpec.all.map(\.usage.count).max() ?? 0
+        let text = CommandSpec.all.map { $0.usage.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.summary }.joined(separator: "\n")
+        return CommandOutput(text: text, json: .array(CommandSpec.all.map { .object(JSONObject([("command", .string($0.name)), ("usage", .string($0.usage)), ("summary", .string($0.summary))])) }))
+    }
+
+    // MARK: helpers
+
+    /// Custom attribute names of the current lead, for completion.
+    public func attributeNames() -> [String] {
+        guard let current else { return [] }
+        return current.view.applying(edits).customAttributes.keys
+    }
+
+    private func journalCall<T>(_ body: () throws -> T) throws(CommandFailure) -> T {
+        do {
+            return try body()
+        } catch let failure as CommandFailure {
+            throw failure
+        } catch let error as JournalError {
+            throw CommandFailure(error.kind == .noSuchEntry ? "no_such_update" : error.kind == .invalidState ? "invalid_state" : "journal", error.message)
+        } catch {
+            throw CommandFailure("journal", "\(error)")
+        }
+    }
+
+    private func leadJSON(_ view: Contact, pending: FieldChanges, fresh: Bool?, fetchedAt: Double) -> JSONValue {
+        var object = JSONObject()
+        object["lead"] = .object(view.fields)
+        object["pending"] = .object(pending.jsonObject)
+        object["fetched_at"] = .double(fetchedAt)
+        if let fresh { object["from_cache"] = .bool(!fresh) }
+        return .object(object)
+    }
+}
+
+func clockTime(_ unix: Double) -> String {
+    let formatter = DateFormatter()
+    formatter.dateFormat = "HH:mm:ss"
+    return formatter.string(from: Date(timeIntervalSince1970: unix))
+}

@@ -1,0 +1,5 @@
+import Foundation
+import LeadshApp
+
+let code = await Leadsh.main(Array(CommandLine.arguments.dropFirst()))
+exit(code)

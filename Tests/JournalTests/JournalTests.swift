@@ -1,0 +1,236 @@
+import Foundation
+import GRDB
+import Journal
+import LeadModel
+import TestSupport
+import Testing
+
+func sampleUpdate(_ id: String, _ changes: [(FieldKey, JSONValue)], base: [(FieldKey, JSONValue)] = []) throws -> NewUpdate {
+    NewUpdate(update: try LeadUpdate(lead: LeadReference(id: id), changes: FieldChanges(changes)), base: FieldChanges(base), baseUpdatedAt: 100)
+}
+
+@Suite("Journal file")
+struct JournalFileTests {
+    @Test("a fresh journal has exactly the schema in journal/schema.sql")
+    func schemaMatches() throws {
+        let dir = TempDirectory()
+        let journal = try Journal(path: dir.file("j.sqlite"))
+        journal.close()
+        let queue = try DatabaseQueue(path: dir.file("j.sqlite"))
+        let created = try queue.read { db in
+            try String.fetchAll(db, sql: "SELECT sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND sql IS NOT NULL ORDER BY rowid")
+        }
+        let (pragmas, statements) = try parseSchemaFile(repositoryRoot() + "/journal/schema.sql")
+        #expect(created.map(normalize) == statements.map(normalize))
+        let (applicationID, userVersion, mode) = try queue.read { db in
+            (try Int.fetchOne(db, sql: "PRAGMA application_id")!, try Int.fetchOne(db, sql: "PRAGMA user_version")!,
+             try String.fetchOne(db, sql: "PRAGMA journal_mode")!)
+        }
+        #expect(pragmas["application_id"] == applicationID)
+        #expect(pragmas["user_version"] == userVersion)
+        #expect(userVersion == Journal.schemaVersion)
+        #expect(mode == "wal")
+    }
+
+    @Test("the journal file is created 0600 even under a permissive umask")
+    func createdPrivate() throws {
+        let dir = TempDirectory()
+        let old = umask(0)
+        defer { umask(old) }
+        let journal = try Journal(path: dir.file("sub/j.sqlite"))
+        _ = try journal.append(try sampleUpdate("a", [(.standard("name"), "X")]))
+        #expect(permissions(of: dir.file("sub/j.sqlite")) == 0o600)
+        #expect(permissions(of: dir.file("sub/j.sqlite-wal")) == 0o600)
+        journal.close()
+    }
+
+    @Test("a file that is not a journal is refused and left byte for byte unchanged")
+    func garbageRefused() throws {
+        let dir = TempDirectory()
+        let path = dir.file("notes.txt")
+        let bytes = Data((0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        try bytes.write(to: URL(fileURLWithPath: path))
+        #expect {
+            _ = try Journal(path: path)
+        } throws: { error in
+            (error as? JournalError)?.kind == .notAJournal && "\(error)".contains("left untouched")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes)
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+    }
+
+    @Test("another SQLite database is refused and left unchanged")
+    func foreignDatabaseRefused() throws {
+        let dir = TempDirectory()
+        let path = dir.file("other.sqlite")
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in try db.execute(sql: "CREATE TABLE t(x); INSERT INTO t VALUES (1)") }
+        try queue.close()
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(throws: JournalError.self) { _ = try Journal(path: path) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+    }
+
+    @Test("a journal from a newer leadsh is refused and left unchanged")
+    func newerRefused() throws {
+        let dir = TempDirectory()
+        let path = dir.file("j.sqlite")
+        let journal = try Journal(path: path)
+        _ = try journal.append(try sampleUpdate("a", [(.standard("name"), "X")]))
+        journal.close()
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in try db.execute(sql: "PRAGMA user_version = \(Journal.schemaVersion + 1)") }
+        try queue.close()
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect {
+            _ = try Journal(path: path)
+        } throws: { error in
+            (error as? JournalError)?.kind == .newerVersion && "\(error)".contains("newer leadsh")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+    }
+
+    @Test("reopening keeps everything")
+    func reopen() throws {
+        let dir = TempDirectory()
+        let path = dir.file("j.sqlite")
+        do {
+            let journal = try Journal(path: path)
+            _ = try journal.append(try sampleUpdate("a", [(.custom("seats"), 9)]))
+            journal.close()
+        }
+        let journal = try Journal(path: path)
+        let entries = try journal.entries()
+        #expect(entries.count == 1)
+        #expect(entries[0].changes[.custom("seats")] == .integer(9))
+    }
+}
+
+@Suite("Outbox")
+struct OutboxTests {
+    @Test("claims go in sequence order, one in flight per lead")
+    func perLeadOrder() throws {
+        let dir = TempDirectory()
+        let journal = try Journal(path: dir.file("j.sqlite"))
+        for (n, lead) in ["a", "b", "a", "c", "b"].enumerated() {
+            _ = try journal.append(try sampleUpdate(lead, [(.standard("name"), .string("v\(n)"))]), coalesce: false)
+        }
+        let first = try #require(try journal.claimNext())
+        let second = try #require(try journal.claimNext())
+        let third = try #require(try journal.claimNext())
+        #expect([first.seq, second.seq, third.seq] == [1, 2, 4])
+        // a and b each have one row sending: their later rows wait.
+        #expect(try journal.claimNext() == nil)
+        try journal.markSent(seq: first.seq, status: 200, lead: nil)
+        #expect(try journal.claimNext()?.seq == 3)
+        #expect(first.attempts == 1)
+        #expect(try journal.entry(seq: 2)?.state == .sending)
+    }
+
+    @Test("a new edit merges into the lead's pending update, never into a sending one")
+    func coalescing() throws {
+        let dir = TempDirectory()
+        let journal = try Journal(path: dir.file("j.sqlite"))
+        _ = try journal.append(try sampleUpdate("a", [(.standard("name"), "A"), (.custom("x"), 1)], base: [(.standard("name"), "orig")]))
+        let merged = try journal.append(try sampleUpdate("a", [(.standard("name"), "B"), (.standard("phone"), "1")], base: [(.standard("name"), "A"), (.standard("phone"), "0")]))
+        #expect(merged.merged)
+        #expect(merged.entry.seq == 1)
+        #expect(merged.entry.changes[.standard("name")] == "B")
+        #expect(merged.entry.changes[.custom("x")] == 1)
+        #expect(merged.entry.base[.standard("name")] == "orig")  // the earliest base is kept
+        #expect(merged.entry.base[.standard("phone")] == "0")
+        #expect(merged.entry.mergedCount == 2)
+        _ = try journal.claimNext()
+        let separate = try journal.append(try sampleUpdate("a", [(.standard("name"), "C")]))
+        #expect(!separate.merged)
+        #expect(separate.entry.seq == 2)
+    }
+
+    @Test("release gives back the attempt for outcomes that are not the update's fault")
+    func releaseAndAttempts() throws {
+        let dir = TempDirectory()
+        let journal = try Journal(path: dir.file("j.sqlite"))
+        _ = try journal.append(try sampleUpdate("a", [(.standard("name"), "A")]))
+        let claimed = try #require(try journal.claimNext(now: 10))
+        try journal.release(seq: claimed.seq, countsAsAttempt: false, now: 10)
+        #expect(try journal.entry(seq: 1)?.attempts == 0)
+        _ = try journal.claimNext(now: 10)
+        try journal.release(seq: 1, countsAsAttempt: true, notBefore: 50, status: 503, errorCode: "service_unavailable", error: "503", now: 10)
+        let row = try #require(try journal.entry(seq: 1))
+        #expect(row.attempts == 1)
+        #expect(row.state == .pending)
+        #expect(row.lastStatus == 503)
+        #expect(try journal.claimNext(now: 20) == nil)  // still backing off
+        #expect(try journal.claimNext(now: 51)?.seq == 1)
+    }
+
+    @Test("rows left sending by a crash are reconciled to pending")
+    func orphans() throws {
+        let dir = TempDirectory()
+        let journal = try Journal(path: dir.file("j.sqlite"))
+        _ = try journal.append(try sampleUpdate("a", [(.standard("name"), "A")]))
+        _ = try journal.claimNext()
+        #expect(try journal.reconcileOrphans() == 1)
+        #expect(try journal.entry(seq: 1)?.state == .pending)
+    }
+
+    @Test("failed rows stay until retried or dropped; drop keeps the row")
+    func retryAndDrop() throws {
+        let dir = TempDirectory()
+        let journal = try Journal(path: dir.file("j.sqlite"))
+        _ = try journal.append(try sampleUpdate("a", [(.standard("name"), "A")]))
+        _ = try journal.claimNext()
+        try journal.markFailed(seq: 1, status: 404, errorCode: "not_found", error: "Contact Not Found")
+        #expect(try journal.entries().first?.state == .failed)
+        #expect(try journal.counts()[.failed] == 1)
+        try journal.retry(seq: 1)
+        #expect(try journal.entry(seq: 1)?.state == .pending)
+        #expect(try journal.entry(seq: 1)?.attempts == 0)
+        try journal.drop(seq: 1)
+        #expect(try journal.entries().isEmpty)
+        #expect(try journal.entries(all: true).first?.state == .dropped)
+        #expect(throws: JournalError.self) { try journal.drop(seq: 99) }
+    }
+
+    @Test("the user's view applies their own unsent updates to the cached lead")
+    func userView() throws {
+        let dir = TempDirectory()
+        let journal = try Journal(path: dir.file("j.sqlite"))
+        let lead = try Contact(json: #"{"type":"contact","id":"a","name":"Old","updated_at":100,"custom_attributes":{"x":1}}"#)
+        try journal.cache(lead, fetchedAt: 5)
+        _ = try journal.append(try sampleUpdate("a", [(.standard("name"), "New"), (.custom("x"), 2)]))
+        let cached = try #require(try journal.cachedLead(id: "a"))
+        #expect(cached.fetchedAt == 5)
+        let view = try journal.userView(of: cached)
+        #expect(view.name == "New")
+        #expect(view.customAttributes["x"] == 2)
+    }
+}
+
+func normalize(_ sql: String) -> String {
+    sql.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).joined(separator: " ")
+        .replacingOccurrences(of: "( ", with: "(").replacingOccurrences(of: " )", with: ")")
+        .trimmingCharacters(in: CharacterSet(charactersIn: "; "))
+}
+
+/// Reads `journal/schema.sql`: PRAGMA values and CREATE statements, comments removed.
+func parseSchemaFile(_ path: String) throws -> ([String: Int], [String]) {
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    let withoutComments = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+        if let range = line.range(of: "--") { return String(line[..<range.lowerBound]) }
+        return String(line)
+    }.joined(separator: "\n")
+    var pragmas: [String: Int] = [:]
+    var statements: [String] = []
+    for statement in withoutComments.split(separator: ";") {
+        let trimmed = statement.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.isEmpty { continue }
+        if trimmed.uppercased().hasPrefix("PRAGMA") {
+            let parts = trimmed.dropFirst(6).split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
+            pragmas[parts[0]] = Int(parts[1])
+        } else {
+            statements.append(trimmed)
+        }
+    }
+    return (pragmas, statements)
+}

@@ -1,0 +1,52 @@
+-- The leadsh journal, version 1: exactly what a fresh journal holds.
+-- Checked by Tests/JournalTests/SchemaTests.swift against what leadsh creates.
+-- The file is SQLite in WAL mode (PRAGMA journal_mode = WAL), written with
+-- PRAGMA synchronous = FULL, created with mode 0600.
+
+PRAGMA application_id = 1279546184; -- 0x4C445348, "LDSH": marks a leadsh journal
+PRAGMA user_version = 1;            -- the schema version; a newer one is refused
+
+-- leads: the cache of loaded leads. snapshot is the lead's JSON as Intercom
+-- sent it; updated_at is the lead's own updated_at; fetched_at is Unix seconds.
+-- updates: the outbox. seq orders updates; a lead's updates (same lead_key)
+-- are sent in seq order. fields holds the new values, base the values they had
+-- in the lead as the user saw it (keys: field names, custom attributes as
+-- custom_attributes.NAME). state: pending -> sending -> sent, or failed,
+-- conflict (theirs holds the server's values), dropped (by the user).
+
+CREATE TABLE leads (
+    id          TEXT PRIMARY KEY NOT NULL,
+    user_id     TEXT,
+    email       TEXT,
+    name        TEXT,
+    snapshot    TEXT NOT NULL,
+    updated_at  INTEGER,
+    fetched_at  REAL NOT NULL
+);
+CREATE INDEX leads_by_user_id ON leads(user_id);
+CREATE TABLE updates (
+    seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+    op_id            TEXT NOT NULL UNIQUE,
+    lead_key         TEXT NOT NULL,
+    lead_id          TEXT,
+    lead_user_id     TEXT,
+    lead_email       TEXT,
+    fields           TEXT NOT NULL,
+    base             TEXT NOT NULL,
+    base_updated_at  INTEGER,
+    state            TEXT NOT NULL DEFAULT 'pending'
+                     CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'conflict', 'dropped')),
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  REAL NOT NULL DEFAULT 0,
+    last_status      INTEGER,
+    last_error_code  TEXT,
+    last_error       TEXT,
+    theirs           TEXT,
+    merged_count     INTEGER NOT NULL DEFAULT 1,
+    created_at       REAL NOT NULL,
+    updated_at       REAL NOT NULL,
+    sent_at          REAL,
+    CHECK (lead_id IS NOT NULL OR lead_user_id IS NOT NULL)
+);
+CREATE INDEX updates_by_state ON updates(state, next_attempt_at, seq);
+CREATE INDEX updates_by_lead ON updates(lead_key, seq);
