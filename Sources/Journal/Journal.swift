@@ -79,34 +79,38 @@ public final class Journal: Sendable {
                 "\(path) is not a leadsh journal (not an SQLite database); it was left untouched. Pass --journal with another path"
             )
         }
-        func int32(at offset: Int) -> Int32 {
-            Int32(bitPattern: UInt32(header[offset]) << 24 | UInt32(header[offset + 1]) << 16
-                | UInt32(header[offset + 2]) << 8 | UInt32(header[offset + 3]))
+        // Read the identifying pragmas through a read-only connection: in WAL mode
+        // the newest values may still be in the -wal file, not the header.
+        var configuration = Configuration()
+        configuration.readonly = true
+        let pragmas: (applicationID: Int32, userVersion: Int, objects: Int)?
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            defer { try? queue.close() }
+            pragmas = try queue.read { db in
+                (
+                    Int32(truncatingIfNeeded: try Int.fetchOne(db, sql: "PRAGMA application_id") ?? 0),
+                    try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0,
+                    try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+                )
+            }
+        } catch {
+            throw JournalError(.notAJournal, "\(path) cannot be read as a leadsh journal (\(describe(error))); it was left untouched")
         }
-        let userVersion = Int(int32(at: 60))
-        let applicationID = int32(at: 68)
-        if applicationID != Journal.applicationID {
-            if applicationID == 0 && userVersion == 0 && Journal.isEmptyDatabase(path: path) { return }
+        guard let pragmas else { return }
+        if pragmas.applicationID != Journal.applicationID {
+            if pragmas.applicationID == 0 && pragmas.userVersion == 0 && pragmas.objects == 0 { return }
             throw JournalError(
                 .notAJournal,
                 "\(path) is an SQLite database but not a leadsh journal; it was left untouched. Pass --journal with another path"
             )
         }
-        if userVersion > schemaVersion {
+        if pragmas.userVersion > schemaVersion {
             throw JournalError(
                 .newerVersion,
-                "\(path) was written by a newer leadsh (journal version \(userVersion); this leadsh reads up to \(schemaVersion)); it was left untouched. Upgrade leadsh"
+                "\(path) was written by a newer leadsh (journal version \(pragmas.userVersion); this leadsh reads up to \(schemaVersion)); it was left untouched. Upgrade leadsh"
             )
         }
-    }
-
-    private static func isEmptyDatabase(path: String) -> Bool {
-        var configuration = Configuration()
-        configuration.readonly = true
-        guard let queue = try? DatabaseQueue(path: path, configuration: configuration) else { return false }
-        let count = try? queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
-        try? queue.close()
-        return count == 0
     }
 
     static func describe(_ error: any Error) -> String {

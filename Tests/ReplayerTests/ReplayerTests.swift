@@ -1,0 +1,277 @@
+import FakeIntercom
+import Foundation
+import IntercomClient
+import Journal
+import LeadModel
+import Replayer
+import Synchronization
+import TestSupport
+import Testing
+
+/// A clock whose waits return at once, moving its time forward: backoffs without sleeping.
+final class JumpingClock: ReplayClock {
+    private let time: Mutex<Double>
+    private let waits = Mutex<[Double]>([])
+
+    init(start: Double = Date().timeIntervalSince1970) { time = Mutex(start) }
+
+    func now() -> Double { time.withLock { $0 } }
+
+    func sleep(until target: Double) async throws {
+        try Task.checkCancellation()
+        waits.withLock { $0.append(target - now()) }
+        time.withLock { $0 = max($0, target) }
+        await Task.yield()
+    }
+
+    var waited: [Double] { waits.withLock { $0 } }
+}
+
+struct FixedJitter: JitterSource {
+    var value: Double = 0.5
+    func unit() -> Double { value }
+}
+
+let leadA = "5811f6bbe6b4704ddfa84ac0"
+let leadB = "5811f7c1e6b4704ddfa84ad2"
+let leadC = "5811f80ae6b4704ddfa84ae7"
+
+/// A journal in a temp folder, a client for the fake, and a replayer over both.
+struct ReplayRig {
+    let dir = TempDirectory("leadsh-replay")
+    let fake: FakeIntercom
+    let journal: Journal
+    let api: IntercomAPI
+    let clock = JumpingClock()
+
+    init(fake: FakeIntercom) throws {
+        self.fake = fake
+        journal = try Journal(path: dir.file("journal.sqlite"))
+        api = IntercomAPI(configuration: IntercomConfiguration(
+            endpoint: try Endpoint(fake.baseURL), token: fake.configuration.token, requestTimeout: .seconds(2)))
+    }
+
+    func replayer() -> Replayer { Replayer(journal: journal, api: api, clock: clock, jitter: FixedJitter()) }
+
+    @discardableResult
+    func push(_ lead: String, _ changes: [(FieldKey, JSONValue)], coalesce: Bool = false) throws -> JournalEntry {
+        let update = try LeadUpdate(lead: LeadReference(id: lead), changes: FieldChanges(changes))
+        return try journal.append(NewUpdate(update: update, base: FieldChanges(), baseUpdatedAt: nil), coalesce: coalesce).entry
+    }
+
+    var posts: [RecordedRequest] { fake.requests.filter { $0.method == "POST" } }
+}
+
+func withReplayRig(_ body: (ReplayRig) async throws -> Void) async throws {
+    try await withFakeIntercom { fake in
+        let rig = try ReplayRig(fake: fake)
+        do {
+            try await body(rig)
+        } catch {
+            await rig.api.shutdown()
+            throw error
+        }
+        await rig.api.shutdown()
+    }
+}
+
+@Suite("Replay: the response table")
+struct ReplayResponseTests {
+    @Test("connection refused: stop, keep pending, no attempt; back online: delivered in order")
+    func unreachable() async throws {
+        try await withReplayRig { rig in
+            try rig.push(leadA, [(.standard("name"), "one")])
+            try rig.push(leadA, [(.standard("name"), "two")])
+            await rig.fake.stopListening()
+            let offline = await rig.replayer().drain()
+            guard case .unreachable = offline.stop else { Issue.record("expected unreachable, got \(offline.stop)"); return }
+            let rows = try rig.journal.entries()
+            #expect(rows.map(\.state) == [.pending, .pending])
+            #expect(rows.map(\.attempts) == [0, 0])
+            try await rig.fake.resumeListening()
+            let online = await rig.replayer().drain()
+            #expect(online.stop == .finished)
+            #expect(online.sent == 2)
+            #expect(rig.posts.compactMap { $0.bodyJSON?["name"] } == ["one", "two"])
+            #expect(rig.fake.lead(id: leadA)?.name == "two")
+            #expect(try rig.journal.entries(all: true).map(\.state) == [.sent, .sent])
+        }
+    }
+
+    @Test("5xx backs off with full jitter and fails after 8 attempts")
+    func serverErrors() async throws {
+        try await withReplayRig { rig in
+            try rig.push(leadA, [(.standard("name"), "x")])
+            rig.fake.inject(.serverError, times: 20)
+            let report = await rig.replayer().drain(ReplayOptions(maxWait: 100_000))
+            #expect(report.failed == 1)
+            let row = try #require(try rig.journal.entry(seq: 1))
+            #expect(row.state == .failed)
+            #expect(row.attempts == 8)
+            #expect(row.lastStatus == 500)
+            #expect(rig.posts.count == 8)
+            // Waits are half the ceiling (jitter 0.5): 1, 2, 4, ... seconds.
+            #expect(rig.clock.waited.prefix(3).map { ($0 * 10).rounded() / 10 } == [0.5, 1, 2])
+        }
+    }
+
+    @Test("a 503 then success: sent, and the failed try counted as an attempt")
+    func transientThenSuccess() async throws {
+        try await withReplayRig { rig in
+            try rig.push(leadA, [(.standard("name"), "x")])
+            rig.fake.inject(.serviceUnavailable)
+            let report = await rig.replayer().drain(ReplayOptions(maxWait: 60))
+            #expect(report.sent == 1)
+            #expect(try rig.journal.entry(seq: 1)?.attempts == 2)
+        }
+    }
+
+    @Test("429 waits for Retry-After or the reset and costs no attempt")
+    func rateLimited() async throws {
+        try await withReplayRig { rig in
+            try rig.push(leadA, [(.standard("name"), "x")])
+            rig.fake.inject(.rateLimited(retryAfter: 7, withHeaders: true))
+            let report = await rig.replayer().drain(ReplayOptions(maxWait: 60))
+            #expect(report.sent == 1)
+            #expect(report.rateLimitedResponses == 1)
+            #expect(try rig.journal.entry(seq: 1)?.attempts == 1)
+            #expect(rig.clock.waited.contains { $0 >= 7 })
+        }
+    }
+
+    @Test("429 beyond the allowed wait leaves the update pending")
+    func rateLimitedNoWait() async throws {
+        try await withReplayRig { rig in
+            try rig.push(leadA, [(.standard("name"), "x")])
+            rig.fake.inject(.rateLimited(retryAfter: 30, withHeaders: false))
+            let report = await rig.replayer().drain(ReplayOptions(maxWait: 0))
+            guard case .waiting = report.stop else { Issue.record("expected waiting, got \(report.stop)"); return }
+            #expect(try rig.journal.entry(seq: 1)?.state == .pending)
+            #expect(try rig.journal.entry(seq: 1)?.attempts == 0)
+        }
+    }
+
+    @Test("401 and 403 stop the whole replay and keep everything pending")
+    func unauthorized() async throws {
+        for status in [401, 403] {
+            try await withReplayRig { rig in
+                try rig.push(leadA, [(.standard("name"), "x")])
+                try rig.push(leadB, [(.standard("name"), "y")])
+                rig.fake.inject(.status(status, code: status == 401 ? "unauthorized" : "forbidden", message: "no"), times: 10)
+                let report = await rig.replayer().drain(ReplayOptions(concurrency: 1))
+                guard case .unauthorized = report.stop else { Issue.record("\(status): expected unauthorized, got \(report.stop)"); return }
+                #expect(rig.posts.count == 1, "the replay stops at the first \(status)")
+                #expect(try rig.journal.entries().map(\.state) == [.pending, .pending])
+                #expect(try rig.journal.entries().map(\.attempts) == [0, 0])
+            }
+        }
+    }
+
+    @Test("400, 404, 409, 422 fail at once with Intercom's code and message")
+    func permanentFailures() async throws {
+        let cases: [(Int, String, String)] = [
+            (400, "parameter_invalid", "Value: not of type Numeric, String or Boolean"),
+            (404, "not_found", "Contact Not Found"),
+            (409, "conflict", "A contact matching those details already exists"),
+            (422, "unprocessable_entity", "Unprocessable"),
+        ]
+        for (status, code, message) in cases {
+            try await withReplayRig { rig in
+                try rig.push(leadA, [(.standard("name"), "x")])
+                rig.fake.inject(.status(status, code: code, message: message))
+                let report = await rig.replayer().drain(ReplayOptions(maxWait: 60))
+                #expect(report.failed == 1)
+                let row = try #require(try rig.journal.entry(seq: 1))
+                #expect(row.state == .failed)
+                #expect(row.lastStatus == status)
+                #expect(row.lastErrorCode == code)
+                #expect(row.lastError?.contains(message) == true)
+                if status == 404 { #expect(row.lastError?.contains("merged, converted or deleted?") == true) }
+                #expect(rig.posts.count == 1)
+            }
+        }
+    }
+
+    @Test("a response cut mid-body is retried; the body sets absolute values so a repeat is harmless")
+    func droppedResponse() async throws {
+        try await withReplayRig { rig in
+            try rig.push(leadA, [(.custom("seats"), 9)])
+            rig.fake.inject(.dropMidResponse)
+            let report = await rig.replayer().drain(ReplayOptions(maxWait: 60))
+            #expect(report.sent == 1)
+            #expect(rig.fake.lead(id: leadA)?.customAttributes["seats"] == 9)
+        }
+    }
+}
+
+@Suite("Replay: ordering and exclusion")
+struct ReplayOrderingTests {
+    @Test("updates to each lead arrive in sequence order, leads interleaved")
+    func perLeadOrder() async throws {
+        try await withReplayRig { rig in
+            for n in 0..<5 {
+                for lead in [leadA, leadB, leadC] { try rig.push(lead, [(.custom("step"), .integer(Int64(n)))]) }
+            }
+            let report = await rig.replayer().drain(ReplayOptions(concurrency: 3))
+            #expect(report.sent == 15)
+            for lead in [leadA, leadB, leadC] {
+                let steps = rig.posts.filter { $0.bodyJSON?["id"] == .string(lead) }.compactMap { $0.bodyJSON?["custom_attributes"]?["step"] }
+                #expect(steps == [0, 1, 2, 3, 4])
+                #expect(rig.fake.lead(id: lead)?.customAttributes["step"] == 4)
+            }
+        }
+    }
+
+    @Test("two replayers on one journal never send a row twice")
+    func exclusion() async throws {
+        try await withReplayRig { rig in
+            rig.fake.setDelay(.milliseconds(20))
+            for n in 0..<20 { try rig.push([leadA, leadB, leadC][n % 3], [(.custom("n"), .integer(Int64(n)))]) }
+            let second = try Journal(path: rig.journal.path)
+            let other = Replayer(journal: second, api: rig.api)
+            async let one = rig.replayer().drain()
+            async let two = other.drain()
+            let reports = await [one, two]
+            #expect(reports.contains { $0.stop == .busy })
+            #expect(rig.posts.count == 20)
+            #expect(Set(rig.posts.compactMap { $0.bodyJSON?["custom_attributes"]?["n"] }).count == 20)
+        }
+    }
+
+    @Test("a lead changed in Intercom since it was loaded: same field conflicts, other field is sent, equal is not re-sent")
+    func conflicts() async throws {
+        try await withReplayRig { rig in
+            let original = try #require(rig.fake.lead(id: leadA))
+            try rig.journal.cache(original, fetchedAt: rig.clock.now() - 3600)
+            func push(_ changes: [(FieldKey, JSONValue)]) throws {
+                var base = FieldChanges()
+                for (key, _) in changes { base[key] = original.value(of: key) }
+                let update = try LeadUpdate(lead: original.reference, changes: FieldChanges(changes))
+                _ = try rig.journal.append(NewUpdate(update: update, base: base, baseUpdatedAt: original.updatedAt), coalesce: false)
+            }
+            try push([(.standard("name"), "Mine")])
+            _ = rig.fake.edit(leadID: leadA, FieldChanges([(.standard("name"), "Theirs")]))
+            let report = await rig.replayer().drain()
+            #expect(report.conflicts == 1)
+            #expect(try rig.journal.entry(seq: 1)?.theirs?[.standard("name")] == "Theirs")
+            #expect(rig.posts.isEmpty)
+            try push([(.standard("phone"), "555")])
+            let second = await rig.replayer().drain()
+            #expect(second.sent == 1)
+            try push([(.standard("phone"), "555")])
+            let third = await rig.replayer().drain(ReplayOptions(conflictCheckAge: -1))
+            #expect(third.alreadyApplied == 1)
+            #expect(rig.posts.count == 1)
+        }
+    }
+}
+
+@Suite("Backoff")
+struct BackoffTests {
+    @Test("ceilings double from 1 s and stop at 10 minutes")
+    func ceilings() {
+        let backoff = Backoff()
+        #expect((1...12).map { backoff.ceiling(afterAttempt: $0) } == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 600, 600])
+        #expect(backoff.delay(afterAttempt: 3, jitter: FixedJitter(value: 0.25)) == 1)
+    }
+}
