@@ -1,0 +1,133 @@
+public import LeadModel
+
+/// How `load` names a lead.
+public enum LoadTarget: Sendable, Hashable {
+    case id(String)
+    case userID(String)
+    /// Parsed so the session can explain why it refuses: Intercom cannot identify a lead for update by email.
+    case email(String)
+}
+
+/// Which side wins a conflict: `mine` sends the local values, `theirs` keeps Intercom's.
+public enum Resolution: String, Sendable, Hashable, CaseIterable {
+    case mine, theirs
+}
+
+/// One parsed command line, its arguments checked and typed.
+public enum Command: Sendable, Hashable {
+    case load(LoadTarget)
+    /// FIELD as typed: a standard field, a custom attribute name, or `custom_attributes.NAME`.
+    case show(field: String?)
+    /// A writable standard field, its value typed by the field's kind.
+    case set(field: String, value: JSONValue)
+    /// A custom attribute name `CustomAttributeRules` accepts, and a flat typed value.
+    case attr(name: String, value: JSONValue)
+    /// A writable standard field.
+    case unset(field: String)
+    case unattr(name: String)
+    case diff
+    case push(dryRun: Bool)
+    case discard
+    case queue(all: Bool)
+    /// `blind`: send without re-reading leads for conflicts.
+    case sync(blind: Bool)
+    case retry(seq: Int64)
+    case drop(seq: Int64)
+    case conflicts
+    case resolve(seq: Int64, Resolution)
+    case offline
+    case online
+    case status
+    case history(count: Int?, asScript: Bool)
+    case source(path: String)
+    /// A canonical command name (`help exit` gives `quit`), or nil for the list.
+    case help(topic: String?)
+    case quit
+
+    /// The catalogue entry of this command.
+    public var spec: CommandSpec { CommandSpec.spec(verb) }
+
+    var verb: Verb {
+        switch self {
+        case .load: .load
+        case .show: .show
+        case .set: .set
+        case .attr: .attr
+        case .unset: .unset
+        case .unattr: .unattr
+        case .diff: .diff
+        case .push: .push
+        case .discard: .discard
+        case .queue: .queue
+        case .sync: .sync
+        case .retry: .retry
+        case .drop: .drop
+        case .conflicts: .conflicts
+        case .resolve: .resolve
+        case .offline: .offline
+        case .online: .online
+        case .status: .status
+        case .history: .history
+        case .source: .source
+        case .help: .help
+        case .quit: .quit
+        }
+    }
+}
+
+extension Command: CustomStringConvertible {
+    /// The command as a line that parses back to the same command, for scripts and history.
+    public var description: String {
+        func word(_ text: String) -> String { Tokenizer.quote(Word(text)) }
+        switch self {
+        case .load(.id(let id)): return "load " + word(id)
+        case .load(.userID(let uid)): return "load " + word("user_id=" + uid)
+        case .load(.email(let email)): return "load " + word("email=" + email)
+        case .show(let field): return field.map { "show " + word($0) } ?? "show"
+        case .set(let field, let value):
+            return "set \(word(field)) " + Command.literal(value) { text throws(ParseError) in
+                guard let standard = StandardField.named(field) else { return .string(text.text) }
+                return try Literal.fieldValue(text, for: standard)
+            }
+        case .attr(let name, let value):
+            return "attr \(word(name)) " + Command.literal(value) { text throws(ParseError) in
+                try Literal.attributeValue(text)
+            }
+        case .unset(let field): return "unset " + word(field)
+        case .unattr(let name): return "unattr " + word(name)
+        case .diff: return "diff"
+        case .push(let dryRun): return dryRun ? "push --dry-run" : "push"
+        case .discard: return "discard"
+        case .queue(let all): return all ? "queue --all" : "queue"
+        case .sync(let blind): return blind ? "sync --blind" : "sync"
+        case .retry(let seq): return "retry \(seq)"
+        case .drop(let seq): return "drop \(seq)"
+        case .conflicts: return "conflicts"
+        case .resolve(let seq, let side): return "resolve \(seq) \(side.rawValue)"
+        case .offline: return "offline"
+        case .online: return "online"
+        case .status: return "status"
+        case .history(let count, let asScript):
+            return (["history"] + [count.map(String.init), asScript ? "--as-script" : nil].compactMap { $0 })
+                .joined(separator: " ")
+        case .source(let path): return "source " + word(path)
+        case .help(let topic): return topic.map { "help " + word($0) } ?? "help"
+        case .quit: return "quit"
+        }
+    }
+
+    /// A value written bare when it reads back the same way, otherwise quoted.
+    private static func literal(_ value: JSONValue, reading: (Word) throws(ParseError) -> JSONValue) -> String {
+        switch value {
+        case .string(let s):
+            let bare = Word(s)
+            if Tokenizer.canStandBare(s), (try? reading(bare)) == value { return s }
+            return Tokenizer.quote(Word(s, quoted: true))
+        case .integer(let i): return String(i)
+        case .double(let d): return JSONText.formatDouble(d)
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return "null"
+        case .array, .object: return Tokenizer.quote(Word(JSONText.serialize(value), quoted: true))
+        }
+    }
+}

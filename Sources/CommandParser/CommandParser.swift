@@ -1,0 +1,377 @@
+import LeadModel
+
+/// Turns command lines into `Command`s, with one-line errors that say what to do.
+public enum CommandParser {
+    /// Parses one line; nil for a blank or comment-only line.
+    ///
+    /// `expand` is passed to `Tokenizer.split`. A line starting with `\q` quits,
+    /// as in psql, though a backslash elsewhere escapes the next character.
+    public static func parse(_ line: String, expand: ((String) -> String?)? = nil) throws(ParseError) -> Command? {
+        var rest = Substring(line)
+        while let first = rest.utf8.first, Scanner.isSeparator(first) { rest = rest.dropFirst() }
+        if rest.hasPrefix("\\q") {
+            let after = rest.dropFirst(2)
+            if after.utf8.first.map(Scanner.isSeparator) ?? true {
+                return try parse(words: [Word("\\q")] + Tokenizer.split(String(after), expand: expand))
+            }
+        }
+        return try parse(words: Tokenizer.split(line, expand: expand))
+    }
+
+    /// Parses words already split; nil when there are none.
+    public static func parse(words: [Word]) throws(ParseError) -> Command? {
+        guard let first = words.first else { return nil }
+        guard let spec = CommandSpec.named(first.text) else {
+            let suggestion = nearest(to: first.text, among: commandNames)
+            let hint = suggestion.map { "; did you mean \(Display.quoted($0))?" } ?? ""
+            throw ParseError(
+                "unknown command \(Display.quoted(first.text))\(hint) (type help for the list)", suggestion: suggestion)
+        }
+        var arguments = Arguments(given: first.text, spec: spec, words: Array(words.dropFirst()))
+        return try arguments.parse()
+    }
+
+    /// The candidate nearest to `word`, ignoring case, or nil when none is close.
+    ///
+    /// An exact match wins, then the one candidate that `word` (2 characters or
+    /// more) begins, then the smallest optimal-string-alignment (Damerau) distance
+    /// within 1 for words of up to 3 characters, 2 up to 6, and 3 beyond. Words
+    /// over 64 characters get no suggestion.
+    public static func nearest(to word: String, among candidates: [String]) -> String? {
+        nearest(to: word, among: candidates.map(SuggestionCandidate.init))
+    }
+
+    static func nearest(to word: String, among candidates: [SuggestionCandidate]) -> String? {
+        guard !word.isEmpty, word.utf8.count <= 256 else { return nil }
+        let typed = word.lowercased()
+        let typedScalars = EditDistance.scalars(typed)
+        guard typedScalars.count <= 64 else { return nil }
+        if let exact = candidates.first(where: { $0.lowered == typed }) { return exact.name }
+        if typedScalars.count >= 2 {
+            var starting: [String] = []
+            for candidate in candidates where candidate.lowered.hasPrefix(typed) { starting.append(candidate.name) }
+            if starting.count == 1 { return starting[0] }
+        }
+        let limit = typedScalars.count <= 3 ? 1 : typedScalars.count <= 6 ? 2 : 3
+        var best: (name: String, distance: Int)?
+        for candidate in candidates where abs(candidate.scalars.count - typedScalars.count) <= limit {
+            let distance = EditDistance.optimalStringAlignment(typedScalars, candidate.scalars)
+            if distance <= limit, distance < (best?.distance ?? Int.max) { best = (candidate.name, distance) }
+        }
+        return best?.name
+    }
+
+    /// Every command name and alias, for suggestions.
+    static let commandNames: [SuggestionCandidate] = CommandSpec.all.flatMap { [$0.name] + $0.aliases }
+        .map(SuggestionCandidate.init)
+    /// The fields `set` and `unset` accept, for suggestions.
+    static let writableFieldNames: [SuggestionCandidate] = StandardField.writableNames.map(SuggestionCandidate.init)
+}
+
+/// A name offered as a suggestion, lowercased once.
+struct SuggestionCandidate: Sendable {
+    let name: String
+    let lowered: String
+    let scalars: [UInt32]
+
+    init(_ name: String) {
+        self.name = name
+        lowered = name.lowercased()
+        scalars = EditDistance.scalars(lowered)
+    }
+}
+
+/// The arguments of one command, checked against its spec.
+private struct Arguments {
+    /// The command word as typed, used in messages.
+    let given: String
+    let spec: CommandSpec
+    var words: [Word]
+
+    mutating func parse() throws(ParseError) -> Command {
+        switch spec.verb {
+        case .load:
+            try expect(["ID"])
+            return .load(try loadTarget(words[0]))
+        case .show:
+            try expect([], optional: ["FIELD"])
+            guard let field = words.first else { return .show(field: nil) }
+            return .show(field: try name(field.text, what: "a field name"))
+        case .set:
+            let field = try words.first.map { w throws(ParseError) in try writableField(w.text, clearing: false) }
+            try expect(["FIELD", "VALUE"], quoteHint: true)
+            return .set(field: field!.name, value: try Literal.fieldValue(words[1], for: field!))
+        case .attr:
+            let name = try words.first.map { w throws(ParseError) in try attributeName(w.text, clearing: false) }
+            try expect(["NAME", "VALUE"], quoteHint: true)
+            return .attr(name: name!, value: try Literal.attributeValue(words[1]))
+        case .unset:
+            let field = try words.first.map { w throws(ParseError) in try writableField(w.text, clearing: true) }
+            try expect(["FIELD"])
+            return .unset(field: field!.name)
+        case .unattr:
+            let name = try words.first.map { w throws(ParseError) in try attributeName(w.text, clearing: true) }
+            try expect(["NAME"])
+            return .unattr(name: name!)
+        case .diff: try expect([]); return .diff
+        case .discard: try expect([]); return .discard
+        case .conflicts: try expect([]); return .conflicts
+        case .offline: try expect([]); return .offline
+        case .online: try expect([]); return .online
+        case .status: try expect([]); return .status
+        case .quit: try expect([]); return .quit
+        case .push:
+            let flags = try takeFlags(["--dry-run"])
+            try expect([])
+            return .push(dryRun: flags.contains("--dry-run"))
+        case .queue:
+            let flags = try takeFlags(["--all"])
+            try expect([])
+            return .queue(all: flags.contains("--all"))
+        case .sync:
+            let flags = try takeFlags(["--blind"])
+            try expect([])
+            return .sync(blind: flags.contains("--blind"))
+        case .history:
+            let flags = try takeFlags(["--as-script"])
+            try expect([], optional: ["N"])
+            let count = try words.first.map { w throws(ParseError) in try positive(w.text, what: "N") }
+            return .history(count: count.map { Int($0) }, asScript: flags.contains("--as-script"))
+        case .retry:
+            try expect(["SEQ"])
+            return .retry(seq: try positive(words[0].text, what: "SEQ"))
+        case .drop:
+            try expect(["SEQ"])
+            return .drop(seq: try positive(words[0].text, what: "SEQ"))
+        case .resolve:
+            try expect(["SEQ", "mine|theirs"])
+            let seq = try positive(words[0].text, what: "SEQ")
+            guard let side = Resolution(rawValue: words[1].text.lowercased()) else {
+                throw usageError("\(given) takes mine or theirs, not \(Display.quoted(words[1].text))")
+            }
+            return .resolve(seq: seq, side)
+        case .source:
+            try expect(["FILE"])
+            return .source(path: try name(words[0].text, what: "a file name"))
+        case .help:
+            try expect([], optional: ["COMMAND"])
+            guard let topic = words.first?.text else { return .help(topic: nil) }
+            guard let spec = CommandSpec.named(topic) else {
+                let suggestion = CommandParser.nearest(
+                    to: topic, among: CommandParser.commandNames)
+                let hint = suggestion.map { "; did you mean \(Display.quoted($0))?" } ?? ""
+                throw ParseError(
+                    "no help for \(Display.quoted(topic))\(hint) (type help for the list)", suggestion: suggestion)
+            }
+            return .help(topic: spec.name)
+        }
+    }
+
+    // MARK: Shape
+
+    func usageError(_ message: String, suggestion: String? = nil) -> ParseError {
+        ParseError(message, usage: spec.usage, suggestion: suggestion)
+    }
+
+    /// Checks the number of positional arguments.
+    func expect(_ required: [String], optional: [String] = [], quoteHint: Bool = false) throws(ParseError) {
+        let count = words.count
+        if count < required.count {
+            let missing = required[count...]
+            let list = missing.count == 1 ? missing.first! : missing.dropLast().joined(separator: ", ") + " and " + missing.last!
+            throw usageError("\(given): missing \(list)")
+        }
+        let most = required.count + optional.count
+        guard count > most else { return }
+        if most == 0 {
+            let extra = words[0].text
+            if extra.hasPrefix("-") && extra.utf8.count > 1 {
+                throw usageError("\(given) has no option \(Display.quoted(extra))")
+            }
+            throw usageError("\(given) takes no arguments")
+        }
+        var message = "\(given): too many arguments (expected at most \(most), got \(count))"
+        if quoteHint { message += "; quote a value that contains spaces" }
+        throw usageError(message)
+    }
+
+    /// Removes the options from `words`, refusing unknown ones.
+    ///
+    /// An option is a word starting with `-` that is not a negative number.
+    mutating func takeFlags(_ known: [String]) throws(ParseError) -> Set<String> {
+        var found: Set<String> = []
+        var rest: [Word] = []
+        for word in words {
+            let text = word.text
+            let isOption = text.hasPrefix("-") && text.utf8.count > 1
+                && !(text.utf8.dropFirst().first.map(Scanner.isDigit) ?? false)
+            guard isOption else {
+                rest.append(word)
+                continue
+            }
+            guard known.contains(text) else {
+                let suggestion = CommandParser.nearest(to: text, among: known)
+                let hint = suggestion.map { "; did you mean \($0)?" } ?? ""
+                throw usageError("\(given) has no option \(Display.quoted(text))\(hint)", suggestion: suggestion)
+            }
+            found.insert(text)
+        }
+        words = rest
+        return found
+    }
+
+    // MARK: Values
+
+    func positive(_ text: String, what: String) throws(ParseError) -> Int64 {
+        let bytes = text.utf8
+        guard !bytes.isEmpty, bytes.count <= 64, bytes.allSatisfy(Scanner.isDigit), let value = Int64(text), value > 0,
+            what != "N" || Int(exactly: value) != nil
+        else {
+            let why = what == "SEQ" ? ", as shown by `queue`" : ""
+            throw usageError("\(what) must be a positive number\(why), not \(Display.quoted(text))")
+        }
+        return value
+    }
+
+    func loadTarget(_ word: Word) throws(ParseError) -> LoadTarget {
+        let text = word.text
+        guard let equals = text.utf8.firstIndex(of: UInt8(ascii: "=")) else { return .id(try Identifier.id(text)) }
+        let key = String(text[..<equals])
+        let value = String(text[text.index(after: equals)...])
+        switch key {
+        case "id": return .id(try Identifier.id(value))
+        case "user_id": return .userID(try Identifier.other(value, what: "user_id"))
+        case "email": return .email(try Identifier.other(value, what: "email"))
+        default:
+            let suggestion = CommandParser.nearest(to: key, among: ["id", "user_id", "email"])
+            let hint = suggestion.map { " (did you mean \($0)=?)" } ?? ""
+            throw usageError(
+                "\(given): unknown key \(Display.quoted(key))\(hint); name the lead by ID, user_id=UID or email=EMAIL",
+                suggestion: suggestion.map { $0 + "=" })
+        }
+    }
+
+    /// A field, file or topic name: not empty, no control characters.
+    func name(_ text: String, what: String) throws(ParseError) -> String {
+        if text.isEmpty { throw ParseError("\(what) cannot be empty") }
+        if let control = Display.firstControlCharacter(in: text) {
+            throw ParseError("\(what) cannot contain control characters (found \(Display.unicodeName(control)))")
+        }
+        return text
+    }
+
+    /// A standard field `set` or `unset` may change, or an error that says what to use instead.
+    func writableField(_ text: String, clearing: Bool) throws(ParseError) -> StandardField {
+        _ = try name(text, what: "a field name")
+        let attribute = CustomAttributeRules.problem(withName: text) == nil ? text : "NAME"
+        let attributeCommand = clearing ? "unattr \(attribute)" : "attr \(attribute) VALUE"
+        if let field = StandardField.named(text) {
+            if let reason = field.readOnlyReason { throw ParseError("\(field.name) is read-only: \(reason)") }
+            return field
+        }
+        let prefix = "custom_attributes."
+        if text.hasPrefix(prefix) {
+            let attribute = Tokenizer.quote(Word(String(text.dropFirst(prefix.count))))
+            throw ParseError(
+                "\(Display.quoted(text)) is a custom attribute: use `\(clearing ? "unattr \(attribute)" : "attr \(attribute) VALUE")`")
+        }
+        let suggestion = CommandParser.nearest(to: text, among: CommandParser.writableFieldNames)
+        if let suggestion {
+            throw ParseError(
+                "unknown field \(Display.quoted(text)); did you mean \(Display.quoted(suggestion))? (for a custom attribute use `\(attributeCommand)`)",
+                suggestion: suggestion)
+        }
+        throw ParseError(
+            "unknown field \(Display.quoted(text)); standard fields are \(StandardField.writableNames.joined(separator: ", ")); for a custom attribute use `\(attributeCommand)`")
+    }
+
+    /// A custom attribute name `CustomAttributeRules` accepts; `custom_attributes.NAME` is read as NAME.
+    func attributeName(_ text: String, clearing: Bool) throws(ParseError) -> String {
+        var attribute = text
+        let prefix = "custom_attributes."
+        if attribute.hasPrefix(prefix) { attribute = String(attribute.dropFirst(prefix.count)) }
+        if clearing, let field = StandardField.named(attribute) {
+            throw ParseError("\(field.name) is a standard field, not a custom attribute (use `unset \(field.name)`)")
+        }
+        if let problem = CustomAttributeRules.problem(withName: attribute) { throw ParseError(problem) }
+        return attribute
+    }
+}
+
+/// Checks on the identifiers `load` takes.
+enum Identifier {
+    /// The longest Intercom id accepted (ids are 24 hex digits today).
+    static let maxIDLength = 255
+
+    static func id(_ text: String) throws(ParseError) -> String {
+        if text.isEmpty { throw ParseError("an id cannot be empty") }
+        for scalar in text.unicodeScalars {
+            if scalar.properties.isWhitespace || scalar == "/" || scalar == "?" || scalar == "#" || scalar == "%"
+                || scalar == "\\" || scalar == "="
+            {
+                let what = scalar.properties.isWhitespace ? "whitespace" : "'\(scalar)'"
+                throw ParseError(
+                    "\(Display.quoted(text)) is not a valid Intercom id: it contains \(what) (an id looks like 5811f6bbe6b4704ddfa84ac0)")
+            }
+        }
+        if let control = Display.firstControlCharacter(in: text) {
+            throw ParseError("an id cannot contain control characters (found \(Display.unicodeName(control)))")
+        }
+        if text.utf8.count > maxIDLength {
+            throw ParseError(
+                "\(Display.quoted(text)) is not a valid Intercom id: it is \(text.utf8.count) bytes long (at most \(maxIDLength))")
+        }
+        return text
+    }
+
+    static func other(_ text: String, what: String) throws(ParseError) -> String {
+        if text.isEmpty { throw ParseError("\(what == "email" ? "an" : "a") \(what) cannot be empty") }
+        if let control = Display.firstControlCharacter(in: text) {
+            throw ParseError("a \(what) cannot contain control characters (found \(Display.unicodeName(control)))")
+        }
+        return text
+    }
+}
+
+/// Edit distances for suggestions.
+enum EditDistance {
+    /// Levenshtein distance where swapping two adjacent characters also costs 1.
+    static func optimalStringAlignment(_ a: [UInt32], _ b: [UInt32]) -> Int {
+        let n = a.count
+        let m = b.count
+        if n == 0 { return m }
+        if m == 0 { return n }
+        var previous2 = [Int](repeating: 0, count: m + 1)
+        var previous = [Int](repeating: 0, count: m + 1)
+        var current = [Int](repeating: 0, count: m + 1)
+        var j = 0
+        while j <= m {
+            previous[j] = j
+            j += 1
+        }
+        var i = 1
+        while i <= n {
+            current[0] = i
+            j = 1
+            while j <= m {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                var value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                    value = min(value, previous2[j - 2] + 1)
+                }
+                current[j] = value
+                j += 1
+            }
+            swap(&previous2, &previous)
+            swap(&previous, &current)
+            i += 1
+        }
+        return previous[m]
+    }
+
+    static func scalars(_ text: String) -> [UInt32] {
+        var out: [UInt32] = []
+        for scalar in text.unicodeScalars { out.append(scalar.value) }
+        return out
+    }
+}

@@ -1,0 +1,134 @@
+/// One command of the shell as help, completion, suggestions and usage errors describe it.
+public struct CommandSpec: Sendable, Hashable {
+    public let name: String
+    /// Other spellings that run the same command (`exit` and `\q` for `quit`).
+    public let aliases: [String]
+    /// The arguments, as in `attr NAME VALUE` (no `usage:` prefix).
+    public let usage: String
+    public let summary: String
+    public let example: String
+    /// More lines for `help NAME`, or nil.
+    public let details: String?
+    let verb: Verb
+
+    /// Every command, in the order `help` lists them.
+    public static let all: [CommandSpec] = [
+        .init(.load, usage: "load ID | load user_id=UID | load email=EMAIL",
+              summary: "fetch a lead and make it current (offline: the cached copy, with its age)",
+              example: "load 5811f6bbe6b4704ddfa84ac0",
+              details: "`load id=ID` is the same as `load ID`. A lead loaded by email cannot be updated: Intercom identifies a lead for update only by id or user_id."),
+        .init(.show, usage: "show [FIELD]",
+              summary: "show the current lead, or one field, with pending edits marked",
+              example: "show custom_attributes.plan",
+              details: "FIELD is a standard field, a custom attribute name, or custom_attributes.NAME."),
+        .init(.set, usage: "set FIELD VALUE",
+              summary: "change a standard field: name, email, phone, last_seen_user_agent, unsubscribed_from_emails, ...",
+              example: "set name \"O'Brien\"",
+              details: "Text fields take VALUE as typed; unsubscribed_from_emails takes true or false; last_request_at takes Unix seconds. Custom attributes use `attr`."),
+        .init(.attr, usage: "attr NAME VALUE",
+              summary: "set a custom attribute; VALUE is typed: true/false, integer, decimal, null, \"quoted\" string, bare word string",
+              example: "attr seats 9",
+              details: """
+                  `attr seats 9` sends the integer 9, `attr seats "9"` the string "9". Numbers follow JSON: 007, +5, .5 and nan stay strings.
+                    A bare value starting with { or [ is refused (Intercom takes flat values only); quote it to send it as text.
+                  """),
+        .init(.unset, usage: "unset FIELD", summary: "clear a standard field (sends null)", example: "unset phone"),
+        .init(.unattr, usage: "unattr NAME", summary: "clear a custom attribute (sends null)", example: "unattr plan"),
+        .init(.diff, usage: "diff", summary: "show pending edits against the loaded lead, old -> new", example: "diff"),
+        .init(.push, usage: "push [--dry-run]",
+              summary: "write the edits as one update to the journal, then deliver it unless offline",
+              example: "push --dry-run",
+              details: "--dry-run shows the exact request body and the before/after values, and sends and journals nothing."),
+        .init(.discard, usage: "discard", summary: "drop pending edits", example: "discard"),
+        .init(.queue, usage: "queue [--all]",
+              summary: "list journal entries: sequence, lead, changed fields, state, attempts, last error",
+              example: "queue --all",
+              details: "Without --all, updates already sent are left out."),
+        .init(.sync, usage: "sync [--blind]", summary: "replay pending updates now", example: "sync",
+              details: "--blind sends without re-reading the leads first, so conflicts are not detected."),
+        .init(.retry, usage: "retry SEQ", summary: "requeue a failed update", example: "retry 12"),
+        .init(.drop, usage: "drop SEQ", summary: "abandon a failed update", example: "drop 12"),
+        .init(.conflicts, usage: "conflicts", summary: "show updates in conflict, as three-way diffs", example: "conflicts"),
+        .init(.resolve, usage: "resolve SEQ mine|theirs",
+              summary: "settle a conflict: send your values (mine) or keep Intercom's (theirs)",
+              example: "resolve 12 mine"),
+        .init(.offline, usage: "offline", summary: "work offline: pushes wait in the journal", example: "offline"),
+        .init(.online, usage: "online", summary: "go back online and replay what waits", example: "online"),
+        .init(.status, usage: "status", summary: "show the mode, reachability and pending count", example: "status"),
+        .init(.history, usage: "history [N] [--as-script]",
+              summary: "list the commands of this session (the last N)",
+              example: "history 20",
+              details: "--as-script prints them as a script that replays the session."),
+        .init(.source, usage: "source FILE", summary: "run the commands of a script file", example: "source edits.leadsh",
+              details: "A relative FILE is found next to the running script."),
+        .init(.help, usage: "help [COMMAND]", summary: "list the commands, or show one command's usage and example",
+              example: "help attr"),
+        .init(.quit, aliases: ["exit", "\\q"], usage: "quit", summary: "leave the shell (warns once about unpushed edits)",
+              example: "quit"),
+    ]
+
+    /// The command with this name or alias, in any case (`LOAD` is `load`).
+    public static func named(_ name: String) -> CommandSpec? {
+        guard name.utf8.count <= 16 else { return nil }
+        return byName[name.lowercased()]
+    }
+
+    /// Every name and alias that completion offers for the first word (`\q` left out).
+    public static let completableNames: [String] = all.flatMap { [$0.name] + $0.aliases.filter { $0 != "\\q" } }.sorted()
+
+    /// The text of `help`: one aligned line per command.
+    public static var overview: String {
+        let width = min(all.map(\.usage.count).max() ?? 0, 26)
+        var lines = ["commands (help COMMAND for details):"]
+        for spec in all {
+            let pad = max(1, width - spec.usage.count + 2)
+            if spec.usage.count > width {
+                lines.append("  \(spec.usage)")
+                lines.append("  " + String(repeating: " ", count: width + 2) + spec.summary)
+            } else {
+                lines.append("  \(spec.usage)" + String(repeating: " ", count: pad) + spec.summary)
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The text of `help NAME`: usage, summary, aliases, example and details.
+    public var help: String {
+        var lines = ["usage: \(usage)", "  \(summary)"]
+        if !aliases.isEmpty { lines.append("  also: " + aliases.joined(separator: ", ")) }
+        lines.append("  example: \(example)")
+        if let details { lines.append("  " + details) }
+        return lines.joined(separator: "\n")
+    }
+
+    private static let byName: [String: CommandSpec] = {
+        var map: [String: CommandSpec] = [:]
+        for spec in all {
+            map[spec.name] = spec
+            for alias in spec.aliases { map[alias] = spec }
+        }
+        return map
+    }()
+
+    static func spec(_ verb: Verb) -> CommandSpec { byVerb[verb]! }
+
+    private static let byVerb: [Verb: CommandSpec] = Dictionary(uniqueKeysWithValues: all.map { ($0.verb, $0) })
+
+    private init(
+        _ verb: Verb, aliases: [String] = [], usage: String, summary: String, example: String, details: String? = nil
+    ) {
+        self.verb = verb
+        self.name = verb.rawValue
+        self.aliases = aliases
+        self.usage = usage
+        self.summary = summary
+        self.example = example
+        self.details = details
+    }
+}
+
+/// The commands, as the parser dispatches on them.
+enum Verb: String, Sendable, Hashable, CaseIterable {
+    case load, show, set, attr, unset, unattr, diff, push, discard, queue, sync, retry, drop, conflicts, resolve
+    case offline, online, status, history, source, help, quit
+}

@@ -1,0 +1,124 @@
+import LeadModel
+
+/// What Tab offers for the word under the cursor.
+public enum Completion {
+    /// The candidates for the word being typed, and where that word starts.
+    ///
+    /// Offsets (`cursor`, `wordStart`) count Unicode scalars, as libedit's
+    /// completion callback does; `cursor` nil means the end of the line. The
+    /// caller replaces the text from `wordStart` to the cursor with a candidate.
+    /// Candidates are sorted, start with the word typed so far, and come quoted
+    /// when they need it, or when the word was opened with a quote. Completes:
+    /// command names and aliases first; then field names after `set`/`unset`
+    /// (writable ones) and `show` (all, plus `attributeNames`); `attributeNames`
+    /// after `attr`/`unattr`; `true`/`false` for a boolean field's value;
+    /// `mine`/`theirs` after `resolve SEQ`; `user_id=`/`email=` after `load`;
+    /// command names after `help`; and the options of `push`, `queue`, `sync` and
+    /// `history`. Nothing inside a comment.
+    public static func candidates(line: String, cursor: Int? = nil, attributeNames: [String]) -> (
+        wordStart: Int, candidates: [String]
+    ) {
+        let bytes = Array(line.utf8)
+        let end = byteOffset(ofScalar: cursor, in: bytes)
+        var scanner = Scanner(bytes: Array(bytes[..<end]), expand: nil, lenient: true)
+        try? scanner.run()
+        let cursorScalar = scalarOffset(ofByte: end, in: bytes)
+        guard !scanner.endsInComment else { return (cursorScalar, []) }
+
+        var done = scanner.words
+        let partial: String
+        let startByte: Int
+        if scanner.endsInWord, let last = done.popLast() {
+            partial = last.word.text
+            startByte = last.start
+        } else {
+            partial = ""
+            startByte = end
+        }
+        let opening: UInt8? = startByte < end && (bytes[startByte] == 0x22 || bytes[startByte] == 0x27)
+            ? bytes[startByte] : nil
+
+        let words = done.map(\.word.text)
+        var offered: [String]
+        var ignoreCase = false
+        if words.isEmpty {
+            offered = CommandSpec.completableNames
+            ignoreCase = true
+        } else {
+            offered = arguments(for: words, attributeNames: attributeNames)
+        }
+        let typed = ignoreCase ? partial.lowercased() : partial
+        let matching = Set(offered.filter { (ignoreCase ? $0.lowercased() : $0).hasPrefix(typed) })
+        let rendered = matching.sorted().map { render($0, opening: opening) }
+        return (scalarOffset(ofByte: startByte, in: bytes), rendered)
+    }
+
+    /// What may follow `words` (the command and the arguments already typed).
+    private static func arguments(for words: [String], attributeNames: [String]) -> [String] {
+        guard let spec = CommandSpec.named(words[0]) else { return [] }
+        let arguments = Array(words.dropFirst())
+        let position = arguments.count
+        func flags(_ all: [String]) -> [String] { all.filter { !arguments.contains($0) } }
+        switch spec.verb {
+        case .load:
+            return position == 0 ? ["user_id=", "email="] : []
+        case .set:
+            if position == 0 { return StandardField.writableNames }
+            if position == 1, StandardField.named(arguments[0])?.kind == .boolean { return ["true", "false"] }
+            return []
+        case .unset:
+            return position == 0 ? StandardField.writableNames : []
+        case .show:
+            return position == 0 ? StandardField.all.map(\.name) + attributeNames : []
+        case .attr:
+            if position == 0 { return attributeNames }
+            return position == 1 ? ["true", "false", "null"] : []
+        case .unattr:
+            return position == 0 ? attributeNames : []
+        case .resolve:
+            return position == 1 ? Resolution.allCases.map(\.rawValue) : []
+        case .help:
+            return position == 0 ? CommandSpec.completableNames : []
+        case .push: return flags(["--dry-run"])
+        case .queue: return flags(["--all"])
+        case .sync: return flags(["--blind"])
+        case .history: return flags(["--as-script"])
+        case .diff, .discard, .retry, .drop, .conflicts, .offline, .online, .status, .source, .quit:
+            return []
+        }
+    }
+
+    /// A candidate as it should be inserted: bare when it can be, in the user's quote when one is open.
+    private static func render(_ candidate: String, opening: UInt8?) -> String {
+        guard let opening else { return Tokenizer.quote(Word(candidate)) }
+        if opening == 0x27, !candidate.unicodeScalars.contains("'") { return "'" + candidate + "'" }
+        let quoted = Tokenizer.quote(Word(candidate, quoted: true))
+        if quoted.hasPrefix("\"") { return quoted }
+        var out = "\""
+        for scalar in candidate.unicodeScalars {
+            switch scalar {
+            case "\"", "\\", "$": out += "\\"; out.unicodeScalars.append(scalar)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    /// The byte offset of the `scalar`-th scalar, clamped to the line.
+    private static func byteOffset(ofScalar scalar: Int?, in bytes: [UInt8]) -> Int {
+        guard let scalar else { return bytes.count }
+        guard scalar > 0 else { return 0 }
+        var seen = 0
+        for (offset, byte) in bytes.enumerated() where byte & 0xC0 != 0x80 {
+            if seen == scalar { return offset }
+            seen += 1
+        }
+        return bytes.count
+    }
+
+    private static func scalarOffset(ofByte byte: Int, in bytes: [UInt8]) -> Int {
+        var count = 0
+        for b in bytes[..<byte] where b & 0xC0 != 0x80 { count += 1 }
+        return count
+    }
+}

@@ -1,0 +1,141 @@
+public import LeadModel
+
+/// Types the VALUE of `attr` and `set` from a word.
+public enum Literal {
+    /// The longest bare number accepted, in characters; longer digit runs must be quoted.
+    public static let maxNumberLength = 400
+
+    /// Types the value of `attr NAME VALUE`.
+    ///
+    /// A quoted word is always a string. A bare word is `true`/`false` (boolean),
+    /// `null`, an integer (`-12`, fitting Int64), a decimal in JSON's grammar
+    /// (`155.5`, `-0.5`, `1e3`, `1.5E-3`), or else a string. So a few bare words
+    /// stay strings though they look numeric: `007` and `-01` (leading zeros, as
+    /// in phone numbers and codes), `+5`, `.5`, `5.`, and `nan`, `inf`,
+    /// `infinity` in any case (not numbers in JSON). `True` and `NULL` are strings
+    /// too: the keywords are lowercase, as in JSON.
+    ///
+    /// - Throws: `ParseError` for a word starting with a bare `{` or `[` (a nested
+    ///   value, such as `{"a":1}` typed without outer quotes), an integer outside Int64, a decimal out of range, or a value
+    ///   `CustomAttributeRules` refuses (such as an over-long string).
+    public static func attributeValue(_ word: Word) throws(ParseError) -> JSONValue {
+        let value: JSONValue
+        if word.looksNested {
+            throw nestedValue(word)
+        } else if word.quoted {
+            value = .string(word.text)
+        } else {
+            switch word.text {
+            case "true": value = .bool(true)
+            case "false": value = .bool(false)
+            case "null": value = .null
+            default: value = try bareValue(word.text)
+            }
+        }
+        if let problem = CustomAttributeRules.problem(withValue: value) { throw ParseError(problem) }
+        return value
+    }
+
+    /// Types the value of `set FIELD VALUE` by the field's kind.
+    ///
+    /// String fields take the text as typed, quoted or not (`set phone 0035387`
+    /// is the string "0035387"); boolean fields take `true` or `false`; timestamp
+    /// fields take Unix seconds as a non-negative integer. Quoting does not change
+    /// the type here, since the field fixes it.
+    ///
+    /// - Throws: `ParseError` for a bare `null` (use `unset`), a word starting
+    ///   with a bare `{` or `[`, or text that does not fit the field's kind.
+    public static func fieldValue(_ word: Word, for field: StandardField) throws(ParseError) -> JSONValue {
+        let text = word.text
+        if !word.quoted && text == "null" {
+            throw ParseError("\(field.name) cannot be set to null: use `unset \(field.name)` to clear it")
+        }
+        switch field.kind {
+        case .string:
+            if word.looksNested { throw nestedValue(word) }
+            let value = JSONValue.string(text)
+            if let problem = CustomAttributeRules.problem(withValue: value) {
+                throw ParseError("\(field.name): \(problem)")
+            }
+            return value
+        case .boolean:
+            switch text {
+            case "true": return .bool(true)
+            case "false": return .bool(false)
+            default: throw ParseError("\(field.name) takes true or false, not \(Display.quoted(text))")
+            }
+        case .timestamp:
+            let bytes = text.utf8
+            guard !bytes.isEmpty, bytes.allSatisfy(Scanner.isDigit) else {
+                throw ParseError(
+                    "\(field.name) takes a time in Unix seconds (an integer such as 1700000000), not \(Display.quoted(text))")
+            }
+            guard let seconds = Int64(text) else {
+                throw ParseError("\(Display.quoted(text)) is too large for a time in Unix seconds")
+            }
+            return .integer(seconds)
+        }
+    }
+
+    /// A bare word other than the keywords: a number, a refused nested value, or a string.
+    private static func bareValue(_ text: String) throws(ParseError) -> JSONValue {
+        let bytes = Array(text.utf8)
+        switch numberShape(bytes) {
+        case .none:
+            return .string(text)
+        case .integer:
+            guard bytes.count <= maxNumberLength, let integer = Int64(text) else {
+                throw ParseError(
+                    "\(Display.quoted(text)) is too large for an integer (the limit is ±\(Int64.max)); quote it to send it as text")
+            }
+            return .integer(integer)
+        case .decimal:
+            guard bytes.count <= maxNumberLength else {
+                throw ParseError(
+                    "the number \(Display.quoted(text)) is \(bytes.count) characters long (at most \(maxNumberLength)); quote it to send it as text")
+            }
+            guard let decimal = Double(text), decimal.isFinite else {
+                throw ParseError("\(Display.quoted(text)) is out of range for a decimal; quote it to send it as text")
+            }
+            return .double(decimal)
+        }
+    }
+
+    /// The refusal of a bare `{…}` or `[…]`; the text is shown only when quotes did not alter it.
+    private static func nestedValue(_ word: Word) -> ParseError {
+        let what = word.quoted ? "a value starting with a bare \(word.text.prefix(1))" : Display.quoted(word.text)
+        return ParseError(
+            "\(what) is a nested value: nested values are not accepted by Intercom; quote it to send it as text")
+    }
+
+    enum NumberShape { case none, integer, decimal }
+
+    /// Whether the bytes are a JSON number, and of which kind.
+    static func numberShape(_ bytes: [UInt8]) -> NumberShape {
+        var i = 0
+        let n = bytes.count
+        func digits() -> Int {
+            let s = i
+            while i < n, Scanner.isDigit(bytes[i]) { i += 1 }
+            return i - s
+        }
+        if i < n, bytes[i] == UInt8(ascii: "-") { i += 1 }
+        let intStart = i
+        let intDigits = digits()
+        guard intDigits > 0 else { return .none }
+        if intDigits > 1 && bytes[intStart] == UInt8(ascii: "0") { return .none }
+        var shape = NumberShape.integer
+        if i < n, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            guard digits() > 0 else { return .none }
+            shape = .decimal
+        }
+        if i < n, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < n, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
+            guard digits() > 0 else { return .none }
+            shape = .decimal
+        }
+        return i == n ? shape : .none
+    }
+}

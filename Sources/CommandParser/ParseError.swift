@@ -1,0 +1,85 @@
+/// Why a line cannot be run: one line for the user, plus the usage or a suggestion when they help.
+public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// One line that names the problem and what to do; never holds a newline or a control character.
+    public var message: String
+    /// The command's usage (`attr NAME VALUE`, without a `usage:` prefix) when its arguments were wrong.
+    public var usage: String?
+    /// The nearest known name when a command, field or option was misspelled.
+    public var suggestion: String?
+
+    /// An error whose message is made safe to print on one line (control characters become `U+001B`).
+    public init(_ message: String, usage: String? = nil, suggestion: String? = nil) {
+        self.message = Display.oneLine(message)
+        self.usage = usage.map(Display.oneLine)
+        self.suggestion = suggestion.map(Display.oneLine)
+    }
+
+    /// The message, with the usage appended on the same line when there is one.
+    public var description: String {
+        guard let usage else { return message }
+        return "\(message) (usage: \(usage))"
+    }
+}
+
+/// Showing user text inside messages: quoted, shortened, control characters named.
+enum Display {
+    /// The longest piece of user text quoted in a message, in Unicode scalars.
+    static let quoteLimit = 48
+
+    /// `"text"` for a message; long text is cut with `…`, unprintable scalars appear as `<U+001B>`.
+    static func quoted(_ text: String, limit: Int = quoteLimit) -> String {
+        var out = "\""
+        var count = 0
+        for scalar in text.unicodeScalars {
+            if count == limit {
+                out += "…"
+                break
+            }
+            if isUnsafe(scalar) {
+                out += "<" + unicodeName(scalar) + ">"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+            count += 1
+        }
+        return out + "\""
+    }
+
+    /// The text with every unprintable scalar replaced by its `U+XXXX` name, so it stays on one line.
+    static func oneLine(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isUnsafe) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if isUnsafe(scalar) { out += unicodeName(scalar) } else { out.unicodeScalars.append(scalar) }
+        }
+        return out
+    }
+
+    /// Control characters (tab included), line and paragraph separators, and bidirectional overrides.
+    static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
+        let v = scalar.value
+        if v < 0x20 || (0x7F...0x9F).contains(v) { return true }
+        if v < 0x200E { return false }
+        return v == 0x200E || v == 0x200F || v == 0x2028 || v == 0x2029 || (0x202A...0x202E).contains(v)
+            || (0x2066...0x2069).contains(v) || v == 0x061C
+    }
+
+    /// A control character other than tab, which names and identifiers may not hold.
+    static func firstControlCharacter(in text: String) -> Unicode.Scalar? {
+        text.unicodeScalars.first { scalar in
+            let v = scalar.value
+            return (v < 0x20 && v != 0x09) || (0x7F...0x9F).contains(v)
+        }
+    }
+
+    /// `U+001B`.
+    static func unicodeName(_ scalar: Unicode.Scalar) -> String {
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    }
+
+    /// `1 argument`, `3 arguments`.
+    static func count(_ n: Int, _ noun: String) -> String {
+        n == 1 ? "1 \(noun)" : "\(n) \(noun)s"
+    }
+}

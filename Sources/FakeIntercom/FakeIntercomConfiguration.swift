@@ -1,0 +1,75 @@
+import LeadModel
+import Logging
+
+/// How a ``FakeIntercom`` listens, whom it lets in, and what it starts with.
+public struct FakeIntercomConfiguration: Sendable {
+    /// The address to bind; loopback by default.
+    public var host: String
+    /// The port to bind; 0 picks a free one, published as ``FakeIntercom/port`` after start.
+    public var port: Int
+    /// The token every request must present as `Authorization: Bearer <token>`.
+    public var token: String
+    /// The leads the fake knows at start, in order.
+    public var leads: [Contact]
+    /// How many authenticated requests a window allows, or nil for no limit.
+    public var rateLimit: RateLimit?
+    /// How long the fake waits before answering each request.
+    public var delay: Duration
+    /// Whether ``FakeIntercom/requests`` keeps what arrives; turn off for long benchmarks.
+    public var recordsRequests: Bool
+    /// Where the server logs; nil (the default) logs nothing.
+    public var logger: Logger?
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 0,
+        token: String = "test-token",
+        leads: [Contact] = FakeIntercom.sampleLeads,
+        rateLimit: RateLimit? = nil,
+        delay: Duration = .zero,
+        recordsRequests: Bool = true,
+        logger: Logger? = nil
+    ) {
+        self.host = host
+        self.port = port
+        self.token = token
+        self.leads = leads
+        self.rateLimit = rateLimit
+        self.delay = delay
+        self.recordsRequests = recordsRequests
+        self.logger = logger
+    }
+}
+
+/// A rate limit: at most `limit` authenticated requests per fixed `window`.
+///
+/// A window opens with the first request counted after the previous one ended,
+/// and lasts `window`. `X-RateLimit-Reset` is its end in Unix seconds, rounded up.
+public struct RateLimit: Sendable, Hashable {
+    public var limit: Int
+    public var window: Duration
+
+    public init(limit: Int, window: Duration) {
+        precondition(limit >= 0, "a rate limit cannot be negative")
+        precondition(window > .zero, "a rate-limit window must be longer than zero")
+        self.limit = limit
+        self.window = window
+    }
+
+    /// Intercom's documented example: 167 calls per 10 seconds (1,000 a minute).
+    public static let intercomExample = RateLimit(limit: 167, window: .seconds(10))
+
+    /// The window as Intercom names it in its 429 message: `10_seconds`.
+    var windowName: String {
+        let (seconds, attoseconds) = window.components
+        if attoseconds == 0 { return "\(seconds)_seconds" }
+        return "\(Int64(window.seconds * 1000))_milliseconds"
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, with its fraction.
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) * 1e-18
+    }
+}

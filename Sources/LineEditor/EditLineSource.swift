@@ -1,0 +1,489 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CEditLine
+import Synchronization
+
+/// Lines typed at a terminal, edited with libedit: history, Tab completion, Ctrl-R search.
+///
+/// Up and Down recall history, Ctrl-R searches it backwards, Tab completes with the
+/// `completer`, Ctrl-D on an empty line ends the input, and Ctrl-C abandons the line being
+/// typed (``LineReadResult/interrupted``, after echoing `^C` and a newline) without ever
+/// killing the process: creating an editor installs ``InterruptSignal``. Key bindings in
+/// `~/.editrc` apply, under the program name `leadsh`.
+///
+/// libedit's readline layer is global state, so create at most one editor at a time.
+/// ``readLine(prompt:)`` blocks and must be called from one thread at a time (the shell uses a
+/// dedicated thread); ``printAbove(_:)``, ``recordHistory(_:)`` and ``historyEntries`` are safe
+/// from any thread.
+public final class EditLineSource: LineSource {
+    /// Completes the word before the cursor.
+    ///
+    /// Receives the line up to the cursor and the offset, in characters, where the word being
+    /// completed starts; returns the full words that may replace it (only those that extend
+    /// what was typed). One candidate is inserted with a space after it; with several, the
+    /// common prefix is inserted and a second Tab lists them.
+    public typealias Completer = @Sendable (_ line: String, _ wordStart: Int) -> [String]
+
+    private let historyFile: HistoryFile?
+    private let onHistoryError: @Sendable (any Error) -> Void
+    private let history: Mutex<HistoryState>
+
+    /// An editor that loads `historyFile` (if any) and completes with `completer`.
+    ///
+    /// - Parameters:
+    ///   - historyFile: where history is loaded from and appended to; nil keeps it in memory only.
+    ///   - completer: the Tab completion; the default completes nothing (never file names).
+    ///   - onHistoryError: told when the history file cannot be read or written; the editor
+    ///     carries on without it.
+    public init(
+        historyFile: HistoryFile?,
+        completer: @escaping Completer = { _, _ in [] },
+        onHistoryError: @escaping @Sendable (any Error) -> Void = { _ in }
+    ) {
+        precondition(
+            !editorExists.exchange(true, ordering: .sequentiallyConsistent),
+            "only one EditLineSource may exist at a time"
+        )
+        self.historyFile = historyFile
+        self.onHistoryError = onHistoryError
+        InterruptSignal.install()
+        InterruptSignal.installContinueHandler()
+        Self.useUTF8Locale()
+
+        let outputFD: Int32 = isatty(STDOUT_FILENO) == 0 && isatty(STDERR_FILENO) != 0 ? STDERR_FILENO : STDOUT_FILENO
+        runtime.configure(
+            outputFD: outputFD,
+            outputIsTerminal: isatty(outputFD) != 0,
+            inputIsTerminal: isatty(STDIN_FILENO) != 0,
+            completer: completer
+        )
+
+        leadsh_rl_set_name(leadsh_program_name())
+        leadsh_rl_set_outstream(outputFD == STDERR_FILENO ? leadsh_stderr() : leadsh_stdout())
+        leadsh_rl_set_getc_function(readKeyCallback)
+        rl_initialize()
+        leadsh_rl_set_attempted_completion(completionCallback)
+        leadsh_rl_set_basic_word_break_characters(leadsh_word_break_characters())
+        leadsh_rl_set_completion_append_character(Int32(UInt8(ascii: " ")))
+        _ = rl_parse_and_bind("bind ^R em-inc-search-prev")
+        _ = leadsh_rl_add_defun(leadsh_print_above_command_name(), printAboveCallback, printAboveKey)
+
+        var entries: [String] = []
+        if let historyFile {
+            do {
+                entries = try historyFile.load()
+            } catch {
+                onHistoryError(error)
+            }
+        }
+        clear_history()
+        for entry in entries { _ = add_history(entry) }
+        self.history = Mutex(HistoryState(entries: entries))
+    }
+
+    deinit {
+        runtime.configure(outputFD: STDOUT_FILENO, outputIsTerminal: false, inputIsTerminal: false, completer: nil)
+        editorExists.store(false, ordering: .sequentiallyConsistent)
+    }
+
+    /// True: lines come from a person at a terminal.
+    public var isInteractive: Bool { true }
+
+    /// Shows `prompt` and reads one line.
+    ///
+    /// Wrap invisible parts of the prompt (colour escapes) in `"\u{1}"` … `"\u{2}"` so libedit
+    /// measures its width right. An interrupt that arrived before this call (while a command
+    /// ran) does not cancel the new line. On ``LineReadResult/endOfInput`` a newline is
+    /// printed, so what the shell prints next starts on a fresh line.
+    public func readLine(prompt: String) -> LineReadResult {
+        for entry in history.withLock({ $0.takeUnsynced() }) { _ = add_history(entry) }
+
+        runtime.beginReading(prompt: prompt)
+        let raw = prompt.withCString { readline($0) }
+        let (interrupted, leftovers) = runtime.endReading()
+        defer { runtime.printDirectly(leftovers) }
+
+        if let raw {
+            defer { free(raw) }
+            return .line(String(cString: raw))
+        }
+        if interrupted {
+            InterruptSignal.clearPending()
+            runtime.emit("^C\n")
+            return .interrupted
+        }
+        runtime.emit("\n")
+        return .endOfInput
+    }
+
+    /// Adds `line` to the history: libedit's (for Up and Ctrl-R) and the history file.
+    ///
+    /// Skips lines that ``HistoryFile/mayRecord(_:)`` rejects and a repeat of the previous entry.
+    /// libedit sees the line from the next ``readLine(prompt:)`` on.
+    public func recordHistory(_ line: String) {
+        guard HistoryFile.mayRecord(line) else { return }
+        let isNew = history.withLock { $0.record(line) }
+        guard isNew, let historyFile else { return }
+        do {
+            try historyFile.append(line)
+        } catch {
+            onHistoryError(error)
+        }
+    }
+
+    /// The history this session knows: the file's entries at start-up, then the lines recorded since.
+    public var historyEntries: [String] {
+        history.withLock { $0.entries }
+    }
+
+    /// Prints `text` (and a newline) above the line being typed, then redraws the prompt and
+    /// the partial line, so a background notice does not garble what the person is typing.
+    ///
+    /// Safe from any thread. When no line is being read, or the output is not a terminal, it
+    /// just prints the text. Goes to the editor's output: stdout, or stderr when only stderr
+    /// is a terminal.
+    public func printAbove(_ text: String) {
+        runtime.printAbove(text)
+    }
+
+    /// True when `fd` is a terminal (`isatty`): use an ``EditLineSource`` only when stdin is one.
+    public static func isTerminal(_ fd: Int32) -> Bool {
+        isatty(fd) != 0
+    }
+
+    /// Makes libedit's wide-character conversions UTF-8, whatever the environment's locale.
+    private static func useUTF8Locale() {
+        _ = setlocale(LC_CTYPE, "")
+        if let codeset = nl_langinfo(nl_item(CODESET)), String(cString: codeset) == "UTF-8" { return }
+        if setlocale(LC_CTYPE, "C.UTF-8") == nil {
+            _ = setlocale(LC_CTYPE, "en_US.UTF-8")
+        }
+    }
+}
+
+private struct HistoryState {
+    var entries: [String]
+    /// Recorded lines libedit has not been given yet; added on the reading thread.
+    var unsynced: [String] = []
+
+    /// Appends `line` unless it repeats the last entry; returns whether it did.
+    mutating func record(_ line: String) -> Bool {
+        guard entries.last != line else { return false }
+        entries.append(line)
+        unsynced.append(line)
+        return true
+    }
+
+    mutating func takeUnsynced() -> [String] {
+        defer { unsynced = [] }
+        return unsynced
+    }
+}
+
+// MARK: - Shared with libedit's callbacks
+
+private let editorExists = Atomic<Bool>(false)
+
+/// The key ``EditorRuntime/readKey()`` feeds libedit to run the print-above command (Ctrl-^).
+private let printAboveKey: Int32 = 0x1E
+
+private let readKeyCallback: leadsh_getc_fn = { _ in runtime.readKey() }
+
+private let printAboveCallback: leadsh_command_fn = { _, _ in
+    runtime.printNoticesInsideEditor()
+    return 0
+}
+
+private let completionCallback: leadsh_attempted_completion_fn = { text, start, _ in
+    leadsh_rl_set_attempted_completion_over(1)
+    return runtime.complete(word: String(cString: text), wordStart: Int(start))
+}
+
+private let runtime = EditorRuntime()
+
+/// The state libedit's C callbacks reach: they capture nothing, so it is one global.
+private final class EditorRuntime: Sendable {
+    private struct Shared {
+        var outputFD: Int32 = STDOUT_FILENO
+        var outputIsTerminal = false
+        var inputIsTerminal = false
+        var completer: EditLineSource.Completer?
+        var reading = false
+        var prompt = ""
+        var startGeneration: UInt64 = 0
+        var continueGeneration: UInt64 = 0
+        var sawInterrupt = false
+        var notices: [String] = []
+        /// The print-above key was handed to libedit and its command has not run yet.
+        var keyOutstanding = false
+    }
+
+    private let shared = Mutex(Shared())
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+
+    init() {
+        let wake = POSIX.makePipe() ?? (-1, -1)
+        wakeRead = wake.read
+        wakeWrite = wake.write
+    }
+
+    func configure(outputFD: Int32, outputIsTerminal: Bool, inputIsTerminal: Bool, completer: EditLineSource.Completer?) {
+        shared.withLock {
+            $0.outputFD = outputFD
+            $0.outputIsTerminal = outputIsTerminal
+            $0.inputIsTerminal = inputIsTerminal
+            $0.completer = completer
+        }
+    }
+
+    // MARK: Reading
+
+    func beginReading(prompt: String) {
+        POSIX.drain(wakeRead)
+        InterruptSignal.drainReaderWake()
+        shared.withLock {
+            $0.reading = true
+            $0.prompt = prompt
+            $0.startGeneration = InterruptSignal.generation
+            $0.continueGeneration = InterruptSignal.continueGeneration
+            $0.sawInterrupt = false
+            $0.keyOutstanding = false
+        }
+    }
+
+    /// Ends a read: whether an interrupt cut it short, and notices that still wait.
+    func endReading() -> (interrupted: Bool, leftovers: [String]) {
+        shared.withLock { state in
+            state.reading = false
+            let interrupted = state.sawInterrupt || InterruptSignal.generation != state.startGeneration
+            defer { state.notices = [] }
+            return (interrupted, state.notices)
+        }
+    }
+
+    /// libedit's next key, as a Unicode scalar value; -1 ends the line (end of input or interrupt).
+    func readKey() -> Int32 {
+        while true {
+            let action: Int32? = shared.withLock { state in
+                if InterruptSignal.generation != state.startGeneration {
+                    state.sawInterrupt = true
+                    return -1
+                }
+                if InterruptSignal.continueGeneration != state.continueGeneration {
+                    // Back from Ctrl-Z: the shell above wrote over the line; draw it again.
+                    state.continueGeneration = InterruptSignal.continueGeneration
+                    POSIX.writeAll(state.outputFD, Array("\r\u{1B}[K".utf8))
+                    rl_forced_update_display()
+                }
+                if !state.notices.isEmpty && state.inputIsTerminal {
+                    if !state.keyOutstanding {
+                        state.keyOutstanding = true
+                        return printAboveKey
+                    }
+                    // libedit swallowed the key (inside a search, say): print without its help.
+                    state.keyOutstanding = false
+                    let notices = state.notices
+                    state.notices = []
+                    let text = "\r\u{1B}[K" + Self.rawModeText(notices)
+                    POSIX.writeAll(state.outputFD, Array(text.utf8))
+                    rl_forced_update_display()
+                }
+                return nil
+            }
+            if let action { return action }
+
+            guard let readiness = POSIX.waitReadable(STDIN_FILENO, wakes: [wakeRead, InterruptSignal.readerWakeFD])
+            else { continue }
+            if readiness.wakes[0] { POSIX.drain(wakeRead) }
+            if readiness.wakes[1] { InterruptSignal.drainReaderWake() }
+            if readiness.input, let key = readScalar() { return key }
+        }
+    }
+
+    /// Reads one UTF-8 sequence from stdin: its scalar, -1 at end of input, nil for bytes to skip.
+    private func readScalar() -> Int32? {
+        guard let lead = readByte() else { return -1 }
+        let length: Int
+        var value: UInt32
+        switch lead {
+        case 0x00..<0x80: return Int32(lead)
+        case 0xC2..<0xE0: (length, value) = (1, UInt32(lead & 0x1F))
+        case 0xE0..<0xF0: (length, value) = (2, UInt32(lead & 0x0F))
+        case 0xF0..<0xF5: (length, value) = (3, UInt32(lead & 0x07))
+        default: return nil
+        }
+        for _ in 0..<length {
+            guard let next = readByte() else { return -1 }
+            guard next & 0xC0 == 0x80 else { return nil }
+            value = value << 6 | UInt32(next & 0x3F)
+        }
+        let minimum: UInt32 = [0, 0x80, 0x800, 0x10000][length]
+        guard value >= minimum, Unicode.Scalar(value) != nil else { return nil }
+        return Int32(value)
+    }
+
+    private func readByte() -> UInt8? {
+        var byte: UInt8 = 0
+        while true {
+            let count = read(STDIN_FILENO, &byte, 1)
+            if count == 1 { return byte }
+            if count < 0 && (errno == EINTR || errno == EAGAIN) {
+                _ = POSIX.waitReadable(STDIN_FILENO, wakes: [])
+                continue
+            }
+            return nil
+        }
+    }
+
+    // MARK: Printing
+
+    func printAbove(_ text: String) {
+        shared.withLock { state in
+            if state.reading && state.inputIsTerminal && state.outputIsTerminal {
+                state.notices.append(text)
+                var byte: UInt8 = 1
+                _ = write(wakeWrite, &byte, 1)
+            } else {
+                POSIX.writeAll(state.outputFD, Array((text + "\n").utf8))
+            }
+        }
+    }
+
+    func printDirectly(_ notices: [String]) {
+        guard !notices.isEmpty else { return }
+        shared.withLock { state in
+            _ = POSIX.writeAll(state.outputFD, Array(notices.map { $0 + "\n" }.joined().utf8))
+        }
+    }
+
+    func emit(_ text: String) {
+        shared.withLock { _ = POSIX.writeAll($0.outputFD, Array(text.utf8)) }
+    }
+
+    /// Runs inside libedit (the print-above key's command): clears the prompt and the partial
+    /// line, prints the notices, and has libedit draw the line again below them.
+    func printNoticesInsideEditor() {
+        let (notices, prompt, outputFD) = shared.withLock { state in
+            state.keyOutstanding = false
+            defer { state.notices = [] }
+            return (state.notices, state.prompt, state.outputFD)
+        }
+        guard !notices.isEmpty else { return }
+
+        // rl_copy_text drops the line's last byte; at the end of the line, count one column for it.
+        let point = leadsh_rl_point()
+        var beforeCursor = ""
+        if let copy = rl_copy_text(0, point + 1) {
+            beforeCursor = String(cString: copy)
+            free(copy)
+            if beforeCursor.utf8.count < point { beforeCursor += " " }
+        }
+        var rows: Int32 = 0
+        var columns: Int32 = 0
+        rl_get_screen_size(&rows, &columns)
+        let width = Self.displayWidth(Self.visiblePrompt(prompt)) + Self.displayWidth(beforeCursor)
+        let rowsAbove = columns > 0 ? width / Int(columns) : 0
+
+        var text = "\r"
+        if rowsAbove > 0 { text += "\u{1B}[\(rowsAbove)A" }
+        text += "\u{1B}[J" + Self.rawModeText(notices)
+        POSIX.writeAll(outputFD, Array(text.utf8))
+        rl_forced_update_display()
+    }
+
+    /// Notices as lines for a terminal in libedit's raw mode, where a newline alone may not return the carriage.
+    private static func rawModeText(_ notices: [String]) -> String {
+        notices.map { $0.replacingNewlines() + "\r\n" }.joined()
+    }
+
+    /// The prompt without the `\1`…`\2` spans and escape sequences the terminal does not show.
+    static func visiblePrompt(_ prompt: String) -> String {
+        var result = ""
+        var hidden = false
+        var escape = false
+        for scalar in prompt.unicodeScalars {
+            switch scalar {
+            case "\u{1}": hidden = true
+            case "\u{2}": hidden = false
+            case "\u{1B}": escape = true
+            default:
+                if hidden { continue }
+                if escape {
+                    if scalar.properties.isAlphabetic { escape = false }
+                    continue
+                }
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    /// Terminal columns `text` takes (`wcwidth`, counting unprintable scalars as zero).
+    static func displayWidth(_ text: String) -> Int {
+        text.unicodeScalars.reduce(0) { sum, scalar in
+            sum + max(0, Int(leadsh_wcwidth(Int32(bitPattern: scalar.value))))
+        }
+    }
+
+    // MARK: Completion
+
+    /// The matches array libedit expects: the common prefix, then the candidates, NULL-terminated.
+    ///
+    /// `word` is the text libedit will replace, `wordStart` where it starts (in Unicode scalars).
+    func complete(word: String, wordStart: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+        guard let completer = shared.withLock({ $0.completer }) else { return nil }
+        let beforeWord = Self.lineBeforeWord(scalarCount: max(0, wordStart))
+        var seen = Set<String>()
+        let candidates = completer(beforeWord + word, beforeWord.count).filter { seen.insert($0).inserted }
+        guard !candidates.isEmpty else { return nil }
+
+        let words = candidates.count == 1 ? candidates : [Self.commonPrefix(candidates)] + candidates
+        // One spare NULL: libedit reads matches[2] even when matches[1] is NULL.
+        let slots = words.count + 2
+        guard let raw = malloc(slots * MemoryLayout<UnsafeMutablePointer<CChar>?>.stride) else { return nil }
+        let matches = raw.bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: slots)
+        for (index, word) in words.enumerated() { matches[index] = strdup(word) }
+        matches[words.count] = nil
+        matches[words.count + 1] = nil
+        return matches
+    }
+
+    /// The first `scalarCount` scalars of the line being edited.
+    ///
+    /// libedit's `rl_copy_text` never returns the line's last byte (it passes the length,
+    /// not length + 1, to `strlcpy`), and `rl_line_buffer` can dangle once a line passed
+    /// about 1 KiB. When the part wanted is the whole line, its missing last character can
+    /// only be a word break (the word after it is empty); it is taken to be a space.
+    private static func lineBeforeWord(scalarCount: Int) -> String {
+        guard scalarCount > 0, let copy = rl_copy_text(0, Int32.max) else { return "" }
+        let scalars = Array(String(cString: copy).unicodeScalars)
+        free(copy)
+        var result = String.UnicodeScalarView()
+        result.append(contentsOf: scalars.prefix(scalarCount))
+        if scalars.count < scalarCount { result.append(" ") }
+        return String(result)
+    }
+
+    static func commonPrefix(_ words: [String]) -> String {
+        guard let first = words.first else { return "" }
+        var prefix = Substring(first)
+        for word in words.dropFirst() {
+            prefix = prefix.commonPrefix(with: word)[...]
+        }
+        return String(prefix)
+    }
+}
+
+extension StringProtocol {
+    fileprivate func commonPrefix(with other: some StringProtocol) -> String {
+        String(zip(self, other).prefix { $0 == $1 }.map(\.0))
+    }
+
+    fileprivate func replacingNewlines() -> String {
+        split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\r\n")
+    }
+}

@@ -1,0 +1,26 @@
+import FakeIntercom
+
+/// Runs `body` against a started ``FakeIntercom``, shutting it down afterwards whether `body` succeeds or throws.
+///
+/// ```swift
+/// try await withFakeIntercom { fake in
+///     fake.inject(.serverError)
+///     // ... a client pointed at fake.baseURL ...
+/// }
+/// ```
+public func withFakeIntercom<T>(
+    _ configuration: FakeIntercomConfiguration = .init(),
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (FakeIntercom) async throws -> T
+) async throws -> T {
+    let fake = FakeIntercom(configuration: configuration)
+    try await fake.start()
+    do {
+        let result = try await body(fake)
+        await fake.shutdown()
+        return result
+    } catch {
+        await fake.shutdown()
+        throw error
+    }
+}

@@ -1,0 +1,114 @@
+import ArgumentParser
+import Dispatch
+import FakeIntercom
+import Foundation
+import LeadModel
+
+/// `fake-intercom`: the fake Intercom as a program, for trying leadsh by hand.
+@main
+struct FakeIntercomCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fake-intercom",
+        abstract: "Serve a local stand-in for Intercom's v1 lead API.",
+        discussion: """
+            Prints one line when ready, then serves until SIGINT or SIGTERM.
+            The token may also come from FAKE_INTERCOM_TOKEN.
+            """)
+
+    @Option(help: "The address to listen on; loopback only unless --allow-remote.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port to listen on (0 picks a free one).")
+    var port = 0
+
+    @Option(help: "The Bearer token requests must present (default: $FAKE_INTERCOM_TOKEN, else test-token).")
+    var token: String?
+
+    @Option(help: "A JSON file holding an array of full contacts to start with, instead of the sample leads.")
+    var seed: String?
+
+    @Option(name: .customLong("rate-limit"), help: "Allow this many authenticated requests per window.")
+    var rateLimit: Int?
+
+    @Option(name: .customLong("rate-window"), help: "The rate-limit window in seconds.")
+    var rateWindow: Double = 10
+
+    @Option(name: .customLong("delay-ms"), help: "Wait this many milliseconds before answering each request.")
+    var delayMilliseconds = 0
+
+    @Flag(name: .customLong("allow-remote"), help: "Allow listening on a non-loopback address.")
+    var allowRemote = false
+
+    func validate() throws {
+        guard allowRemote || Self.isLoopback(host) else {
+            throw ValidationError("\(host) is not a loopback address; pass --allow-remote to listen on it anyway")
+        }
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        if let rateLimit, rateLimit < 0 { throw ValidationError("--rate-limit cannot be negative") }
+        guard rateWindow > 0, rateWindow.isFinite else { throw ValidationError("--rate-window must be positive") }
+        guard delayMilliseconds >= 0 else { throw ValidationError("--delay-ms cannot be negative") }
+    }
+
+    func run() async throws {
+        let token = token ?? ProcessInfo.processInfo.environment["FAKE_INTERCOM_TOKEN"] ?? "test-token"
+        var configuration = FakeIntercomConfiguration(
+            host: host, port: port, token: token,
+            rateLimit: rateLimit.map { RateLimit(limit: $0, window: .seconds(rateWindow)) },
+            delay: .milliseconds(delayMilliseconds),
+            recordsRequests: false)
+        if let seed {
+            configuration.leads = try Self.readSeed(seed)
+        }
+        let signals = SignalWaiter(signals: [SIGINT, SIGTERM])
+        let fake = FakeIntercom(configuration: configuration)
+        try await fake.start()
+        FileHandle.standardOutput.write(Data("fake-intercom listening on \(fake.baseURL) (token: \(token))\n".utf8))
+        await signals.wait()
+        await fake.shutdown()
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+
+    static func readSeed(_ path: String) throws -> [Contact] {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw SeedError(description: "cannot read --seed \(path): \(error.localizedDescription)")
+        }
+        do {
+            return try FakeIntercom.decodeLeads(Array(data))
+        } catch {
+            throw SeedError(description: "--seed \(path): \(error)")
+        }
+    }
+}
+
+/// A seed file that cannot be used; reported without the usage text.
+struct SeedError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Waits for the first of some signals, which no longer kill the process.
+final class SignalWaiter {
+    private let sources: [any DispatchSourceSignal]
+    private let stream: AsyncStream<Void>
+
+    init(signals: [Int32]) {
+        let (stream, continuation) = AsyncStream<Void>.makeStream()
+        self.stream = stream
+        sources = signals.map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { continuation.yield() }
+            source.resume()
+            return source
+        }
+    }
+
+    func wait() async {
+        for await _ in stream { return }
+    }
+}

@@ -1,0 +1,170 @@
+import FakeIntercom
+import Foundation
+import IntercomClient
+import LeadModel
+import TestSupport
+import Testing
+
+func client(_ fake: FakeIntercom, token: String? = nil, timeout: Duration = .seconds(5)) throws -> IntercomAPI {
+    IntercomAPI(configuration: IntercomConfiguration(
+        endpoint: try Endpoint(fake.baseURL), token: token ?? fake.configuration.token, intercomVersion: "1.4",
+        requestTimeout: timeout))
+}
+
+@Suite("Intercom client over loopback")
+struct IntercomAPITests {
+    @Test("fetch by id and by user_id; update sends exactly the expected request")
+    func success() async throws {
+        try await withFakeIntercom { fake in
+            let api = try client(fake)
+            defer { Task { await api.shutdown() } }
+            let byID = try await api.fetch(id: "5811f6bbe6b4704ddfa84ac0")
+            #expect(byID.value.name == "OBrien")
+            let byUser = try await api.fetch(userID: "77177570-cf5d-4f1a-bc75-75202af47d4f")
+            #expect(byUser.value.id == "5811f6bbe6b4704ddfa84ac0")
+            let update = try LeadUpdate(lead: byID.value.reference, changes: FieldChanges([(.custom("team_mates"), 10)]))
+            let updated = try await api.update(update)
+            #expect(updated.value.customAttributes["team_mates"] == .integer(10))
+            let post = try #require(fake.requests.last)
+            #expect(post.method == "POST")
+            #expect(post.path == "/contacts")
+            #expect(String(decoding: post.body, as: UTF8.self) == update.bodyJSON)
+            let headers = Dictionary(post.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
+            #expect(headers["authorization"] == "Bearer \(fake.configuration.token)")
+            #expect(headers["accept"] == "application/json")
+            #expect(headers["content-type"] == "application/json")
+            #expect(headers["intercom-version"] == "1.4")
+        }
+    }
+
+    @Test("401, 404 and 400 carry status, Intercom's code and message")
+    func errors() async throws {
+        try await withFakeIntercom { fake in
+            let bad = try client(fake, token: "wrong")
+            defer { Task { await bad.shutdown() } }
+            await #expect {
+                _ = try await bad.fetch(id: "5811f6bbe6b4704ddfa84ac0")
+            } throws: { error in
+                let e = error as? IntercomError
+                return e?.status == 401 && e?.code == "unauthorized" && e?.kind == .http
+            }
+            let api = try client(fake)
+            defer { Task { await api.shutdown() } }
+            do {
+                _ = try await api.fetch(id: "000000000000000000000000")
+                Issue.record("expected a 404")
+            } catch let error as IntercomError {
+                #expect(error.status == 404)
+                #expect(error.code == "not_found")
+                #expect(error.description.contains("404 not_found"))
+                #expect(error.description.contains("merged, converted or deleted?"))
+                #expect(error.requestID != nil)
+            }
+            fake.inject(.status(400, code: "parameter_invalid", message: "Value: not of type Numeric, String or Boolean", field: "prefs"))
+            do {
+                _ = try await api.update(try LeadUpdate(lead: LeadReference(id: "5811f6bbe6b4704ddfa84ac0"), changes: FieldChanges([(.custom("prefs"), "x")])))
+                Issue.record("expected a 400")
+            } catch let error as IntercomError {
+                #expect(error.status == 400)
+                #expect(error.code == "parameter_invalid")
+                #expect(error.errors.first?.field == "prefs")
+            }
+        }
+    }
+
+    @Test("429 and 5xx surface their status and the rate-limit headers")
+    func rateLimitAndServerError() async throws {
+        try await withFakeIntercom(FakeIntercomConfiguration(rateLimit: RateLimit(limit: 2, window: .seconds(10)))) { fake in
+            let api = try client(fake)
+            defer { Task { await api.shutdown() } }
+            let first = try await api.fetch(id: "5811f6bbe6b4704ddfa84ac0")
+            #expect(first.rateLimit.limit == 2)
+            #expect(first.rateLimit.remaining == 1)
+            #expect(first.rateLimit.reset != nil)
+            _ = try await api.fetch(id: "5811f6bbe6b4704ddfa84ac0")
+            do {
+                _ = try await api.fetch(id: "5811f6bbe6b4704ddfa84ac0")
+                Issue.record("expected a 429")
+            } catch let error as IntercomError {
+                #expect(error.status == 429)
+                #expect(error.code == "rate_limit_exceeded")
+                #expect(error.rateLimit.remaining == 0)
+                #expect(error.rateLimit.reset != nil)
+            }
+            fake.setRateLimit(nil)
+            fake.inject(.rateLimited(retryAfter: 3, withHeaders: false))
+            do {
+                _ = try await api.fetch(id: "5811f6bbe6b4704ddfa84ac0")
+            } catch let error as IntercomError {
+                #expect(error.rateLimit.retryAfter == 3)
+            }
+            fake.inject(.serviceUnavailable)
+            do {
+                _ = try await api.fetch(id: "5811f6bbe6b4704ddfa84ac0")
+                Issue.record("expected a 503")
+            } catch let error as IntercomError {
+                #expect(error.status == 503)
+                #expect(error.kind == .http)
+            }
+        }
+    }
+
+    @Test("a refused connection is reported as unreachable within milliseconds")
+    func unreachableFast() async throws {
+        try await withFakeIntercom { fake in
+            let api = try client(fake, timeout: .seconds(30))
+            defer { Task { await api.shutdown() } }
+            await fake.stopListening()
+            let started = ContinuousClock.now
+            do {
+                _ = try await api.fetch(id: "x")
+                Issue.record("expected unreachable")
+            } catch let error as IntercomError {
+                #expect(error.kind == .unreachable)
+                #expect(error.isUnreachable)
+            }
+            // Far below the 30 s request deadline: the pool does not retry connecting.
+            #expect(ContinuousClock.now - started < .seconds(5))
+        }
+    }
+
+    @Test("a hung server times out; a non-JSON 200 is an invalid response")
+    func timeoutAndGarbage() async throws {
+        try await withFakeIntercom { fake in
+            let api = try client(fake, timeout: .milliseconds(500))
+            defer { Task { await api.shutdown() } }
+            fake.inject(.hang)
+            do {
+                _ = try await api.fetch(id: "5811f6bbe6b4704ddfa84ac0")
+                Issue.record("expected a timeout")
+            } catch let error as IntercomError {
+                #expect(error.kind == .timeout)
+            }
+            fake.inject(.nonJSON(status: 200))
+            do {
+                _ = try await api.fetch(id: "5811f6bbe6b4704ddfa84ac0")
+                Issue.record("expected an invalid response")
+            } catch let error as IntercomError {
+                #expect(error.kind == .invalidResponse)
+            }
+        }
+    }
+
+    @Test("plain http:// is refused for any host but loopback, naming https")
+    func endpointPolicy() throws {
+        #expect(throws: EndpointError.self) { try Endpoint("http://api.intercom.io") }
+        #expect(throws: EndpointError.self) { try Endpoint("http://10.0.0.1:8080") }
+        #expect(throws: EndpointError.self) { try Endpoint("ftp://api.intercom.io") }
+        #expect {
+            _ = try Endpoint("http://example.com")
+        } throws: { error in
+            "\(error)".contains("https://")
+        }
+        #expect(try Endpoint("http://127.0.0.1:8750").isLoopback)
+        #expect(try Endpoint("http://127.8.9.10").isLoopback)
+        #expect(try Endpoint("http://localhost:1/").baseURL == "http://localhost:1")
+        #expect(try Endpoint("http://[::1]:9").isLoopback)
+        #expect(try Endpoint("https://api.eu.intercom.io").baseURL == "https://api.eu.intercom.io")
+        #expect(throws: EndpointError.self) { try Endpoint("http://127.0.0.1.example.com") }
+    }
+}
