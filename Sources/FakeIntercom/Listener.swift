@@ -13,6 +13,8 @@ actor Listener {
     private let responder: FakeResponder
     private let logger: Logger
     private var serving: Task<Void, Never>?
+    /// Set while a `listen()` waits for the server to bind, so a second caller waits for the same port.
+    private var starting: StartSignal?
     private var isShutDown = false
 
     init(host: String, port: Int, responder: FakeResponder, logger: Logger) {
@@ -27,6 +29,7 @@ actor Listener {
     /// Binds and starts serving; returns the bound port once connections are accepted.
     func listen() async throws -> Int {
         if isShutDown { throw FakeIntercomError.shutDown }
+        if let starting { return try await starting.value }
         if serving != nil { return port }
         let started = StartSignal()
         let app = Application(
@@ -43,6 +46,8 @@ actor Listener {
             }
         }
         serving = task
+        starting = started
+        defer { if starting === started { starting = nil } }
         do {
             port = try await started.value
             return port

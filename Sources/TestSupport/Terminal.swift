@@ -222,17 +222,37 @@ public final class TmuxSession: Sendable {
     }
 
     /// tmux marks a pane dead when its terminal closes, which can come before the exit status
-    /// is known: the program counts as running until tmux has the status.
+    /// is known; and tmux 3.3 sometimes never reaps a program that exits quickly (it stays a
+    /// zombie with no `pane_dead_status`). So the status comes from tmux when it has it, else
+    /// from the zombie's `/proc/PID/stat`; until then the program counts as running.
     private func paneState() -> PaneState {
-        let format = "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}"
+        let format = "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}:#{pane_pid}"
         let result = run(["display-message", "-p", "-t", Self.target, format])
         guard result.status == 0 else { return .gone }
         let fields = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
             .split(separator: ":", omittingEmptySubsequences: false)
-        guard fields.count == 3, fields[0] == "1" else { return .running }
+        guard fields.count == 4, fields[0] == "1" else { return .running }
         if let status = Int32(fields[1]) { return .exited(status) }
         if let signal = Int32(fields[2]) { return .exited(128 + signal) }
+        if let pid = Int32(fields[3]), let status = Self.zombieExitStatus(pid) { return .exited(status) }
         return .running
+    }
+
+    /// The exit status of process `pid` if it is a zombie, from field 52 of `/proc/PID/stat`.
+    private static func zombieExitStatus(_ pid: Int32) -> Int32? {
+        // Read with read(2): /proc files report size 0, which some readers take at its word.
+        let fd = open("/proc/\(pid)/stat", O_RDONLY)
+        guard fd >= 0 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        closeDescriptor(fd)
+        guard count > 0 else { return nil }
+        let stat = String(decoding: buffer[..<count], as: UTF8.self)
+        guard let nameEnd = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: nameEnd)...].split(whereSeparator: \.isWhitespace)
+        // fields[0] is field 3 (the state); field 52 is the wait status.
+        guard fields.first == "Z", fields.count > 49, let wait = Int32(fields[49]) else { return nil }
+        return wait & 0x7F == 0 ? (wait >> 8) & 0xFF : 128 + (wait & 0x7F)
     }
 
     /// Waits for the program to exit and returns its exit status.
@@ -320,6 +340,11 @@ public final class TmuxSession: Sendable {
 }
 
 private let sessionCounter = Atomic<Int>(0)
+
+/// `close(2)`, by a name the session's own ``TmuxSession/close()`` does not hide.
+private func closeDescriptor(_ fd: Int32) {
+    close(fd)
+}
 
 /// A tmux session did not behave as a test expected; carries the last screen.
 public struct TmuxError: Error, Sendable, CustomStringConvertible {

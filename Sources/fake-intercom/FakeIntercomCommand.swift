@@ -2,7 +2,6 @@ import ArgumentParser
 import Dispatch
 import FakeIntercom
 import Foundation
-import LeadModel
 
 /// `fake-intercom`: the fake Intercom as a program, for trying leadsh by hand.
 @main
@@ -57,7 +56,12 @@ struct FakeIntercomCommand: AsyncParsableCommand {
             delay: .milliseconds(delayMilliseconds),
             recordsRequests: false)
         if let seed {
-            configuration.leads = try Self.readSeed(seed)
+            let bytes = try Self.readSeed(seed)
+            do {
+                configuration.leads = try FakeIntercom.decodeLeads(bytes)
+            } catch {
+                throw SeedError(description: "--seed \(seed): \(error)")
+            }
         }
         let signals = SignalWaiter(signals: [SIGINT, SIGTERM])
         let fake = FakeIntercom(configuration: configuration)
@@ -71,17 +75,12 @@ struct FakeIntercomCommand: AsyncParsableCommand {
         host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 
-    static func readSeed(_ path: String) throws -> [Contact] {
-        let data: Data
+    /// The bytes of a seed file.
+    static func readSeed(_ path: String) throws -> [UInt8] {
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
             throw SeedError(description: "cannot read --seed \(path): \(error.localizedDescription)")
-        }
-        do {
-            return try FakeIntercom.decodeLeads(Array(data))
-        } catch {
-            throw SeedError(description: "--seed \(path): \(error)")
         }
     }
 }

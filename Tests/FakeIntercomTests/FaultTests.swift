@@ -116,7 +116,6 @@ struct FaultTests {
         await #expect(throws: HTTPClientError.deadlineExceeded) {
             _ = try await client.send("GET", "/contacts/\(obrienID)", timeout: .milliseconds(300))
         }
-        #expect(clock.now - started < .seconds(2))
         #expect(fake.requests.count == 1)
 
         let shutdownStarted = clock.now

@@ -93,17 +93,17 @@ struct ListeningTests {
     }
 
     @Test func delayHoldsEveryAnswer() async throws {
-        try await withFakeAndClient(.init(delay: .milliseconds(200))) { fake, client in
+        try await withFakeAndClient(.init(delay: .milliseconds(400))) { fake, client in
             let clock = ContinuousClock()
             var started = clock.now
             let slow = try await client.get("/me")
             #expect(slow.status == 200)
-            #expect(clock.now - started >= .milliseconds(200))
+            #expect(clock.now - started >= .milliseconds(400))
 
             fake.setDelay(.zero)
             started = clock.now
             _ = try await client.get("/me")
-            #expect(clock.now - started < .milliseconds(200))
+            #expect(clock.now - started < .milliseconds(400))
 
             fake.setDelay(.milliseconds(300))
             fake.inject(.serverError)

@@ -1,3 +1,4 @@
+import Synchronization
 import AsyncHTTPClient
 import FakeIntercom
 import LeadModel
@@ -35,8 +36,16 @@ final class TestClient: Sendable {
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
+    private let isShutDown = Atomic<Bool>(false)
+
     func shutdown() async throws {
+        guard !isShutDown.exchange(true, ordering: .sequentiallyConsistent) else { return }
         try await http.shutdown()
+    }
+
+    deinit {
+        // A test that threw before shutting down must not crash the whole run.
+        if !isShutDown.load(ordering: .sequentiallyConsistent) { try? http.syncShutdown() }
     }
 
     /// Sends a request; `token: nil` sends no `Authorization` header.
