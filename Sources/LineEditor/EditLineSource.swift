@@ -95,11 +95,13 @@ public final class EditLineSource: LineSource {
     /// Shows `prompt` and reads one line.
     ///
     /// Wrap invisible parts of the prompt (colour escapes) in `"\u{1}"` … `"\u{2}"` so libedit
-    /// measures its width right. An interrupt that arrived before this call (while a command
-    /// ran) does not cancel the new line. On ``LineReadResult/endOfInput`` a newline is
-    /// printed, so what the shell prints next starts on a fresh line.
+    /// measures its width right. An interrupt still pending from before this call (from the
+    /// command that just ran) is cleared: it does not cancel the new line, nor the next command.
+    /// On ``LineReadResult/endOfInput`` a newline is printed, so what the shell prints next
+    /// starts on a fresh line.
     public func readLine(prompt: String) -> LineReadResult {
         for entry in history.withLock({ $0.takeUnsynced() }) { _ = add_history(entry) }
+        InterruptSignal.clearPending()
 
         runtime.beginReading(prompt: prompt)
         let raw = prompt.withCString { readline($0) }
@@ -219,6 +221,25 @@ private final class EditorRuntime: Sendable {
         var notices: [String] = []
         /// The print-above key was handed to libedit and its command has not run yet.
         var keyOutstanding = false
+        /// Inside a Ctrl-R (or Ctrl-S) search, where any other control key ends the search:
+        /// notices wait until it is over.
+        var searching = false
+        /// Where the last key left an escape sequence (an arrow key is ESC [ A): no key may
+        /// be slipped in before it is complete.
+        var escape = EscapeState.none
+    }
+
+    enum EscapeState {
+        case none, afterEscape, inSequence
+
+        func after(_ key: Int32) -> Self {
+            switch (self, key) {
+            case (_, 0x1B): return .afterEscape
+            case (.afterEscape, 0x5B), (.afterEscape, 0x4F): return .inSequence  // "[" or "O"
+            case (.inSequence, 0x20..<0x40): return .inSequence  // parameters and intermediates
+            default: return .none
+            }
+        }
     }
 
     private let shared = Mutex(Shared())
@@ -252,6 +273,8 @@ private final class EditorRuntime: Sendable {
             $0.continueGeneration = InterruptSignal.continueGeneration
             $0.sawInterrupt = false
             $0.keyOutstanding = false
+            $0.searching = false
+            $0.escape = .none
         }
     }
 
@@ -279,7 +302,9 @@ private final class EditorRuntime: Sendable {
                     POSIX.writeAll(state.outputFD, Array("\r\u{1B}[K".utf8))
                     rl_forced_update_display()
                 }
-                if !state.notices.isEmpty && state.inputIsTerminal {
+                if !state.notices.isEmpty && state.inputIsTerminal && !state.searching && state.escape == .none
+                    && !POSIX.hasPendingInput(STDIN_FILENO)
+                {
                     if !state.keyOutstanding {
                         state.keyOutstanding = true
                         return printAboveKey
@@ -300,7 +325,24 @@ private final class EditorRuntime: Sendable {
             else { continue }
             if readiness.wakes[0] { POSIX.drain(wakeRead) }
             if readiness.wakes[1] { InterruptSignal.drainReaderWake() }
-            if readiness.input, let key = readScalar() { return key }
+            if readiness.input, let key = readScalar() {
+                shared.withLock {
+                    $0.searching = Self.isSearching(after: key, wasSearching: $0.searching)
+                    $0.escape = $0.escape.after(key)
+                }
+                return key
+            }
+        }
+    }
+
+    /// Whether libedit's incremental search is on after `key`: Ctrl-R and Ctrl-S start it;
+    /// printable keys, Backspace (DEL, Ctrl-H) and Ctrl-W continue it; other control keys end it.
+    static func isSearching(after key: Int32, wasSearching: Bool) -> Bool {
+        switch key {
+        case 0x12, 0x13: return true
+        case 0x08, 0x17, 0x7F: return wasSearching
+        case 0..<0x20: return false
+        default: return wasSearching
         }
     }
 

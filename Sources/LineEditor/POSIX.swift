@@ -76,6 +76,12 @@ enum POSIX {
         )
     }
 
+    /// Whether `fd` has input ready right now (without waiting).
+    static func hasPendingInput(_ fd: Int32) -> Bool {
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) > 0 && descriptor.revents & Int16(POLLIN) != 0
+    }
+
     /// The `errno` text, as `strerror` gives it.
     static func describe(_ code: Int32) -> String {
         String(cString: strerror(code))

@@ -1,0 +1,59 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("The interactive shell in a real terminal (tmux)", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")))
+struct InteractiveTests {
+    func start(_ home: TempDirectory) throws -> TmuxSession {
+        try TmuxSession(
+            command: [productsDirectory() + "/leadsh"],
+            environment: ["HOME": home.path, "XDG_DATA_HOME": home.file("data"), "XDG_STATE_HOME": home.file("state"), "INTERCOM_TOKEN": "", "TERM": "xterm"])
+    }
+
+    @Test("sandbox prompt, Tab completion, Ctrl-C, history recalled across a restart, history file 0600")
+    func session() async throws {
+        let home = TempDirectory("leadsh-tty")
+        let terminal = try start(home)
+        defer { terminal.close() }
+        _ = try await terminal.waitFor("leadsh[sandbox]>")
+
+        terminal.type("lo")
+        terminal.press(.tab)
+        _ = try await terminal.waitFor("]> load")
+        terminal.typeLine("5811f6bbe6b4704ddfa84ac0")
+        _ = try await terminal.waitFor("OBrien>")
+        terminal.typeLine(#"set name "O'Brien""#)
+        _ = try await terminal.waitFor("OBrien*>")
+        terminal.type("attr te")
+        terminal.press(.tab)
+        _ = try await terminal.waitFor("attr team_mates")
+        terminal.typeLine("12")
+        terminal.typeLine("push")
+        _ = try await terminal.waitFor("sent #1")
+
+        terminal.type("half typed")
+        terminal.press(.ctrlC)
+        _ = try await terminal.waitFor("^C")
+        #expect(terminal.isRunning, "Ctrl-C must not kill the shell")
+        terminal.typeLine("status")
+        _ = try await terminal.waitFor("sent 1")
+        terminal.typeLine("quit")
+        _ = try await terminal.waitForExit()
+
+        let historyPath = home.file("state/leadsh/history")
+        #expect(permissions(of: historyPath) == 0o600)
+        let history = try String(contentsOfFile: historyPath, encoding: .utf8)
+        #expect(history.contains("push"))
+        #expect(!history.contains("half typed"))
+        #expect(!history.contains("sandbox-"), "no token in the history")
+
+        let again = try start(home)
+        defer { again.close() }
+        _ = try await again.waitFor("leadsh[sandbox]>")
+        again.press(.up)
+        _ = try await again.waitFor("leadsh[sandbox]> quit")
+        again.press(.ctrlU)
+        again.press(.ctrlD)
+        _ = try await again.waitForExit()
+    }
+}
