@@ -9,7 +9,7 @@ let settings: [SwiftSetting] = [
 
 let package = Package(
     name: "leadsh",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "leadsh", targets: ["leadsh"]),
         .executable(name: "fake-intercom", targets: ["fake-intercom"]),
@@ -137,7 +137,7 @@ let package = Package(
         .testTarget(
             name: "FakeIntercomTests",
             dependencies: [
-                "FakeIntercom", "TestSupport",
+                "FakeIntercom", "LeadModel", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: settings
@@ -153,13 +153,8 @@ let package = Package(
             swiftSettings: settings
         ),
         .testTarget(
-            name: "SessionTests",
-            dependencies: ["Session", "CommandParser", "Journal", "IntercomClient", "FakeIntercom", "TestSupport"],
-            swiftSettings: settings
-        ),
-        .testTarget(
             name: "EndToEndTests",
-            dependencies: ["FakeIntercom", "TestSupport"],
+            dependencies: ["FakeIntercom", "LeadModel", "TestSupport"],
             swiftSettings: settings
         ),
     ]

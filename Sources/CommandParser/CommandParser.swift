@@ -25,7 +25,8 @@ public enum CommandParser {
             let suggestion = nearest(to: first.text, among: commandNames)
             let hint = suggestion.map { "; did you mean \(Display.quoted($0))?" } ?? ""
             throw ParseError(
-                "unknown command \(Display.quoted(first.text))\(hint) (type help for the list)", suggestion: suggestion)
+                "unknown command \(Display.quoted(first.text))\(hint) (type help for the list)", suggestion: suggestion,
+                code: "unknown_command")
         }
         var arguments = Arguments(given: first.text, spec: spec, words: Array(words.dropFirst()))
         return try arguments.parse()
@@ -255,7 +256,7 @@ private struct Arguments {
     func name(_ text: String, what: String) throws(ParseError) -> String {
         if text.isEmpty { throw ParseError("\(what) cannot be empty") }
         if let control = Display.firstControlCharacter(in: text) {
-            throw ParseError("\(what) cannot contain control characters (found \(Display.unicodeName(control)))")
+            throw ParseError("\(what) cannot contain control characters (found \(control.codePointName))")
         }
         return text
     }
@@ -315,7 +316,7 @@ enum Identifier {
             }
         }
         if let control = Display.firstControlCharacter(in: text) {
-            throw ParseError("an id cannot contain control characters (found \(Display.unicodeName(control)))")
+            throw ParseError("an id cannot contain control characters (found \(control.codePointName))")
         }
         if text.utf8.count > maxIDLength {
             throw ParseError(
@@ -327,7 +328,7 @@ enum Identifier {
     static func other(_ text: String, what: String) throws(ParseError) -> String {
         if text.isEmpty { throw ParseError("\(what == "email" ? "an" : "a") \(what) cannot be empty") }
         if let control = Display.firstControlCharacter(in: text) {
-            throw ParseError("a \(what) cannot contain control characters (found \(Display.unicodeName(control)))")
+            throw ParseError("a \(what) cannot contain control characters (found \(control.codePointName))")
         }
         return text
     }

@@ -108,34 +108,9 @@ public enum Literal {
             "\(what) is a nested value: nested values are not accepted by Intercom; quote it to send it as text")
     }
 
-    enum NumberShape { case none, integer, decimal }
-
-    /// Whether the bytes are a JSON number, and of which kind.
-    static func numberShape(_ bytes: [UInt8]) -> NumberShape {
-        var i = 0
-        let n = bytes.count
-        func digits() -> Int {
-            let s = i
-            while i < n, Scanner.isDigit(bytes[i]) { i += 1 }
-            return i - s
-        }
-        if i < n, bytes[i] == UInt8(ascii: "-") { i += 1 }
-        let intStart = i
-        let intDigits = digits()
-        guard intDigits > 0 else { return .none }
-        if intDigits > 1 && bytes[intStart] == UInt8(ascii: "0") { return .none }
-        var shape = NumberShape.integer
-        if i < n, bytes[i] == UInt8(ascii: ".") {
-            i += 1
-            guard digits() > 0 else { return .none }
-            shape = .decimal
-        }
-        if i < n, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
-            i += 1
-            if i < n, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
-            guard digits() > 0 else { return .none }
-            shape = .decimal
-        }
-        return i == n ? shape : .none
+    /// Whether the bytes are exactly one JSON number, and of which kind.
+    static func numberShape(_ bytes: [UInt8]) -> JSONText.NumberShape? {
+        guard let (end, shape) = JSONText.scanNumber(bytes, from: 0), end == bytes.count else { return nil }
+        return shape
     }
 }

@@ -6,9 +6,12 @@ public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
     public var usage: String?
     /// The nearest known name when a command, field or option was misspelled.
     public var suggestion: String?
+    /// A stable code for scripts: `unknown_command`, or `invalid_command` for everything else.
+    public var code: String
 
     /// An error whose message is made safe to print on one line (control characters become `U+001B`).
-    public init(_ message: String, usage: String? = nil, suggestion: String? = nil) {
+    public init(_ message: String, usage: String? = nil, suggestion: String? = nil, code: String = "invalid_command") {
+        self.code = code
         self.message = Display.oneLine(message)
         self.usage = usage.map(Display.oneLine)
         self.suggestion = suggestion.map(Display.oneLine)
@@ -36,7 +39,7 @@ enum Display {
                 break
             }
             if isUnsafe(scalar) {
-                out += "<" + unicodeName(scalar) + ">"
+                out += "<" + scalar.codePointName + ">"
             } else {
                 out.unicodeScalars.append(scalar)
             }
@@ -50,7 +53,7 @@ enum Display {
         guard text.unicodeScalars.contains(where: isUnsafe) else { return text }
         var out = ""
         for scalar in text.unicodeScalars {
-            if isUnsafe(scalar) { out += unicodeName(scalar) } else { out.unicodeScalars.append(scalar) }
+            if isUnsafe(scalar) { out += scalar.codePointName } else { out.unicodeScalars.append(scalar) }
         }
         return out
     }
@@ -70,12 +73,6 @@ enum Display {
             let v = scalar.value
             return (v < 0x20 && v != 0x09) || (0x7F...0x9F).contains(v)
         }
-    }
-
-    /// `U+001B`.
-    static func unicodeName(_ scalar: Unicode.Scalar) -> String {
-        let hex = String(scalar.value, radix: 16, uppercase: true)
-        return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
     }
 
     /// `1 argument`, `3 arguments`.

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// How to reach Intercom.
 public struct IntercomConfiguration: Sendable {
@@ -79,10 +80,13 @@ extension Duration {
 /// Intercom's lead calls over HTTP: view a lead, update a lead, probe reachability.
 ///
 /// A refused connection fails in milliseconds as `.unreachable` (the pool does
-/// not retry connecting until the deadline). Call `shutdown()` when done.
+/// not retry connecting until the deadline). The HTTP client and its event loop
+/// start with the first call, so commands that never reach the API pay nothing.
+/// Call `shutdown()` when done.
 public final class IntercomAPI: Sendable {
     public let configuration: IntercomConfiguration
-    private let http: HTTPClient
+    private let httpConfiguration: HTTPClient.Configuration
+    private let client = Mutex<HTTPClient?>(nil)
     /// Responses larger than this are refused.
     private static let maxBody = 8 << 20
 
@@ -96,12 +100,22 @@ public final class IntercomAPI: Sendable {
         )
         httpConfiguration.redirectConfiguration = .disallow
         httpConfiguration.decompression = .disabled
-        http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: httpConfiguration)
+        self.httpConfiguration = httpConfiguration
+    }
+
+    private var http: HTTPClient {
+        client.withLock { client in
+            if let client { return client }
+            let created = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: httpConfiguration)
+            client = created
+            return created
+        }
     }
 
     /// Closes connections. Call once, when done with the client.
     public func shutdown() async {
-        try? await http.shutdown()
+        let started = client.withLock { $0 }
+        try? await started?.shutdown()
     }
 
     /// `GET /contacts/{id}`.

@@ -154,17 +154,29 @@ public final class Journal: Sendable {
 extension Journal {
     /// Stores a freshly fetched lead, replacing any older copy.
     public func cache(_ contact: Contact, fetchedAt: Double = Journal.now()) throws(JournalError) {
-        try write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO leads (id, user_id, email, name, snapshot, updated_at, fetched_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(id) DO UPDATE SET user_id = excluded.user_id, email = excluded.email,
-                        name = excluded.name, snapshot = excluded.snapshot, updated_at = excluded.updated_at,
-                        fetched_at = excluded.fetched_at
-                    """,
-                arguments: [contact.id, contact.userID, contact.email, contact.name, contact.json, contact.updatedAt, fetchedAt]
-            )
+        try write { db in try Journal.upsertLead(db, contact, fetchedAt: fetchedAt) }
+    }
+
+    static func upsertLead(_ db: Database, _ contact: Contact, fetchedAt: Double) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO leads (id, user_id, email, name, snapshot, updated_at, fetched_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET user_id = excluded.user_id, email = excluded.email,
+                    name = excluded.name, snapshot = excluded.snapshot, updated_at = excluded.updated_at,
+                    fetched_at = excluded.fetched_at
+                """,
+            arguments: [contact.id, contact.userID, contact.email, contact.name, contact.json, contact.updatedAt, fetchedAt]
+        )
+    }
+
+    /// When the cached copy of a lead was fetched (Unix seconds), without reading the snapshot.
+    public func fetchedAt(of lead: LeadReference) throws(JournalError) -> Double? {
+        try read { db in
+            if let id = lead.id {
+                return try Double.fetchOne(db, sql: "SELECT fetched_at FROM leads WHERE id = ?", arguments: [id])
+            }
+            return try Double.fetchOne(db, sql: "SELECT max(fetched_at) FROM leads WHERE user_id = ?", arguments: [lead.userID])
         }
     }
 
@@ -185,14 +197,6 @@ extension Journal {
             let snapshot: String = row["snapshot"]
             let contact = try Contact(json: snapshot)
             return CachedLead(contact: contact, fetchedAt: row["fetched_at"])
-        }
-    }
-
-    /// Every cached lead's id, user_id, email and name, for completion and listings.
-    public func cachedLeadSummaries(limit: Int = 500) throws(JournalError) -> [LeadReference] {
-        try read { db in
-            try Row.fetchAll(db, sql: "SELECT id, user_id, email FROM leads ORDER BY fetched_at DESC LIMIT ?", arguments: [limit])
-                .map { LeadReference(id: $0["id"], userID: $0["user_id"], email: $0["email"]) }
         }
     }
 
@@ -255,8 +259,7 @@ extension Journal {
                         """,
                     arguments: [Journal.encode(fields), Journal.encode(base), now, lead.userID, lead.email, existing.seq]
                 )
-                let merged = try Journal.entry(
-                    from: try Row.fetchOne(db, sql: "SELECT * FROM updates WHERE seq = ?", arguments: [existing.seq])!)
+                let merged = try Journal.fetchEntry(db, seq: existing.seq)!
                 return AppendResult(entry: merged, merged: true)
             }
             try db.execute(
@@ -271,7 +274,7 @@ extension Journal {
                 ]
             )
             let seq = db.lastInsertedRowID
-            let entry = try Journal.entry(from: try Row.fetchOne(db, sql: "SELECT * FROM updates WHERE seq = ?", arguments: [seq])!)
+            let entry = try Journal.fetchEntry(db, seq: seq)!
             return AppendResult(entry: entry, merged: false)
         }
     }
@@ -279,7 +282,7 @@ extension Journal {
     /// One row by sequence number.
     public func entry(seq: Int64) throws(JournalError) -> JournalEntry? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM updates WHERE seq = ?", arguments: [seq]).map(Journal.entry(from:))
+            try Journal.fetchEntry(db, seq: seq)
         }
     }
 
@@ -358,17 +361,7 @@ extension Journal {
                         sent_at = ?, updated_at = ? WHERE seq = ?
                     """,
                 arguments: [status, now, now, seq])
-            if let lead {
-                try db.execute(
-                    sql: """
-                        INSERT INTO leads (id, user_id, email, name, snapshot, updated_at, fetched_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT(id) DO UPDATE SET user_id = excluded.user_id, email = excluded.email,
-                            name = excluded.name, snapshot = excluded.snapshot, updated_at = excluded.updated_at,
-                            fetched_at = excluded.fetched_at
-                        """,
-                    arguments: [lead.id, lead.userID, lead.email, lead.name, lead.json, lead.updatedAt, now])
-            }
+            if let lead { try Journal.upsertLead(db, lead, fetchedAt: now) }
         }
     }
 
@@ -418,11 +411,19 @@ extension Journal {
         }
     }
 
-    /// Replaces the fields of a row that is not being sent (used when resolving conflicts).
-    public func replaceChanges(seq: Int64, changes: FieldChanges, base: FieldChanges, now: Double = Journal.now()) throws(JournalError) {
+    /// Settles a conflict in one transaction: the row gets the given fields and base and goes back to `pending`.
+    public func requeueResolved(seq: Int64, changes: FieldChanges, base: FieldChanges, now: Double = Journal.now()) throws(JournalError) {
         try write { db in
+            let entry = try Journal.requireEntry(db, seq: seq)
+            guard entry.state == .conflict else {
+                throw JournalError(.invalidState, "update #\(seq) is \(entry.state.rawValue), not in conflict")
+            }
             try db.execute(
-                sql: "UPDATE updates SET fields = ?, base = ?, updated_at = ? WHERE seq = ? AND state != 'sending'",
+                sql: """
+                    UPDATE updates SET fields = ?, base = ?, state = 'pending', attempts = 0, next_attempt_at = 0,
+                        theirs = NULL, updated_at = ?
+                    WHERE seq = ?
+                    """,
                 arguments: [Journal.encode(changes), Journal.encode(base), now, seq])
         }
     }
@@ -431,10 +432,7 @@ extension Journal {
     @discardableResult
     public func retry(seq: Int64, now: Double = Journal.now()) throws(JournalError) -> JournalEntry {
         try write { db -> JournalEntry in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM updates WHERE seq = ?", arguments: [seq]) else {
-                throw JournalError(.noSuchEntry, "no update #\(seq) in the journal (see `queue --all`)")
-            }
-            let entry = try Journal.entry(from: row)
+            let entry = try Journal.requireEntry(db, seq: seq)
             guard [.failed, .conflict, .dropped, .pending].contains(entry.state) else {
                 throw JournalError(.invalidState, "update #\(seq) is \(entry.state.rawValue); only failed, conflict or dropped updates can be retried")
             }
@@ -444,7 +442,7 @@ extension Journal {
                     WHERE seq = ?
                     """,
                 arguments: [now, seq])
-            return try Journal.entry(from: try Row.fetchOne(db, sql: "SELECT * FROM updates WHERE seq = ?", arguments: [seq])!)
+            return try Journal.fetchEntry(db, seq: seq)!
         }
     }
 
@@ -452,15 +450,12 @@ extension Journal {
     @discardableResult
     public func drop(seq: Int64, now: Double = Journal.now()) throws(JournalError) -> JournalEntry {
         try write { db -> JournalEntry in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM updates WHERE seq = ?", arguments: [seq]) else {
-                throw JournalError(.noSuchEntry, "no update #\(seq) in the journal (see `queue --all`)")
-            }
-            let entry = try Journal.entry(from: row)
+            let entry = try Journal.requireEntry(db, seq: seq)
             guard [.failed, .conflict, .pending].contains(entry.state) else {
                 throw JournalError(.invalidState, "update #\(seq) is \(entry.state.rawValue); only pending, failed or conflict updates can be dropped")
             }
             try db.execute(sql: "UPDATE updates SET state = 'dropped', updated_at = ? WHERE seq = ?", arguments: [now, seq])
-            return try Journal.entry(from: try Row.fetchOne(db, sql: "SELECT * FROM updates WHERE seq = ?", arguments: [seq])!)
+            return try Journal.fetchEntry(db, seq: seq)!
         }
     }
 
@@ -470,15 +465,6 @@ extension Journal {
     public func reconcileOrphans(now: Double = Journal.now()) throws(JournalError) -> Int {
         try write { db in
             try db.execute(sql: "UPDATE updates SET state = 'pending', updated_at = ? WHERE state = 'sending'", arguments: [now])
-            return db.changesCount
-        }
-    }
-
-    /// Deletes `sent` rows older than `age` seconds (30 days by default). Nothing else is ever deleted.
-    @discardableResult
-    public func pruneSent(olderThan age: Double = 30 * 86_400, now: Double = Journal.now()) throws(JournalError) -> Int {
-        try write { db in
-            try db.execute(sql: "DELETE FROM updates WHERE state = 'sent' AND sent_at < ?", arguments: [now - age])
             return db.changesCount
         }
     }
@@ -497,6 +483,17 @@ extension Journal {
             throw JournalError(.storage, "a journal row holds fields that are not a JSON object")
         }
         return FieldChanges(jsonObject: object)
+    }
+
+    static func fetchEntry(_ db: Database, seq: Int64) throws -> JournalEntry? {
+        try Row.fetchOne(db, sql: "SELECT * FROM updates WHERE seq = ?", arguments: [seq]).map(entry(from:))
+    }
+
+    static func requireEntry(_ db: Database, seq: Int64) throws -> JournalEntry {
+        guard let entry = try fetchEntry(db, seq: seq) else {
+            throw JournalError(.noSuchEntry, "no update #\(seq) in the journal (see `queue --all`)")
+        }
+        return entry
     }
 
     static func entry(from row: Row) throws -> JournalEntry {

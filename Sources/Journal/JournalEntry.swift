@@ -14,9 +14,6 @@ public enum UpdateState: String, Sendable, CaseIterable, Codable {
     case conflict
     /// Abandoned by the user with `drop`.
     case dropped
-
-    /// States the user must act on.
-    public var needsAttention: Bool { self == .failed || self == .conflict }
 }
 
 /// An update to journal: the lead, the new values, and the values they replace.
@@ -57,11 +54,6 @@ public struct JournalEntry: Sendable, Hashable {
     public var createdAt: Double
     public var updatedAt: Double
     public var sentAt: Double?
-
-    /// The update to send.
-    public var update: LeadUpdate {
-        get throws(LeadUpdateError) { try LeadUpdate(lead: lead, changes: changes) }
-    }
 }
 
 /// A lead as cached in the journal.

@@ -23,7 +23,4 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
-
-    /// True when the journal could not be opened at all (exit code 3).
-    public var isOpenFailure: Bool { kind == .cannotOpen || kind == .notAJournal || kind == .newerVersion }
 }

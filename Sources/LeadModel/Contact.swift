@@ -13,10 +13,9 @@ public struct Contact: Sendable, Hashable {
         if let type = fields["type"], type != .string("contact"), type != .string("lead"), type != .string("user") {
             throw ContactDecodingError(reason: "expected an object of type contact, got \(JSONText.serialize(type))")
         }
-        guard case .string(let id)? = fields["id"], !id.isEmpty else {
+        guard let id = fields["id"]?.stringValue, !id.isEmpty else {
             throw ContactDecodingError(reason: "the contact has no id")
         }
-        _ = id
         self.fields = fields
     }
 

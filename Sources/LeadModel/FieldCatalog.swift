@@ -85,7 +85,7 @@ public enum CustomAttributeRules {
                 || scalar.properties.generalCategory == .currencySymbol && scalar != "$"
             if !ok {
                 let shown = scalar.value < 0x20 || scalar.value == 0x7F
-                    ? unicodeName(scalar) : "'\(Character(scalar))'"
+                    ? scalar.codePointName : "'\(Character(scalar))'"
                 return "attribute names may hold letters, digits, '_' and '-' only; \(shown) is not allowed"
             }
         }
@@ -107,8 +107,10 @@ public enum CustomAttributeRules {
     }
 }
 
-/// `U+001B` for a scalar that cannot be shown as itself.
-func unicodeName(_ scalar: Unicode.Scalar) -> String {
-    let hex = String(scalar.value, radix: 16, uppercase: true)
-    return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+extension Unicode.Scalar {
+    /// `U+001B`: how messages name a character that cannot be shown as itself.
+    public var codePointName: String {
+        let hex = String(value, radix: 16, uppercase: true)
+        return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    }
 }

@@ -54,6 +54,43 @@ public enum JSONText {
         return "\(d)"
     }
 
+    /// The two kinds of JSON number: `9` is an integer, `9.0` and `1e3` are decimals.
+    public enum NumberShape: Sendable, Hashable {
+        case integer
+        case decimal
+    }
+
+    /// Scans a number in JSON's grammar starting at `start` (no leading zeros, no `+`,
+    /// digits on both sides of a point); returns where it ends and its kind, or nil when
+    /// no number starts there.
+    public static func scanNumber(_ bytes: [UInt8], from start: Int) -> (end: Int, shape: NumberShape)? {
+        var i = start
+        let n = bytes.count
+        func digits() -> Int {
+            let s = i
+            while i < n, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[i]) { i += 1 }
+            return i - s
+        }
+        if i < n, bytes[i] == UInt8(ascii: "-") { i += 1 }
+        let integerStart = i
+        let integerDigits = digits()
+        guard integerDigits > 0 else { return nil }
+        if integerDigits > 1 && bytes[integerStart] == UInt8(ascii: "0") { return nil }
+        var shape = NumberShape.integer
+        if i < n, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            guard digits() > 0 else { return nil }
+            shape = .decimal
+        }
+        if i < n, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < n, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
+            guard digits() > 0 else { return nil }
+            shape = .decimal
+        }
+        return (i, shape)
+    }
+
     private static func write(_ value: JSONValue, to out: inout String, pretty: Bool, indent: Int) {
         switch value {
         case .string(let s): writeString(s, to: &out)
@@ -277,27 +314,10 @@ private struct Parser {
 
     mutating func parseNumber() throws(JSONParseError) -> JSONValue {
         let start = index
-        var isDecimal = false
-        if bytes[index] == UInt8(ascii: "-") { index += 1 }
-        func digits(_ p: inout Parser) -> Int {
-            let s = p.index
-            while p.index < p.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(p.bytes[p.index]) { p.index += 1 }
-            return p.index - s
-        }
-        guard digits(&self) > 0 else { throw fail("expected digits") }
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-            isDecimal = true
-            index += 1
-            guard digits(&self) > 0 else { throw fail("expected digits after '.'") }
-        }
-        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-            isDecimal = true
-            index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-            guard digits(&self) > 0 else { throw fail("expected exponent digits") }
-        }
-        let text = String(decoding: bytes[start..<index], as: UTF8.self)
-        if !isDecimal, let i = Int64(text) { return .integer(i) }
+        guard let (end, shape) = JSONText.scanNumber(bytes, from: start) else { throw fail("invalid number") }
+        index = end
+        let text = String(decoding: bytes[start..<end], as: UTF8.self)
+        if shape == .integer, let i = Int64(text) { return .integer(i) }
         guard let d = Double(text), d.isFinite else { throw JSONParseError(offset: start, reason: "number out of range") }
         return .double(d)
     }

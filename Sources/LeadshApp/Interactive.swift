@@ -37,9 +37,7 @@ enum Interactive {
 
         await session.setReplayObserver { event in
             if case .rateLimited(let until) = event {
-                let formatter = DateFormatter()
-                formatter.dateFormat = "HH:mm:ss"
-                source.printAbove("rate limited; waiting until \(formatter.string(from: Date(timeIntervalSince1970: until)))")
+                source.printAbove("rate limited; waiting until \(clockTime(until))")
             }
         }
 

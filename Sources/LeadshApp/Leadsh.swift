@@ -59,36 +59,35 @@ public enum Leadsh {
         guard options.timeout > 0, options.wait >= 0 else {
             throw StartupError.usage("--timeout must be positive and --wait not negative")
         }
-        let mode: RunMode
-        switch subcommand {
-        case "sync": mode = .sync
-        case "queue": mode = .queue
-        default:
-            if !options.c.isEmpty {
-                guard scriptWords.isEmpty && options.script.isEmpty else {
-                    throw StartupError.usage("pass either -c commands or a script file, not both")
-                }
-                mode = .commands(options.c)
-            } else if let first = (scriptWords + options.script).first {
-                mode = .script(path: first, arguments: Array((scriptWords + options.script).dropFirst()))
-            } else {
-                mode = .shell
-            }
+        if let subcommand, let extra = scriptWords.first {
+            throw StartupError.usage("unexpected argument \(extra) after \(subcommand)")
         }
-        if subcommand != nil, !scriptWords.isEmpty {
-            throw StartupError.usage("unexpected argument \(scriptWords[0]) after \(subcommand!)")
+        if !options.c.isEmpty, let script = scriptWords.first {
+            throw StartupError.usage("pass either -c commands or a script file (\(script)), not both")
         }
         let stdinIsTerminal = isatty(0) == 1
-        let interactive = mode == .shell && stdinIsTerminal
-        let stdoutIsTerminal = isatty(1) == 1
-        let colour = stdoutIsTerminal && (environment["NO_COLOR"] ?? "").isEmpty && !options.json
-        let style = Style(enabled: colour)
-        let printer = Printer(json: options.json, style: style)
+        let interactive = subcommand == nil && options.c.isEmpty && scriptWords.isEmpty && stdinIsTerminal
+        let colour = isatty(1) == 1 && (environment["NO_COLOR"] ?? "").isEmpty && !options.json
+        let printer = Printer(json: options.json, style: Style(enabled: colour))
 
-        // Token and endpoint: checked before anything else runs.
+        // Everything that can be refused is checked before anything starts.
         var token = try Resolved.token(options: options, environment: environment)
         var endpoint = try Resolved.endpoint(options: options)
+        let script = try scriptWords.first.map { path in
+            do {
+                return (path, path == "-" ? PlainLineSource.standardInput() : try PlainLineSource(path: path))
+            } catch {
+                throw StartupError.usage("cannot read the script \(path): \(error)")
+            }
+        }
         let sandbox = options.sandbox || (interactive && token == nil && options.baseURL == nil)
+        let journal: Journal
+        do {
+            journal = try Journal(path: options.journal ?? Resolved.defaultJournalPath(environment: environment, sandbox: sandbox))
+        } catch {
+            throw StartupError(message: error.message, exitCode: ExitCodes.journal)
+        }
+
         var fake: FakeIntercom?
         if sandbox {
             let sandboxToken = "sandbox-" + UUID().uuidString.lowercased()
@@ -96,24 +95,13 @@ public enum Leadsh {
             do {
                 try await server.start()
             } catch {
+                journal.close()
                 throw StartupError(message: "cannot start the sandbox's fake Intercom: \(error)", exitCode: ExitCodes.usage)
             }
             fake = server
             token = sandboxToken
             endpoint = try! Endpoint(server.baseURL)
         }
-        defer {
-            if let fake { Task { await fake.shutdown() } }
-        }
-
-        let journalPath = options.journal ?? Resolved.defaultJournalPath(environment: environment, sandbox: sandbox)
-        let journal: Journal
-        do {
-            journal = try Journal(path: journalPath)
-        } catch {
-            throw StartupError(message: error.message, exitCode: ExitCodes.journal)
-        }
-        defer { journal.close() }
 
         var api: IntercomAPI?
         if let token {
@@ -125,60 +113,54 @@ public enum Leadsh {
                 endpoint: endpoint, token: token, intercomVersion: options.intercomVersion,
                 requestTimeout: .milliseconds(Int64(options.timeout * 1000)), observer: observer))
         }
-        defer {
-            if let api { Task { await api.shutdown() } }
-        }
 
         let settings = SessionSettings(
             label: sandbox ? "sandbox" : "online", startOffline: options.offline, coalesce: !options.noCoalesce,
-            style: style, syncWait: interactive ? 30 : options.wait, blind: options.blind)
+            style: printer.style, syncWait: interactive ? 30 : options.wait, blind: options.blind)
         let session = Session(journal: journal, api: api, settings: settings)
+        let here = FileManager.default.currentDirectoryPath
 
-        switch mode {
-        case .sync:
-            return await runSync(session: session, api: api, options: options, printer: printer)
-        case .queue:
-            do {
-                let output = try await session.execute(.queue(all: options.all))
-                printer.result(output)
-                return ExitCodes.success
-            } catch {
-                printer.failure(error, location: nil, line: nil)
-                return ExitCodes.commandFailed
+        let code: Int32
+        if subcommand == "sync" {
+            code = await runSync(session: session, options: options, printer: printer)
+        } else if subcommand == "queue" {
+            code = await runQueue(session: session, all: options.all, printer: printer)
+        } else if interactive {
+            code = await Interactive.run(
+                session: session, printer: printer, options: options,
+                historyPath: options.history ?? Resolved.defaultHistoryPath(environment: environment),
+                sandboxURL: fake?.baseURL, endpoint: endpoint, hasToken: token != nil)
+        } else {
+            // -c commands, a script file, or lines piped to stdin: the same loop.
+            let shell = Shell(
+                session: session, printer: printer, dryRun: options.dryRun, continueOnError: options.onError == "continue",
+                historyFile: nil)
+            let (name, source, directory, arguments): (String, any LineSource, String, [String]?)
+            if !options.c.isEmpty {
+                (name, source, directory, arguments) = ("-c", ScriptedLineSource(options.c), here, nil)
+            } else if let (path, file) = script {
+                let folder = path == "-" ? here : (path as NSString).deletingLastPathComponent
+                (name, source, directory, arguments) = (path == "-" ? "stdin" : path, file, folder.isEmpty ? "." : folder, Array(scriptWords.dropFirst()))
+            } else {
+                (name, source, directory, arguments) = ("stdin", PlainLineSource.standardInput(), here, [])
             }
-        case .commands(let commands):
-            let shell = Shell(session: session, printer: printer, dryRun: options.dryRun, continueOnError: options.onError == "continue", historyFile: nil)
-            var failures = 0
-            for (n, command) in commands.enumerated() {
-                let ok = await shell.run(line: command, at: .init(name: commands.count > 1 ? "-c[\(n + 1)]" : "-c", line: nil, directory: FileManager.default.currentDirectoryPath, arguments: nil))
-                if !ok {
-                    failures += 1
-                    if options.onError == "stop" { break }
-                }
-                if shell.quitRequested { break }
-            }
-            return await finish(session: session, printer: printer, failures: failures, name: "-c")
-        case .script(let path, let arguments):
-            let source: PlainLineSource
-            do {
-                source = path == "-" ? PlainLineSource.standardInput() : try PlainLineSource(path: path)
-            } catch {
-                throw StartupError.usage("cannot read the script \(path): \(error)")
-            }
-            let shell = Shell(session: session, printer: printer, dryRun: options.dryRun, continueOnError: options.onError == "continue", historyFile: nil)
-            let directory = path == "-" ? FileManager.default.currentDirectoryPath : (path as NSString).deletingLastPathComponent
-            let result = await shell.runScript(source, name: path == "-" ? "stdin" : path, directory: directory.isEmpty ? "." : directory, arguments: arguments)
-            return await finish(session: session, printer: printer, failures: result.failures, name: path)
-        case .shell:
-            if !interactive {
-                let shell = Shell(session: session, printer: printer, dryRun: options.dryRun, continueOnError: options.onError == "continue", historyFile: nil)
-                let result = await shell.runScript(PlainLineSource.standardInput(), name: "stdin", directory: FileManager.default.currentDirectoryPath, arguments: [])
-                return await finish(session: session, printer: printer, failures: result.failures, name: "stdin")
-            }
-            let historyPath = options.history ?? Resolved.defaultHistoryPath(environment: environment)
-            return await Interactive.run(
-                session: session, printer: printer, options: options, historyPath: historyPath, sandboxURL: fake?.baseURL,
-                endpoint: endpoint, hasToken: token != nil)
+            let result = await shell.runScript(source, name: name, directory: directory, arguments: arguments)
+            code = await finish(session: session, printer: printer, failures: result.failures, name: name)
+        }
+
+        await api?.shutdown()
+        await fake?.shutdown()
+        journal.close()
+        return code
+    }
+
+    private static func runQueue(session: Session, all: Bool, printer: Printer) async -> Int32 {
+        do {
+            printer.result(try await session.execute(.queue(all: all)))
+            return ExitCodes.success
+        } catch {
+            printer.failure(error, location: nil, line: nil)
+            return ExitCodes.commandFailed
         }
     }
 
@@ -195,8 +177,8 @@ public enum Leadsh {
         return failed == 0 ? ExitCodes.success : ExitCodes.commandFailed
     }
 
-    private static func runSync(session: Session, api: IntercomAPI?, options: LeadshOptions, printer: Printer) async -> Int32 {
-        guard api != nil else {
+    private static func runSync(session: Session, options: LeadshOptions, printer: Printer) async -> Int32 {
+        guard session.api != nil else {
             printer.failure(CommandFailure("no_token", "no token: set INTERCOM_TOKEN or pass --sandbox"), location: nil, line: nil)
             return ExitCodes.usage
         }
@@ -241,9 +223,7 @@ final class Progress: @unchecked Sendable {
         switch event {
         case .sent, .failed, .conflict: done += 1
         case .rateLimited(let until), .pacing(let until):
-            let formatter = DateFormatter()
-            formatter.dateFormat = "HH:mm:ss"
-            waitNote = " (waiting for the rate window until \(formatter.string(from: Date(timeIntervalSince1970: until))))"
+            waitNote = " (waiting for the rate window until \(clockTime(until)))"
         case .retryLater: break
         }
         let now = Date()

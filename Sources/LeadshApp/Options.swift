@@ -1,19 +1,5 @@
 import ArgumentParser
 
-/// What `leadsh` was asked to do.
-public enum RunMode: Sendable, Equatable {
-    /// A shell: interactive on a terminal, else reading stdin plainly.
-    case shell
-    /// Run a script file (`-` for stdin).
-    case script(path: String, arguments: [String])
-    /// Run `-c` commands in order.
-    case commands([String])
-    /// `leadsh sync`: replay and exit.
-    case sync
-    /// `leadsh queue`: list the journal and exit.
-    case queue
-}
-
 /// The command-line options. Options may stand before or after the `sync`/`queue` subcommand.
 struct LeadshOptions: ParsableArguments {
     static let configuration = CommandConfiguration(commandName: "leadsh")
@@ -71,9 +57,6 @@ struct LeadshOptions: ParsableArguments {
 
     @Option(name: .short, help: "Run this command and exit (repeatable).")
     var c: [String] = []
-
-    @Argument(help: "A script file to run (or - for stdin), then its arguments.")
-    var script: [String] = []
 }
 
 /// Splits argv into the mode and the options, so options may come before or after `sync`/`queue`.

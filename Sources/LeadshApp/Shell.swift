@@ -53,10 +53,7 @@ final class Shell: @unchecked Sendable {
             }
             command = try CommandParser.parse(line, expand: expand)
         } catch {
-            var message = error.message
-            if let suggestion = error.suggestion, !message.contains(suggestion) { message += "; did you mean \"\(suggestion)\"?" }
-            if let usage = error.usage, !message.contains(usage) { message += " (usage: \(usage))" }
-            printer.failure(CommandFailure(error.suggestion != nil ? "unknown_command" : "usage", message), location: location.name, line: location.line)
+            printer.failure(CommandFailure(error.code, error.description), location: location.name, line: location.line)
             return false
         }
         guard let command else { return true }
@@ -85,8 +82,7 @@ final class Shell: @unchecked Sendable {
             default:
                 try await execute(command, line: line)
             }
-            let names = await session.attributeNames()
-            completionNames.set(names)
+            if interactiveSource != nil { completionNames.set(await session.attributeNames()) }
             return true
         } catch {
             printer.failure(error, location: location.name, line: location.line)

@@ -21,13 +21,7 @@ public enum ExitCodes {
 }
 
 /// Where things live and how to reach Intercom, resolved from options and environment.
-struct Resolved {
-    var token: String?
-    var endpoint: Endpoint
-    var journalPath: String
-    var historyPath: String
-    var sandbox: Bool
-
+enum Resolved {
     static func defaultJournalPath(environment: [String: String], sandbox: Bool) -> String {
         let home = environment["HOME"] ?? NSHomeDirectory()
         let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.local/share"

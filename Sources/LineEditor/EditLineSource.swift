@@ -151,11 +151,6 @@ public final class EditLineSource: LineSource {
         runtime.printAbove(text)
     }
 
-    /// True when `fd` is a terminal (`isatty`): use an ``EditLineSource`` only when stdin is one.
-    public static func isTerminal(_ fd: Int32) -> Bool {
-        isatty(fd) != 0
-    }
-
     /// Makes libedit's wide-character conversions UTF-8, whatever the environment's locale.
     private static func useUTF8Locale() {
         _ = setlocale(LC_CTYPE, "")

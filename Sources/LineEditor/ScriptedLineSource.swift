@@ -1,6 +1,6 @@
 import Synchronization
 
-/// Lines from an array, for tests of the shell loop.
+/// Lines from an array: the commands of `leadsh -c`, and tests of the shell loop.
 ///
 /// It records the prompts it was asked to show and, when interactive, the history it was
 /// asked to keep (with the same rules as ``EditLineSource``: ``HistoryFile/mayRecord(_:)``,

@@ -1,11 +1,11 @@
 /// When to try again after a retryable failure: full jitter over an exponential ceiling.
 public struct Backoff: Sendable, Hashable {
     /// The first ceiling, in seconds.
-    public var base: Double = 1
+    public var base: Double
     /// The largest ceiling, in seconds (10 minutes).
-    public var cap: Double = 600
+    public var cap: Double
     /// Attempts after which a retryable failure becomes `failed`.
-    public var maxAttempts: Int = 8
+    public var maxAttempts: Int
 
     public init(base: Double = 1, cap: Double = 600, maxAttempts: Int = 8) {
         self.base = base
@@ -15,8 +15,8 @@ public struct Backoff: Sendable, Hashable {
 
     /// The ceiling of the wait after the given attempt (1-based): base, 2 base, 4 base, … up to cap.
     public func ceiling(afterAttempt attempt: Int) -> Double {
-        let exponent = Double(max(0, min(attempt - 1, 30)))
-        return min(cap, base * pow2(exponent))
+        let exponent = max(0, min(attempt - 1, 30))
+        return min(cap, base * Double(1 << exponent))
     }
 
     /// A wait drawn uniformly from zero to the ceiling ("full jitter").
@@ -24,9 +24,4 @@ public struct Backoff: Sendable, Hashable {
         ceiling(afterAttempt: attempt) * jitter.unit()
     }
 
-    private func pow2(_ x: Double) -> Double {
-        var result = 1.0
-        for _ in 0..<Int(x) { result *= 2 }
-        return result
-    }
 }

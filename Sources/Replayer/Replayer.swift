@@ -5,14 +5,14 @@ import LeadModel
 /// What a replay is allowed to do.
 public struct ReplayOptions: Sendable {
     /// Leads sent to at once; each lead has at most one request in flight.
-    public var concurrency: Int = 8
+    public var concurrency: Int
     /// How long (seconds) to wait through backoffs and rate-limit pauses before stopping.
-    public var maxWait: Double = 0
+    public var maxWait: Double
     /// Skip the re-read before sending (last writer wins).
-    public var blind: Bool = false
+    public var blind: Bool
     /// Re-read a lead before sending when its cached copy is older than this (seconds).
-    public var conflictCheckAge: Double = 5
-    public var backoff = Backoff()
+    public var conflictCheckAge: Double
+    public var backoff: Backoff
 
     public init(concurrency: Int = 8, maxWait: Double = 0, blind: Bool = false, conflictCheckAge: Double = 5, backoff: Backoff = Backoff()) {
         self.concurrency = max(1, concurrency)
@@ -54,9 +54,7 @@ public struct ReplayReport: Sendable {
     public var alreadyApplied = 0
     public var failed = 0
     public var conflicts = 0
-    public var retriesScheduled = 0
     public var rateLimitedResponses = 0
-    public var requests = 0
     public var stop: ReplayStop = .finished
     public var counts = JournalCounts()
 
@@ -150,7 +148,6 @@ public final class Replayer: Sendable {
 
                 guard let outcome = await group.next() else { continue }
                 inFlight -= 1
-                report.requests += 1
                 if let newStop = record(outcome, options: options, report: &report, onEvent: onEvent), stop == nil {
                     stop = newStop
                 }
@@ -232,7 +229,6 @@ public final class Replayer: Sendable {
             try? journal.release(
                 seq: entry.seq, countsAsAttempt: true, notBefore: until, status: error.status, errorCode: error.code,
                 error: error.description, now: now)
-            report.retriesScheduled += 1
             onEvent(.retryLater(entry, until: until, error.description))
         }
         return nil
@@ -275,8 +271,8 @@ public final class Replayer: Sendable {
     }
 
     private func needsReread(_ entry: JournalEntry, options: ReplayOptions) -> Bool {
-        guard let cached = try? journal.cachedLead(id: entry.lead.id, userID: entry.lead.userID) else { return true }
-        return clock.now() - cached.fetchedAt > options.conflictCheckAge || entry.attempts > 1
+        guard let fetchedAt = try? journal.fetchedAt(of: entry.lead) else { return true }
+        return clock.now() - fetchedAt > options.conflictCheckAge || entry.attempts > 1
     }
 
     private func fetch(_ lead: LeadReference) async throws(IntercomError) -> IntercomResponse<Contact> {

@@ -52,7 +52,7 @@ public actor Session {
     /// Nil when no token is configured: commands that need the API fail clearly.
     public nonisolated let api: IntercomAPI?
     public nonisolated let replayer: Replayer?
-    public private(set) var settings: SessionSettings
+    public let settings: SessionSettings
     public private(set) var mode: SessionMode
     /// Whether the API answered the last time it was asked (nil: not asked yet).
     public private(set) var reachable: Bool?
@@ -180,11 +180,9 @@ public actor Session {
         current = LoadedLead(view: view, fetchedAt: cached.fetchedAt)
         edits = FieldChanges()
         var notices = notices
-        let queued = try journalCall { try journal.counts() }
         if view != cached.contact {
             notices.append("showing your queued updates on top of the \(fresh ? "fetched" : "cached") copy")
         }
-        _ = queued
         let name = view.name.map { " (\($0))" } ?? ""
         let text = "loaded \(view.id)\(name)" + (fresh ? "" : " from cache")
         return CommandOutput(text: text, json: leadJSON(view, pending: FieldChanges(), fresh: fresh, fetchedAt: cached.fetchedAt), notices: notices)
@@ -297,7 +295,12 @@ public actor Session {
         do {
             update = try LeadUpdate(lead: lead.view.reference, changes: edits)
         } catch {
-            throw CommandFailure(error == .noIdentifier || { if case .emailOnly = error { return true }; return false }() ? "email_cannot_identify" : "invalid_update", "push refused: \(error.description)")
+            let code: String
+            switch error {
+            case .noIdentifier, .emailOnly: code = "email_cannot_identify"
+            case .noChanges, .invalidValue: code = "invalid_update"
+            }
+            throw CommandFailure(code, "push refused: \(error.description)")
         }
         var base = FieldChanges()
         for key in edits.keys {
@@ -525,12 +528,10 @@ public actor Session {
             }
         }
         if changes.isEmpty {
-            try journalCall { try journal.replaceChanges(seq: seq, changes: entry.changes, base: base) }
             try journalCall { try journal.drop(seq: seq) }
             return CommandOutput(text: "update #\(seq): kept theirs; nothing of ours left to send (dropped)", json: .object(JSONObject([("seq", .integer(seq)), ("state", "dropped")])))
         }
-        try journalCall { try journal.replaceChanges(seq: seq, changes: changes, base: base) }
-        _ = try journalCall { try journal.retry(seq: seq) }
+        try journalCall { try journal.requeueResolved(seq: seq, changes: changes, base: base) }
         var text = "update #\(seq) resolved (\(resolution.rawValue)) and requeued"
         var notices: [String] = []
         if let replayer, mode == .online {
@@ -630,17 +631,20 @@ public actor Session {
     }
 
     private func help(_ topic: String?) throws(CommandFailure) -> CommandOutput {
-        if let topic {
-            guard let spec = CommandSpec.named(topic) else {
-                let near = CommandParser.nearest(to: topic, among: CommandSpec.all.map(\.name))
-                throw CommandFailure("unknown_command", "no help for \"\(topic)\"" + (near.map { "; did you mean \"\($0)\"?" } ?? ""))
-            }
-            let text = "usage: \(spec.usage)\n\(spec.summary)\nexample: \(spec.example)"
-            return CommandOutput(text: text, json: .object(JSONObject([("command", .string(spec.name)), ("usage", .string(spec.usage)), ("summary", .string(spec.summary)), ("example", .string(spec.example))])))
+        func json(_ spec: CommandSpec) -> JSONValue {
+            .object(JSONObject([
+                ("command", .string(spec.name)), ("usage", .string(spec.usage)), ("summary", .string(spec.summary)),
+                ("example", .string(spec.example)),
+            ]))
         }
-        let width = CommandSpec.all.map(\.usage.count).max() ?? 0
-        let text = CommandSpec.all.map { $0.usage.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.summary }.joined(separator: "\n")
-        return CommandOutput(text: text, json: .array(CommandSpec.all.map { .object(JSONObject([("command", .string($0.name)), ("usage", .string($0.usage)), ("summary", .string($0.summary))])) }))
+        guard let topic else {
+            return CommandOutput(text: CommandSpec.overview, json: .array(CommandSpec.all.map(json)))
+        }
+        // The parser refuses unknown topics with a suggestion; this guards direct callers.
+        guard let spec = CommandSpec.named(topic) else {
+            throw CommandFailure("unknown_command", "no help for \"\(topic)\"")
+        }
+        return CommandOutput(text: spec.help, json: json(spec))
     }
 
     // MARK: helpers
@@ -673,7 +677,8 @@ public actor Session {
     }
 }
 
-func clockTime(_ unix: Double) -> String {
+/// A Unix time as the local wall-clock time people read in notices: `14:05:09`.
+public func clockTime(_ unix: Double) -> String {
     let formatter = DateFormatter()
     formatter.dateFormat = "HH:mm:ss"
     return formatter.string(from: Date(timeIntervalSince1970: unix))

@@ -13,7 +13,29 @@ public final class TempDirectory: @unchecked Sendable {
     /// A path inside the folder.
     public func file(_ name: String) -> String { path + "/" + name }
 
+    /// Writes `bytes` to `name` (mode 0644) and returns its path.
+    @discardableResult
+    public func write(_ name: String, _ bytes: [UInt8]) -> String {
+        let target = file(name)
+        FileManager.default.createFile(atPath: target, contents: Data(bytes), attributes: [.posixPermissions: 0o644])
+        return target
+    }
+
+    @discardableResult
+    public func write(_ name: String, _ text: String) -> String {
+        write(name, Array(text.utf8))
+    }
+
+    /// The names in the folder, sorted (hidden ones included).
+    public func names() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+    }
+
     deinit {
+        // Tests may leave read-only folders behind; make them removable first.
+        if let walker = FileManager.default.enumerator(atPath: path) {
+            for case let name as String in walker { chmod(path + "/" + name, 0o700) }
+        }
         try? FileManager.default.removeItem(atPath: path)
     }
 }
@@ -32,4 +54,9 @@ public func repositoryRoot(file: String = #filePath) -> String {
 public func permissions(of path: String) -> Int {
     let attributes = try? FileManager.default.attributesOfItem(atPath: path)
     return (attributes?[.posixPermissions] as? Int) ?? -1
+}
+
+/// The text of the file at `path`, or nil when it cannot be read.
+public func contents(of path: String) -> String? {
+    FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
 }

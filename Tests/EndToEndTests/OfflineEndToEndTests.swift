@@ -96,3 +96,23 @@ struct OfflineEndToEndTests {
         }
     }
 }
+
+@Suite("Options around subcommands")
+struct SubcommandOptionTests {
+    @Test("options may stand after sync and queue as well as before")
+    func optionsAfterSubcommand() async throws {
+        try await withRig { rig in
+            _ = try await rig.run(["load \(obrien)"])
+            _ = try await rig.run(["load \(obrien)", "attr plan late", "push"], extra: ["--offline"])
+            let queue = try await leadsh(["queue", "--json"] + rig.args, environment: rig.env)
+            #expect(queue.status == 0, "\(queue.stderr)")
+            guard case .array(let rows) = try JSONText.parse(queue.stdout) else { Issue.record("not an array"); return }
+            #expect(rows.count == 1)
+            let sync = try await leadsh(["sync"] + rig.args, environment: rig.env)
+            #expect(sync.status == 0, "\(sync.stderr)")
+            #expect(rig.fake.lead(id: obrien)?.customAttributes["plan"] == "late")
+            let stray = try await leadsh(["sync", "extra"] + rig.args, environment: rig.env)
+            #expect(stray.status == 2)
+        }
+    }
+}

@@ -95,7 +95,9 @@ struct IntercomAPITests {
             fake.inject(.rateLimited(retryAfter: 3, withHeaders: false))
             do {
                 _ = try await api.fetch(id: "5811f6bbe6b4704ddfa84ac0")
+                Issue.record("expected a 429")
             } catch let error as IntercomError {
+                #expect(error.status == 429)
                 #expect(error.rateLimit.retryAfter == 3)
             }
             fake.inject(.serviceUnavailable)
@@ -109,22 +111,20 @@ struct IntercomAPITests {
         }
     }
 
-    @Test("a refused connection is reported as unreachable within milliseconds")
+    @Test("a refused connection is reported as unreachable, not retried until the deadline")
     func unreachableFast() async throws {
         try await withFakeIntercom { fake in
             let api = try client(fake, timeout: .seconds(30))
             defer { Task { await api.shutdown() } }
             await fake.stopListening()
-            let started = ContinuousClock.now
             do {
                 _ = try await api.fetch(id: "x")
                 Issue.record("expected unreachable")
             } catch let error as IntercomError {
+                // Retrying the connection until the 30 s deadline would end as `.timeout`.
                 #expect(error.kind == .unreachable)
                 #expect(error.isUnreachable)
             }
-            // Far below the 30 s request deadline: the pool does not retry connecting.
-            #expect(ContinuousClock.now - started < .seconds(5))
         }
     }
 

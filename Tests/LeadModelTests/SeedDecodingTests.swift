@@ -27,7 +27,7 @@ struct SeedDecodingTests {
         #expect(contact.phone == "00353875551234")
         #expect(contact.name == "OBrien")
         #expect(contact.pseudonym == "Lime Camel from Dublin")
-        #expect(contact.avatar == nil || contact.avatar?.type == "avatar")
+        #expect(contact.avatar?.type == "avatar")
         #expect(contact.avatar?.imageURL == nil)
         #expect(contact.appID == "ja43hiec")
         #expect(contact.companies?.type == "company.list")
@@ -65,11 +65,9 @@ struct SeedDecodingTests {
         let contact = try Contact(json: text)
         #expect(contact.fields.keys.first == "type")
         #expect(contact.fields.keys.last == "custom_attributes")
-        // Re-encoding and re-parsing gives the same values, and the compact
-        // form equals the original text with its whitespace removed.
+        // The compact form is the seed's text with only the whitespace between tokens removed.
+        #expect(contact.json == minified(text))
         #expect(try Contact(json: contact.json) == contact)
-        let original = try JSONText.parse(text)
-        #expect(JSONText.serialize(original) == contact.json)
     }
 
     @Test("unknown fields are kept, not dropped")
@@ -115,7 +113,7 @@ struct JSONValueTests {
 
     @Test("malformed documents are refused with the offset")
     func malformed() {
-        for bad in ["", "{", "[1,]", #"{"a" 1}"#, "tru", "01x", #""unterminated"#, "1 2", "NaN", "{\"a\":1}}"] {
+        for bad in ["", "{", "[1,]", #"{"a" 1}"#, "tru", "01x", "007", "-01", "1.", ".5", "+1", #""unterminated"#, "1 2", "NaN", "{\"a\":1}}"] {
             #expect(throws: JSONParseError.self, "\(bad)") { try JSONText.parse(bad) }
         }
     }
@@ -125,4 +123,23 @@ struct JSONValueTests {
         let deep = String(repeating: "[", count: 100_000)
         #expect(throws: JSONParseError.self) { try JSONText.parse(deep) }
     }
+}
+
+/// JSON text without the whitespace between tokens (whitespace inside strings kept).
+func minified(_ text: String) -> String {
+    var out = ""
+    var inString = false
+    var escaped = false
+    for character in text {
+        if inString {
+            out.append(character)
+            if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == "\"" { inString = false }
+        } else if character == "\"" {
+            inString = true
+            out.append(character)
+        } else if !character.isWhitespace {
+            out.append(character)
+        }
+    }
+    return out
 }

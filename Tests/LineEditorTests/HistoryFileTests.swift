@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import TestSupport
 import Testing
 
 @testable import LineEditor
@@ -11,7 +12,7 @@ import Testing
 struct HistoryFileTests {
     @Test("a new file is 0600 even under umask 0, in new 0700 directories")
     func createsPrivateFile() throws {
-        let directory = TemporaryDirectory()
+        let directory = TempDirectory()
         let path = directory.file("state/leadsh/history")
         let history = HistoryFile(path: path)
 
@@ -28,7 +29,7 @@ struct HistoryFileTests {
 
     @Test("an existing file readable by others is made 0600 on append")
     func tightensExistingFile() throws {
-        let directory = TemporaryDirectory()
+        let directory = TempDirectory()
         let path = directory.write("history", "load 1\n")
         _ = chmod(path, 0o644)
         try HistoryFile(path: path).append("show")
@@ -38,7 +39,7 @@ struct HistoryFileTests {
 
     @Test("load keeps the last occurrence of each entry, oldest first, and compacts the file")
     func deduplicatesKeepingLast() throws {
-        let directory = TemporaryDirectory()
+        let directory = TempDirectory()
         let path = directory.write("history", "load a\nshow\nload a\ndiff\nshow\n")
         _ = chmod(path, 0o600)
         let history = HistoryFile(path: path)
@@ -50,7 +51,7 @@ struct HistoryFileTests {
 
     @Test("a file without duplicates is left alone")
     func leavesCompactFileAlone() throws {
-        let directory = TemporaryDirectory()
+        let directory = TempDirectory()
         let path = directory.write("history", "load a\nshow\n")
         var before = stat()
         stat(path, &before)
@@ -62,7 +63,7 @@ struct HistoryFileTests {
 
     @Test("load keeps only the newest entries up to the limit and rewrites the file")
     func limitsAndCompacts() throws {
-        let directory = TemporaryDirectory()
+        let directory = TempDirectory()
         let path = directory.file("history")
         let history = HistoryFile(path: path, limit: 3)
         for line in ["one", "two", "three", "four", "five"] { try history.append(line) }
@@ -76,7 +77,7 @@ struct HistoryFileTests {
 
     @Test("lines starting with a space, blank lines and secrets are not recorded")
     func skipsLinesThatMustNotBeRecorded() throws {
-        let directory = TemporaryDirectory()
+        let directory = TempDirectory()
         let path = directory.file("history")
         let history = HistoryFile(path: path)
         for line in [" attr note private", "", "   ", "\t", "set token abc", "Authorization: Bearer x"] {
@@ -105,7 +106,7 @@ struct HistoryFileTests {
 
     @Test("a repeat of the last entry is not appended again")
     func skipsImmediateRepeat() throws {
-        let directory = TemporaryDirectory()
+        let directory = TempDirectory()
         let path = directory.file("history")
         let history = HistoryFile(path: path)
         try history.append("show")
@@ -117,7 +118,7 @@ struct HistoryFileTests {
 
     @Test("entries with newlines and backslashes survive a round trip")
     func escapesRoundTrip() throws {
-        let directory = TemporaryDirectory()
+        let directory = TempDirectory()
         let path = directory.file("history")
         let history = HistoryFile(path: path)
         let entries = ["attr note \"two\nlines\"", #"attr path "C:\new\table""#, "ends with \\", "cr\r\nlf"]
@@ -144,7 +145,7 @@ struct HistoryFileTests {
 
     @Test("a missing file loads as empty, and CRLF lines load without the CR")
     func loadsMissingAndCRLF() throws {
-        let directory = TemporaryDirectory()
+        let directory = TempDirectory()
         #expect(try HistoryFile(path: directory.file("none")).load() == [])
         let path = directory.write("history", "show\r\ndiff\r\n")
         #expect(try HistoryFile(path: path).load() == ["show", "diff"])
@@ -152,7 +153,7 @@ struct HistoryFileTests {
 
     @Test("appending after a last line without newline starts a new line")
     func appendsAfterUnterminatedLine() throws {
-        let directory = TemporaryDirectory()
+        let directory = TempDirectory()
         let path = directory.write("history", "show")
         try HistoryFile(path: path).append("diff")
         #expect(contents(of: path) == "show\ndiff\n")
@@ -160,7 +161,7 @@ struct HistoryFileTests {
 
     @Test("a history path under a regular file fails with a clear error")
     func reportsUncreatableDirectory() throws {
-        let directory = TemporaryDirectory()
+        let directory = TempDirectory()
         directory.write("file", "x")
         let history = HistoryFile(path: directory.file("file/history"))
         let error = try #require(throws: LineEditorError.self) { try history.append("show") }

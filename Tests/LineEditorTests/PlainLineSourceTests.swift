@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import LineEditor
+import TestSupport
 import Testing
 
 @Suite("PlainLineSource")
@@ -19,7 +20,7 @@ struct PlainLineSourceTests {
     }
 
     private func source(_ bytes: [UInt8]) throws -> PlainLineSource {
-        let directory = TemporaryDirectory()
+        let directory = TempDirectory()
         let path = directory.write("script.leadsh", bytes)
         // The source keeps the descriptor open; the directory may go.
         return try PlainLineSource(path: path)
@@ -77,7 +78,7 @@ struct PlainLineSourceTests {
 
     @Test("a missing script and a directory fail with clear errors")
     func reportsUnreadableScripts() throws {
-        let directory = TemporaryDirectory()
+        let directory = TempDirectory()
         let missing = try #require(throws: LineEditorError.self) {
             try PlainLineSource(path: directory.file("nope.leadsh"))
         }
