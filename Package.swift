@@ -154,7 +154,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["FakeIntercom", "LeadModel", "TestSupport"],
+            dependencies: ["FakeIntercom", "LeadModel", "IntercomClient", "Journal", "TestSupport"],
             swiftSettings: settings
         ),
     ]

@@ -88,3 +88,55 @@ private func readToEnd(_ handle: FileHandle) async -> Data {
         }.start()
     }
 }
+
+/// A built product running in the background: read its first output line, signal it, wait for it.
+public final class RunningProduct: @unchecked Sendable {
+    public let process = Process()
+    private let out = Pipe()
+    private let err = Pipe()
+
+    public init(_ name: String, _ arguments: [String], environment: [String: String]) throws {
+        process.executableURL = URL(fileURLWithPath: productsDirectory() + "/" + name)
+        process.arguments = arguments
+        process.environment = environment
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// The first line the program prints on stdout (read on its own thread).
+    public func firstLine() async -> String {
+        let handle = out.fileHandleForReading
+        return await withCheckedContinuation { continuation in
+            Thread {
+                var bytes: [UInt8] = []
+                while true {
+                    let chunk = handle.readData(ofLength: 1)
+                    guard let byte = chunk.first, byte != UInt8(ascii: "\n") else { break }
+                    bytes.append(byte)
+                }
+                continuation.resume(returning: String(decoding: bytes, as: UTF8.self))
+            }.start()
+        }
+    }
+
+    /// Sends a signal (SIGKILL, SIGTERM, ...).
+    public func signal(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// Waits for the program to end (on a dispatch thread) and returns its exit status.
+    public func wait() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                self.process.waitUntilExit()
+                continuation.resume(returning: self.process.terminationStatus)
+            }
+        }
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+}

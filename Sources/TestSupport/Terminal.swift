@@ -294,7 +294,7 @@ public final class TmuxSession: Sendable {
     /// started from a Swift concurrency thread (as Foundation's `Process` does) inherits that
     /// thread's mask, with SIGINT blocked, and tmux would hand it on to the program under test.
     /// Output goes to a file, not a pipe, since the tmux server inherits the descriptor and
-    /// would keep a pipe open.
+    /// would keep a pipe open; every other descriptor is closed in the child.
     private static func tmux(socket: String, config: String, _ arguments: [String]) -> (status: Int32, output: String) {
         let outputPath = NSTemporaryDirectory() + "\(socket).\(UUID().uuidString).out"
         defer { unlink(outputPath) }
@@ -305,6 +305,9 @@ public final class TmuxSession: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of the test process may leak into the tmux server: an inherited
+        // listening socket (a fake Intercom's) would keep its port bound after the fake stops.
+        markDescriptorsCloseOnExec()
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -340,6 +343,15 @@ public final class TmuxSession: Sendable {
 }
 
 private let sessionCounter = Atomic<Int>(0)
+
+/// Sets close-on-exec on every descriptor above stderr, so spawned programs inherit none of them.
+private func markDescriptorsCloseOnExec() {
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+    for fd in names.compactMap(Int32.init) where fd > 2 {
+        let flags = fcntl(fd, F_GETFD)
+        if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+    }
+}
 
 /// `close(2)`, by a name the session's own ``TmuxSession/close()`` does not hide.
 private func closeDescriptor(_ fd: Int32) {

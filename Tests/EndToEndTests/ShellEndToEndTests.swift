@@ -152,4 +152,19 @@ struct ShellEndToEndTests {
             #expect(ok.status == 0, "\(ok.stderr)")
         }
     }
+
+    @Test("--region picks Intercom's regional host; an unknown region is a usage error")
+    func regions() async throws {
+        let home = TempDirectory("leadsh-region")
+        let env = leadshEnvironment(home: home.path, token: "unused-offline")
+        let journal = home.file("journal.sqlite")
+        for (region, host) in [("us", "https://api.intercom.io"), ("eu", "https://api.eu.intercom.io"), ("au", "https://api.au.intercom.io")] {
+            let status = try await leadsh(["--region", region, "--offline", "--journal", journal, "-c", "status"], environment: env)
+            #expect(status.status == 0, "\(status.stderr)")
+            #expect(status.stdout.contains("endpoint    \(host)"))
+        }
+        let unknown = try await leadsh(["--region", "mars", "--journal", journal, "-c", "status"], environment: env)
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("us, eu or au"))
+    }
 }

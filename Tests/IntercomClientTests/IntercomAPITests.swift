@@ -168,3 +168,22 @@ struct IntercomAPITests {
         #expect(throws: EndpointError.self) { try Endpoint("http://127.0.0.1.example.com") }
     }
 }
+
+@Suite("Intercom client when the API goes away")
+struct IntercomAPIOutageTests {
+    @Test("a client with a pooled connection finds the API unreachable once it stops listening")
+    func pooledConnection() async throws {
+        try await withFakeIntercom { fake in
+            let api = try client(fake, timeout: .seconds(30))
+            defer { Task { await api.shutdown() } }
+            _ = try await api.fetch(id: "5811f6bbe6b4704ddfa84ac0")
+            await fake.stopListening()
+            do {
+                _ = try await api.fetch(id: "5811f6bbe6b4704ddfa84ac0")
+                Issue.record("expected unreachable")
+            } catch let error as IntercomError {
+                #expect(error.kind == .unreachable, "\(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import FakeIntercom
+import Foundation
+import Journal
+import LeadModel
+import TestSupport
+import Testing
+
+let tmuxAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")
+
+/// Journals `count` updates of the custom attribute `n` directly, spread over `leads`, one row each.
+func journalUpdates(_ path: String, count: Int, leads: [String]) throws -> [String: Int64] {
+    let journal = try Journal(path: path)
+    defer { journal.close() }
+    var last: [String: Int64] = [:]
+    for n in 0..<count {
+        let lead = leads[n % leads.count]
+        let update = try LeadUpdate(lead: LeadReference(id: lead), changes: FieldChanges([(.custom("n"), .integer(Int64(n)))]))
+        _ = try journal.append(NewUpdate(update: update, base: FieldChanges(), baseUpdatedAt: nil), coalesce: false)
+        last[lead] = Int64(n)
+    }
+    return last
+}
+
+let sampleIDs = ["5811f6bbe6b4704ddfa84ac0", "5811f7c1e6b4704ddfa84ad2", "5811f80ae6b4704ddfa84ae7", "5811f8d3e6b4704ddfa84af1"]
+
+@Suite("Replay end to end: crashes, reconnects, progress")
+struct ReplayEndToEndTests {
+    @Test("leadsh sync killed with SIGKILL while rows are sending: the next runs re-send them and the final state is exact")
+    func killedWhileSending() async throws {
+        try await withRig { rig in
+            rig.fake.setDelay(.milliseconds(20))
+            let expected = try journalUpdates(rig.journal, count: 200, leads: sampleIDs)
+            var sawSending = false
+            var generator = SystemRandomNumberGenerator()
+            for _ in 0..<5 {
+                let sync = try RunningProduct("leadsh", rig.args + ["sync"], environment: rig.env)
+                try await Task.sleep(for: .milliseconds(Int.random(in: 100...300, using: &generator)))
+                sync.signal(SIGKILL)
+                _ = await sync.wait()
+                let journal = try Journal(path: rig.journal)
+                if try journal.counts()[.sending] > 0 { sawSending = true }
+                journal.close()
+            }
+            #expect(sawSending, "some kill should land while a row is sending")
+            rig.fake.setDelay(.zero)
+            let final = try await leadsh(rig.args + ["sync"], environment: rig.env)
+            #expect(final.status == 0, "\(final.stderr)")
+            for (lead, n) in expected {
+                #expect(rig.fake.lead(id: lead)?.customAttributes["n"] == .integer(n), "lead \(lead)")
+            }
+            let journal = try Journal(path: rig.journal)
+            defer { journal.close() }
+            #expect(try journal.counts()[.sent] == 200)
+            #expect(try journal.counts().unsent == 0)
+            // Each lead's updates reached the fake in sequence order, repeats aside.
+            for lead in sampleIDs {
+                let values = rig.posts.filter { $0.bodyJSON?["id"] == .string(lead) }
+                    .compactMap { $0.bodyJSON?["custom_attributes"]?["n"]?.integerValue }
+                #expect(values == values.sorted(), "lead \(lead) out of order")
+            }
+        }
+    }
+
+    @Test("a replay of many updates shows progress on a terminal and nothing extra through a pipe")
+    func progress() async throws {
+        try await withRig { rig in
+            rig.fake.setDelay(.milliseconds(50))
+            _ = try journalUpdates(rig.journal, count: 40, leads: [obrien])
+            if tmuxAvailable {
+                let terminal = try TmuxSession(command: [productsDirectory() + "/leadsh"] + rig.args + ["sync"], environment: rig.env)
+                defer { terminal.close() }
+                try await terminal.waitUntil("progress shows done/40", timeout: .seconds(20)) { $0.contains("/40") && $0.contains("ETA") }
+                #expect(try await terminal.waitForExit(timeout: .seconds(30)) == 0)
+            }
+            _ = try journalUpdates(rig.journal, count: 40, leads: [obrien])
+            let piped = try await leadsh(rig.args + ["sync"], environment: rig.env)
+            #expect(piped.status == 0)
+            #expect(!piped.stderr.contains("/40"))
+            #expect(!piped.stderr.contains("\r"))
+            #expect(piped.stdout.contains("sent 40"))
+        }
+    }
+
+    @Test(
+        "the shell replays by itself when the API answers again; drop asks first on a terminal",
+        .enabled(if: tmuxAvailable))
+    func reconnectAndDrop() async throws {
+        try await withRig { rig in
+            let terminal = try TmuxSession(
+                command: [productsDirectory() + "/leadsh"] + rig.args + ["--history", rig.home.file("history")],
+                environment: rig.env)
+            defer { terminal.close() }
+            _ = try await terminal.waitFor("leadsh[online]>")
+            terminal.typeLine("load \(obrien)")
+            _ = try await terminal.waitFor("OBrien>")
+
+            await rig.fake.stopListening()
+            terminal.typeLine("attr plan offline-made")
+            terminal.typeLine("push")
+            _ = try await terminal.waitFor("queued (offline), 1 pending #1")
+            #expect(rig.fake.lead(id: obrien)?.customAttributes["plan"] != "offline-made")
+
+            try await rig.fake.resumeListening()
+            _ = try await terminal.waitFor("API reachable again: sent 1", timeout: .seconds(20))
+            #expect(rig.fake.lead(id: obrien)?.customAttributes["plan"] == "offline-made")
+
+            rig.fake.inject(.status(404, code: "not_found", message: "Contact Not Found"), times: 2)
+            terminal.typeLine("attr plan doomed")
+            terminal.typeLine("push")
+            _ = try await terminal.waitFor("push failed: 404 not_found")
+            terminal.typeLine("drop 2")
+            _ = try await terminal.waitFor("drop update #2?")
+            terminal.typeLine("n")
+            _ = try await terminal.waitFor("not dropped")
+            terminal.typeLine("drop 2")
+            try await terminal.waitUntil("a second confirmation") { $0.components(separatedBy: "drop update #2?").count == 3 }
+            terminal.typeLine("y")
+            _ = try await terminal.waitFor("update #2 dropped")
+            terminal.typeLine("quit")
+            _ = try await terminal.waitForExit()
+
+            let journal = try Journal(path: rig.journal)
+            defer { journal.close() }
+            #expect(try journal.entry(seq: 2)?.state == .dropped)
+            #expect(try journal.entry(seq: 1)?.state == .sent)
+        }
+    }
+
+    @Test("Ctrl-C cancels a running command and leaves the shell running", .enabled(if: tmuxAvailable))
+    func interruptRunningCommand() async throws {
+        try await withRig { rig in
+            rig.fake.setDelay(.seconds(30))
+            let terminal = try TmuxSession(
+                command: [productsDirectory() + "/leadsh"] + rig.args + ["--history", rig.home.file("history")],
+                environment: rig.env)
+            defer { terminal.close() }
+            _ = try await terminal.waitFor("leadsh[online]>")
+            terminal.typeLine("load \(obrien)")
+            try await terminal.waitUntil("the load is in flight") { _ in !rig.fake.requests.isEmpty }
+            terminal.press(.ctrlC)
+            _ = try await terminal.waitFor("cancelled")
+            #expect(terminal.isRunning)
+            rig.fake.setDelay(.zero)
+            terminal.typeLine("status")
+            _ = try await terminal.waitFor("endpoint")
+            terminal.typeLine("quit")
+            _ = try await terminal.waitForExit()
+        }
+    }
+}
