@@ -21,6 +21,16 @@ func journalUpdates(_ path: String, count: Int, leads: [String]) throws -> [Stri
     return last
 }
 
+extension Rig {
+    /// `leadsh` at its prompt in tmux, talking to the rig's fake.
+    func interactiveShell() async throws -> TmuxSession {
+        let terminal = try TmuxSession(
+            command: [productsDirectory() + "/leadsh"] + args + ["--history", home.file("history")], environment: env)
+        _ = try await terminal.waitFor("leadsh[online]>")
+        return terminal
+    }
+}
+
 let sampleIDs = ["5811f6bbe6b4704ddfa84ac0", "5811f7c1e6b4704ddfa84ad2", "5811f80ae6b4704ddfa84ae7", "5811f8d3e6b4704ddfa84af1"]
 
 @Suite("Replay end to end: crashes, reconnects, progress")
@@ -86,11 +96,8 @@ struct ReplayEndToEndTests {
         .enabled(if: tmuxAvailable))
     func reconnectAndDrop() async throws {
         try await withRig { rig in
-            let terminal = try TmuxSession(
-                command: [productsDirectory() + "/leadsh"] + rig.args + ["--history", rig.home.file("history")],
-                environment: rig.env)
+            let terminal = try await rig.interactiveShell()
             defer { terminal.close() }
-            _ = try await terminal.waitFor("leadsh[online]>")
             terminal.typeLine("load \(obrien)")
             _ = try await terminal.waitFor("OBrien>")
 
@@ -130,11 +137,8 @@ struct ReplayEndToEndTests {
     func interruptRunningCommand() async throws {
         try await withRig { rig in
             rig.fake.setDelay(.seconds(30))
-            let terminal = try TmuxSession(
-                command: [productsDirectory() + "/leadsh"] + rig.args + ["--history", rig.home.file("history")],
-                environment: rig.env)
+            let terminal = try await rig.interactiveShell()
             defer { terminal.close() }
-            _ = try await terminal.waitFor("leadsh[online]>")
             terminal.typeLine("load \(obrien)")
             try await terminal.waitUntil("the load is in flight") { _ in !rig.fake.requests.isEmpty }
             terminal.press(.ctrlC)
