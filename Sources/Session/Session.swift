@@ -395,7 +395,7 @@ public actor Session {
                 items.append(Session.entryJSON(entry))
                 if rows.count < 1000 {
                     rows.append([
-                        "#\(entry.seq)", entry.lead.label, entry.changes.keys.map(\.description).joined(separator: ","),
+                        "#\(entry.seq)", entry.lead.label, Session.shortened(entry.changes.keys.map(\.description).joined(separator: ","), to: 48),
                         entry.state.rawValue, "\(entry.attempts)", age(now - entry.createdAt), entry.lastError ?? "",
                     ])
                 }
@@ -408,6 +408,11 @@ public actor Session {
             : Table.render(header: ["SEQ", "LEAD", "FIELDS", "STATE", "ATTEMPTS", "AGE", "LAST ERROR"], rows: rows, style: settings.style)
         if items.count > rows.count { text += "\n… \(items.count - rows.count) more (use --json for all)" }
         return CommandOutput(text: text, json: .array(items))
+    }
+
+    /// Text cut to `limit` characters with `…`, for table cells.
+    static func shortened(_ text: String, to limit: Int) -> String {
+        text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
     }
 
     /// One outbox row as `queue --json` prints it.

@@ -10,7 +10,7 @@ struct InteractiveTests {
             environment: ["HOME": home.path, "XDG_DATA_HOME": home.file("data"), "XDG_STATE_HOME": home.file("state"), "INTERCOM_TOKEN": "", "TERM": "xterm"])
     }
 
-    @Test("sandbox prompt, Tab completion, Ctrl-C, history recalled across a restart, history file 0600")
+    @Test("sandbox prompt, Tab completion, Ctrl-C, history recalled across a restart (Up, Ctrl-R), history file 0600")
     func session() async throws {
         let home = TempDirectory("leadsh-tty")
         let terminal = try start(home)
@@ -53,6 +53,12 @@ struct InteractiveTests {
         again.press(.up)
         _ = try await again.waitFor("leadsh[sandbox]> quit")
         again.press(.ctrlU)
+        // Ctrl-R finds an older command by what it contains; Enter runs it.
+        again.press(.ctrlR)
+        again.type("set na")
+        _ = try await again.waitFor(#"set name "O'Brien""#)
+        again.press(.enter)
+        _ = try await again.waitFor("no lead loaded")
         again.press(.ctrlD)
         _ = try await again.waitForExit()
     }

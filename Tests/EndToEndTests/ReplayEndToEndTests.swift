@@ -92,7 +92,7 @@ struct ReplayEndToEndTests {
     }
 
     @Test(
-        "the shell replays by itself when the API answers again; drop asks first on a terminal",
+        "the shell replays by itself when the API answers again, without garbling the typed line; drop asks first; retry resends",
         .enabled(if: tmuxAvailable))
     func reconnectAndDrop() async throws {
         try await withRig { rig in
@@ -105,11 +105,17 @@ struct ReplayEndToEndTests {
             terminal.typeLine("attr plan offline-made")
             terminal.typeLine("push")
             _ = try await terminal.waitFor("queued (offline), 1 pending #1")
+            _ = try await terminal.waitFor("leadsh[offline](1 pending)")
             #expect(rig.fake.lead(id: obrien)?.customAttributes["plan"] != "offline-made")
 
+            terminal.type("stat")  // half typed when the notice arrives
             try await rig.fake.resumeListening()
-            _ = try await terminal.waitFor("API reachable again: sent 1", timeout: .seconds(20))
+            let screen = try await terminal.waitFor("API reachable again: sent 1", timeout: .seconds(20))
             #expect(rig.fake.lead(id: obrien)?.customAttributes["plan"] == "offline-made")
+            let lastLine = screen.split(separator: "\n").last.map(String.init) ?? ""
+            #expect(lastLine.hasSuffix("> stat"), "the prompt and the typed text are redrawn below the notice: \(lastLine)")
+            terminal.typeLine("us")
+            _ = try await terminal.waitFor("sent 1")
 
             rig.fake.inject(.status(404, code: "not_found", message: "Contact Not Found"), times: 2)
             terminal.typeLine("attr plan doomed")
@@ -123,13 +129,23 @@ struct ReplayEndToEndTests {
             try await terminal.waitUntil("a second confirmation") { $0.components(separatedBy: "drop update #2?").count == 3 }
             terminal.typeLine("y")
             _ = try await terminal.waitFor("update #2 dropped")
+            do {
+                let journal = try Journal(path: rig.journal)
+                defer { journal.close() }
+                #expect(try journal.entry(seq: 2)?.state == .dropped)
+            }
+
+            rig.fake.clearFaults()
+            terminal.typeLine("retry 2")
+            _ = try await terminal.waitFor("update #2 requeued; now sent")
+            #expect(rig.fake.lead(id: obrien)?.customAttributes["plan"] == "doomed")
             terminal.typeLine("quit")
             _ = try await terminal.waitForExit()
 
             let journal = try Journal(path: rig.journal)
             defer { journal.close() }
-            #expect(try journal.entry(seq: 2)?.state == .dropped)
             #expect(try journal.entry(seq: 1)?.state == .sent)
+            #expect(try journal.entry(seq: 2)?.state == .sent)
         }
     }
 
