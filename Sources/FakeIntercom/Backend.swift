@@ -149,7 +149,13 @@ extension Backend.State {
     /// Counts a request against the limit; returns whether it may pass and the `X-RateLimit-*` headers.
     mutating func count(at now: Double, within limit: RateLimit) -> (Bool, [(String, String)]) {
         var current = window ?? Backend.RateWindow(end: 0, count: 0)
-        if now >= current.end { current = Backend.RateWindow(end: now + limit.window.seconds, count: 0) }
+        if now >= current.end {
+            // Windows start on a whole second, as Intercom's do, so `X-RateLimit-Reset`
+            // (whole seconds) is the exact moment the next window opens.
+            let seconds = limit.window.seconds
+            let start = seconds == seconds.rounded() ? now.rounded(.down) : now
+            current = Backend.RateWindow(end: start + seconds, count: 0)
+        }
         current.count += 1
         window = current
         let headers = [

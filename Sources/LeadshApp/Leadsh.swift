@@ -72,7 +72,7 @@ public enum Leadsh {
 
         // Everything that can be refused is checked before anything starts.
         var token = try Resolved.token(options: options, environment: environment)
-        var endpoint = try Resolved.endpoint(options: options)
+        var endpoint = try Resolved.endpoint(options: options, environment: environment)
         let script = try scriptWords.first.map { path in
             do {
                 return (path, path == "-" ? PlainLineSource.standardInput() : try PlainLineSource(path: path))
@@ -80,7 +80,8 @@ public enum Leadsh {
                 throw StartupError.usage("cannot read the script \(path): \(error)")
             }
         }
-        let sandbox = options.sandbox || (interactive && token == nil && options.baseURL == nil)
+        let sandbox = options.sandbox || (interactive && token == nil && options.baseURL == nil
+            && (environment["LEADSH_BASE_URL"] ?? "").isEmpty)
         let journal: Journal
         do {
             journal = try Journal(path: options.journal ?? Resolved.defaultJournalPath(environment: environment, sandbox: sandbox))
@@ -118,7 +119,6 @@ public enum Leadsh {
             label: sandbox ? "sandbox" : "online", startOffline: options.offline, coalesce: !options.noCoalesce,
             style: printer.style, syncWait: interactive ? 30 : options.wait, blind: options.blind)
         let session = Session(journal: journal, api: api, settings: settings)
-        let here = FileManager.default.currentDirectoryPath
 
         let code: Int32
         if subcommand == "sync" {
@@ -137,12 +137,12 @@ public enum Leadsh {
                 historyFile: nil)
             let (name, source, directory, arguments): (String, any LineSource, String, [String]?)
             if !options.c.isEmpty {
-                (name, source, directory, arguments) = ("-c", ScriptedLineSource(options.c), here, nil)
+                (name, source, directory, arguments) = ("-c", ScriptedLineSource(options.c), ".", nil)
             } else if let (path, file) = script {
-                let folder = path == "-" ? here : (path as NSString).deletingLastPathComponent
+                let folder = path == "-" ? "." : (path as NSString).deletingLastPathComponent
                 (name, source, directory, arguments) = (path == "-" ? "stdin" : path, file, folder.isEmpty ? "." : folder, Array(scriptWords.dropFirst()))
             } else {
-                (name, source, directory, arguments) = ("stdin", PlainLineSource.standardInput(), here, [])
+                (name, source, directory, arguments) = ("stdin", PlainLineSource.standardInput(), ".", [])
             }
             let result = await shell.runScript(source, name: name, directory: directory, arguments: arguments)
             code = await finish(session: session, printer: printer, failures: result.failures, name: name)

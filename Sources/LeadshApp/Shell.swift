@@ -79,6 +79,7 @@ final class Shell: @unchecked Sendable {
                 try await execute(command, line: line)
             case .push(let dry):
                 try await execute(.push(dryRun: dry || dryRun), line: line)
+                if dryRun { await session.settleDryRun() }
             default:
                 try await execute(command, line: line)
             }
@@ -159,7 +160,9 @@ final class Shell: @unchecked Sendable {
         }
         sourceDepth += 1
         defer { sourceDepth -= 1 }
-        let result = await runScript(file, name: path, directory: (full as NSString).deletingLastPathComponent, arguments: [])
+        // Name it as the user would reach it from here: `sub/inner.leadsh:3:`, like psql.
+        let name = path.hasPrefix("/") || directory == "." || directory.isEmpty ? path : full
+        let result = await runScript(file, name: name, directory: (full as NSString).deletingLastPathComponent, arguments: [])
         return result.failures == 0
     }
 

@@ -22,7 +22,9 @@ public enum ExitCodes {
 
 /// Where things live and how to reach Intercom, resolved from options and environment.
 enum Resolved {
+    /// The journal: `$LEADSH_JOURNAL` when set (never for the sandbox), else under `$XDG_DATA_HOME/leadsh/`.
     static func defaultJournalPath(environment: [String: String], sandbox: Bool) -> String {
+        if !sandbox, let path = environment["LEADSH_JOURNAL"], !path.isEmpty { return path }
         let home = environment["HOME"] ?? NSHomeDirectory()
         let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.local/share"
         return base + "/leadsh/" + (sandbox ? "sandbox-journal.sqlite" : "journal.sqlite")
@@ -62,8 +64,13 @@ enum Resolved {
         return nil
     }
 
-    static func endpoint(options: LeadshOptions) throws(StartupError) -> Endpoint {
-        if let base = options.baseURL {
+    /// The API: `--base-url`, `--region`, `$LEADSH_BASE_URL`, else Intercom's US host.
+    static func endpoint(options: LeadshOptions, environment: [String: String]) throws(StartupError) -> Endpoint {
+        var base = options.baseURL
+        if base == nil, options.region == nil, let fromEnvironment = environment["LEADSH_BASE_URL"], !fromEnvironment.isEmpty {
+            base = fromEnvironment
+        }
+        if let base {
             if options.region != nil { throw .usage("pass --base-url or --region, not both") }
             do {
                 return try Endpoint(base)

@@ -260,6 +260,13 @@ public actor Session {
 
     private func diff() throws(CommandFailure) -> CommandOutput {
         let lead = try requireLead()
+        let (table, items) = changes(of: lead)
+        let text = edits.isEmpty ? "no pending edits" : table
+        return CommandOutput(text: text, json: .object(JSONObject([("lead", .string(lead.view.id)), ("changes", .array(items))])))
+    }
+
+    /// The pending edits against the lead's values: a table for people, and `diff --json`'s items.
+    private func changes(of lead: LoadedLead) -> (table: String, items: [JSONValue]) {
         var rows: [[String]] = []
         var items: [JSONValue] = []
         for (key, value) in edits {
@@ -270,8 +277,7 @@ public actor Session {
                 ("new", value), ("new_type", .string(value.typeName)),
             ])))
         }
-        let text = rows.isEmpty ? "no pending edits" : Table.render(header: ["FIELD", "OLD", "", "NEW"], rows: rows, style: settings.style)
-        return CommandOutput(text: text, json: .object(JSONObject([("lead", .string(lead.view.id)), ("changes", .array(items))])))
+        return (Table.render(header: ["FIELD", "OLD", "", "NEW"], rows: rows, style: settings.style), items)
     }
 
     private func discard() -> CommandOutput {
@@ -283,6 +289,13 @@ public actor Session {
 
     /// Drops unpushed edits without a message (quitting after the warning).
     public func abandonEdits() { edits = FieldChanges() }
+
+    /// After `push --dry-run` in a dry run of a whole script: the lead reads as if the push had
+    /// happened, so later edits compare against it, and the edits are not reported as unpushed.
+    public func settleDryRun() {
+        if let view = current?.view { current?.view = view.applying(edits) }
+        edits = FieldChanges()
+    }
 
     // MARK: push
 
@@ -308,12 +321,11 @@ public actor Session {
         }
 
         if dryRun {
-            var rows: [[String]] = []
-            for (key, value) in edits { rows.append([key.description, display(lead.view.value(of: key)), "->", display(value)]) }
-            let text = "POST /contacts (dry run: nothing sent, nothing journaled)\n" + JSONText.prettyPrint(.object(update.body)) + "\n"
-                + Table.render(header: ["FIELD", "BEFORE", "", "AFTER"], rows: rows, style: settings.style)
+            let (table, items) = changes(of: lead)
+            let text = "POST /contacts (dry run: nothing sent, nothing journaled)\n" + JSONText.prettyPrint(.object(update.body)) + "\n" + table
             return CommandOutput(text: text, json: .object(JSONObject([
                 ("dry_run", .bool(true)), ("method", "POST"), ("path", "/contacts"), ("body", .object(update.body)),
+                ("lead", .string(lead.view.id)), ("changes", .array(items)),
             ])))
         }
 
@@ -503,7 +515,9 @@ public actor Session {
                 items.append(Session.entryJSON(entry))
                 var rows: [[String]] = []
                 for (key, mine) in entry.changes {
-                    rows.append([key.description, display(entry.base[key]), display(entry.theirs?[key] ?? mine), display(mine)])
+                    // `theirs` holds the fields they changed; the others are as they were.
+                    let theirs = entry.theirs?[key].map { display($0) } ?? "(unchanged)"
+                    rows.append([key.description, display(entry.base[key]), theirs, display(mine)])
                 }
                 blocks.append("#\(entry.seq) \(entry.lead.label)\n" + Table.render(header: ["FIELD", "BASE", "THEIRS", "MINE"], rows: rows, style: settings.style))
             }

@@ -37,8 +37,18 @@ public func runProduct(
     _ name: String, _ arguments: [String], environment: [String: String], stdin: String? = nil,
     currentDirectory: String? = nil, timeout: Duration = .seconds(60)
 ) async throws -> ProcessResult {
+    try await runProgram(
+        productsDirectory() + "/" + name, arguments, environment: environment, stdin: stdin,
+        currentDirectory: currentDirectory, timeout: timeout)
+}
+
+/// Runs the program at `path` to completion (a script runs through its `#!` line).
+public func runProgram(
+    _ path: String, _ arguments: [String], environment: [String: String], stdin: String? = nil,
+    currentDirectory: String? = nil, timeout: Duration = .seconds(60)
+) async throws -> ProcessResult {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: productsDirectory() + "/" + name)
+    process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
     process.environment = environment
     if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }

@@ -139,6 +139,11 @@ public final class TmuxSession: Sendable {
         return lines.joined(separator: "\n")
     }
 
+    /// The visible screen with its colours and attributes as escape sequences (`capture-pane -e`).
+    public func captureWithEscapes() -> String {
+        run(["capture-pane", "-p", "-e", "-t", Self.target]).output
+    }
+
     /// Waits until the screen shows `text`, checking every 50 ms, and returns that screen.
     ///
     /// - Throws: ``TmuxError`` with the last screen when `timeout` passes, or as soon as the

@@ -22,9 +22,9 @@ struct Rig {
     var posts: [RecordedRequest] { fake.requests.filter { $0.method == "POST" } }
 }
 
-func withRig<T>(_ body: (Rig) async throws -> T) async throws -> T {
+func withRig<T>(_ configuration: FakeIntercomConfiguration = .init(), _ body: (Rig) async throws -> T) async throws -> T {
     let home = TempDirectory("leadsh-e2e")
-    return try await withFakeIntercom { fake in try await body(Rig(home: home, fake: fake)) }
+    return try await withFakeIntercom(configuration) { fake in try await body(Rig(home: home, fake: fake)) }
 }
 
 @Suite("leadsh end to end")

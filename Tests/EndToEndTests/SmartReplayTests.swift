@@ -1,0 +1,207 @@
+import FakeIntercom
+import Foundation
+import Journal
+import LeadModel
+import TestSupport
+import Testing
+
+/// `count` leads for the fake: copies of the first sample lead with their own ids.
+func generatedLeads(_ count: Int) throws -> [Contact] {
+    let sample = FakeIntercom.sampleLeads[0]
+    return try (0..<count).map { n in
+        var fields = sample.fields
+        fields["id"] = .string(String(format: "6000%020x", n))
+        fields["user_id"] = .string("user-\(n)")
+        fields["email"] = .string("lead\(n)@example.com")
+        fields["name"] = .string("Lead \(n)")
+        return try Contact(fields: fields)
+    }
+}
+
+@Suite("Replay that merges, detects conflicts and paces itself")
+struct SmartReplayTests {
+    @Test("10 edits to each of 20 leads offline are merged: queue shows 20 rows and sync sends 20 POSTs with the last values")
+    func coalescing() async throws {
+        let leads = try generatedLeads(20)
+        try await withRig(FakeIntercomConfiguration(leads: leads)) { rig in
+            let load = try await rig.run(leads.map { "load \($0.id)" })
+            #expect(load.status == 0, "\(load.stderr)")
+            rig.fake.clearRequests()
+
+            var script = ""
+            for round in 1...10 {
+                for (n, lead) in leads.enumerated() {
+                    // Alternate fields, so a merge must keep every field, the later value winning.
+                    script += "load \(lead.id)\nattr round \(round)\n"
+                    script += round.isMultiple(of: 2) ? "set name \"Lead \(n) r\(round)\"\n" : "attr odd_round \(round)\n"
+                    script += "push\n"
+                }
+            }
+            let batch = rig.home.write("batch.leadsh", script)
+            let offline = try await leadsh(rig.args + ["--offline", batch], environment: rig.env)
+            #expect(offline.status == 0, "\(offline.stderr)")
+            #expect(offline.stdout.contains("(merged into #1)"), "a later push names the row it merged into")
+
+            let queue = try await leadsh(rig.args + ["queue", "--json"], environment: rig.env)
+            guard case .array(let rows) = try JSONText.parse(queue.stdout) else { Issue.record("queue --json: \(queue.stdout)"); return }
+            #expect(rows.count == 20, "one row per lead")
+
+            let sync = try await leadsh(rig.args + ["sync"], environment: rig.env)
+            #expect(sync.status == 0, "\(sync.stderr)")
+            #expect(rig.posts.count == 20)
+            for (n, lead) in leads.enumerated() {
+                let stored = try #require(rig.fake.lead(id: lead.id))
+                #expect(stored.customAttributes["round"] == 10)
+                #expect(stored.customAttributes["odd_round"] == 9)
+                #expect(stored.name == "Lead \(n) r10")
+            }
+        }
+    }
+
+    @Test("with --no-coalesce every push is its own row and its own POST, in order")
+    func noCoalesce() async throws {
+        try await withRig { rig in
+            _ = try await rig.run(["load \(obrien)"])
+            rig.fake.clearRequests()
+            let offline = try await rig.run(
+                ["load \(obrien)", "attr n 1", "push", "attr n 2", "push", "attr n 3", "push"], extra: ["--offline", "--no-coalesce"])
+            #expect(offline.status == 0, "\(offline.stderr)")
+            #expect(!offline.stdout.contains("merged"))
+            let sync = try await leadsh(rig.args + ["sync"], environment: rig.env)
+            #expect(sync.status == 0)
+            #expect(rig.posts.compactMap { $0.bodyJSON?["custom_attributes"]?["n"] } == [1, 2, 3])
+        }
+    }
+
+    @Test("a lead changed in Intercom while we were offline: conflict, sent, or already equal; resolve mine and theirs; sync --blind")
+    func conflicts() async throws {
+        let extra = try generatedLeads(1)[0]
+        try await withRig { rig in
+            rig.fake.insert(extra)
+            let (a, b, c, d) = (sampleIDs[0], sampleIDs[1], sampleIDs[2], sampleIDs[3])
+            let blindJournal = rig.home.file("blind.sqlite")
+            let loaded = try await rig.run(sampleIDs.map { "load \($0)" })
+            #expect(loaded.status == 0, "\(loaded.stderr)")
+            let loadedBlind = try await leadsh(
+                ["--base-url", rig.fake.baseURL, "--journal", blindJournal, "-c", "load \(extra.id)"], environment: rig.env)
+            #expect(loadedBlind.status == 0)
+
+            // Our edits, made offline: seq 1 to 4.
+            let offline = try await rig.run([
+                "load \(a)", "set name Mine", "push",
+                "load \(b)", "set name MineB", "push",
+                "load \(c)", "set name SameC", "push",
+                "load \(d)", "set name MineD", "set phone 999", "push",
+            ], extra: ["--offline"])
+            #expect(offline.status == 0, "\(offline.stderr)")
+            let blindOffline = try await leadsh(
+                ["--base-url", rig.fake.baseURL, "--journal", blindJournal, "--offline", "-c", "load \(extra.id)", "-c", "set name MineX", "-c", "push"],
+                environment: rig.env)
+            #expect(blindOffline.status == 0)
+
+            // Meanwhile a teammate edits the same leads in Intercom.
+            _ = rig.fake.edit(leadID: a, FieldChanges([(.standard("name"), "Theirs")]))
+            _ = rig.fake.edit(leadID: b, FieldChanges([(.standard("phone"), "111")]))
+            _ = rig.fake.edit(leadID: c, FieldChanges([(.standard("name"), "SameC")]))
+            _ = rig.fake.edit(leadID: d, FieldChanges([(.standard("name"), "TheirsD")]))
+            _ = rig.fake.edit(leadID: extra.id, FieldChanges([(.standard("name"), "TheirsX")]))
+            // The replayer re-reads a lead whose cached copy is more than 5 s old.
+            try await Task.sleep(for: .milliseconds(5_500))
+            rig.fake.clearRequests()
+
+            let sync = try await leadsh(rig.args + ["sync"], environment: rig.env)
+            #expect(sync.status == 5, "conflicts leave sync with exit 5: \(sync.stdout) \(sync.stderr)")
+            #expect(sync.stdout.contains("conflicts 2"), "\(sync.stdout)")
+            // Each lead was re-read once; only B's update was posted.
+            #expect(Set(rig.fake.requests.filter { $0.method == "GET" }.map(\.path)) == Set(sampleIDs.map { "/contacts/\($0)" }))
+            #expect(rig.posts.map { $0.bodyJSON?["id"] } == [.string(b)])
+            #expect(rig.fake.lead(id: b)?.name == "MineB")
+            #expect(rig.fake.lead(id: b)?.phone == "111", "their change to another field stays")
+            #expect(rig.fake.lead(id: a)?.name == "Theirs")
+            #expect(rig.fake.lead(id: c)?.name == "SameC")
+
+            let queue = try await leadsh(rig.args + ["queue", "--all", "--json"], environment: rig.env)
+            guard case .array(let rows) = try JSONText.parse(queue.stdout) else { Issue.record("queue: \(queue.stdout)"); return }
+            let states = Dictionary(uniqueKeysWithValues: rows.compactMap { row -> (Int64, String)? in
+                guard let seq = row["seq"]?.integerValue, let state = row["state"]?.stringValue else { return nil }
+                return (seq, state)
+            })
+            #expect(states == [1: "conflict", 2: "sent", 3: "sent", 4: "conflict"], "C was already equal: sent without a POST")
+
+            // The three-way view.
+            let view = try await rig.run(["conflicts"])
+            #expect(view.status == 0)
+            #expect(view.stdout.contains("BASE") && view.stdout.contains("THEIRS") && view.stdout.contains("MINE"))
+            let viewRows = view.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+            #expect(viewRows.contains(#"name "OBrien" "Theirs" "Mine""#), "base / theirs / mine: \(view.stdout)")
+            #expect(viewRows.contains(#"phone null (unchanged) "999""#), "a field they did not change: \(view.stdout)")
+            let json = try await rig.run(["conflicts"], extra: ["--json"])
+            guard case .array(let items) = try JSONText.parse(String(json.stdout.split(separator: "\n")[0])) else { Issue.record("\(json.stdout)"); return }
+            #expect(items.count == 2)
+            let first = try #require(items.first)
+            #expect(first["seq"] == 1)
+            #expect(first["base"]?["name"] == "OBrien")
+            #expect(first["theirs"]?["name"] == "Theirs")
+            #expect(first["fields"]?["name"] == "Mine")
+
+            // resolve mine sends ours; resolve theirs keeps theirs for the conflicting field, and the rest still goes.
+            rig.fake.clearRequests()
+            let resolved = try await rig.run(["resolve 1 mine", "resolve 4 theirs"])
+            #expect(resolved.status == 0, "\(resolved.stderr)")
+            #expect(resolved.stdout.contains("now sent"), "\(resolved.stdout)")
+            #expect(rig.fake.lead(id: a)?.name == "Mine")
+            #expect(rig.fake.lead(id: d)?.name == "TheirsD")
+            #expect(rig.fake.lead(id: d)?.phone == "999")
+            let dPost = try #require(rig.posts.first { $0.bodyJSON?["id"] == .string(d) })
+            #expect(dPost.bodyJSON?["name"] == nil, "theirs: our name is not sent")
+            #expect(dPost.bodyJSON?["phone"] == "999")
+            let after = try await rig.run(["conflicts"])
+            #expect(after.stdout.contains("no conflicts"))
+            let resolvedAgain = try await rig.run(["resolve 2 mine"])
+            #expect(resolvedAgain.status == 1)
+            #expect(resolvedAgain.stderr.contains("update #2 is sent, not in conflict"))
+
+            // sync --blind: no re-read, last writer wins.
+            rig.fake.clearRequests()
+            let blind = try await leadsh(["--base-url", rig.fake.baseURL, "--journal", blindJournal, "sync", "--blind"], environment: rig.env)
+            #expect(blind.status == 0, "\(blind.stderr)")
+            #expect(rig.fake.requests.filter { $0.method == "GET" }.isEmpty)
+            #expect(rig.fake.lead(id: extra.id)?.name == "MineX")
+        }
+    }
+
+    @Test("a paced replay of 300 updates against 60 requests a second: no 429 storm, and it takes windows, not minutes")
+    func pacedReplay() async throws {
+        let window = 1.0
+        let limit = 60
+        let count = 300
+        try await withRig(FakeIntercomConfiguration(rateLimit: RateLimit(limit: limit, window: .seconds(window)))) { rig in
+            let last = try journalUpdates(rig.journal, count: count, leads: sampleIDs)
+            let started = Date()
+            let sync = try await leadsh(rig.args + ["sync"], environment: rig.env)
+            let elapsed = Date().timeIntervalSince(started)
+            #expect(sync.status == 0, "\(sync.stderr)")
+            #expect(rig.posts.count >= count)
+            let beyond = rig.fake.requests.count - count
+            #expect(beyond <= 1, "at most one request beyond the \(count) updates, i.e. at most one 429")
+            for (lead, n) in last { #expect(rig.fake.lead(id: lead)?.customAttributes["n"] == .integer(n)) }
+            // Order of magnitude only (the exact ratio is the benchmark's P4): the replay was
+            // spread over the windows, not burst, and did not sleep for minutes.
+            let minimum = Double(count) / Double(limit) * window
+            #expect(elapsed > minimum - 2 * window, "\(elapsed) s: the limit was not respected")
+            #expect(elapsed < minimum * 10, "\(elapsed) s for a theoretical \(minimum) s")
+        }
+    }
+
+    @Test("progress says when a paced replay waits for the rate window, and until when", .enabled(if: tmuxAvailable))
+    func pacingProgress() async throws {
+        try await withRig(FakeIntercomConfiguration(rateLimit: RateLimit(limit: 20, window: .seconds(2)))) { rig in
+            _ = try journalUpdates(rig.journal, count: 60, leads: sampleIDs)
+            let terminal = try TmuxSession(command: [productsDirectory() + "/leadsh"] + rig.args + ["sync"], environment: rig.env)
+            defer { terminal.close() }
+            let screen = try await terminal.waitUntil("the wait note", timeout: .seconds(20)) { $0.contains("waiting for the rate window until") }
+            #expect(screen.range(of: #"until \d\d:\d\d:\d\d"#, options: .regularExpression) != nil, "\(screen)")
+            #expect(try await terminal.waitForExit(timeout: .seconds(30)) == 0)
+        }
+    }
+}
