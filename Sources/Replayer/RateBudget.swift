@@ -41,8 +41,10 @@ public final class RateBudget: Sendable {
                     s.remaining = nil
                     s.reset = nil
                 } else if remaining <= lowWater {
-                    let spacing = (reset - start) / Double(remaining)
+                    // Spread what is left from this call's slot to the reset: calls reserved
+                    // together must not push later slots past the reset.
                     start = max(start, s.nextSlot)
+                    let spacing = max(0, reset - start) / Double(remaining)
                     s.nextSlot = start + spacing
                     remaining -= 1
                     s.remaining = remaining
