@@ -14,6 +14,9 @@ public final class RateBudget: Sendable {
         var pausedUntil: Double = 0
         var nextSlot: Double = 0
         var consecutive429 = 0
+        /// Calls reserved whose answers have not come back: the server has counted or will
+        /// count them, but no `Remaining` we have seen reflects them yet.
+        var outstanding = 0
     }
 
     private let state = Mutex(State())
@@ -37,7 +40,10 @@ public final class RateBudget: Sendable {
             }
             if var remaining = s.remaining, let reset = s.reset {
                 if remaining <= 0 {
-                    start = max(start, reset + 0.05)
+                    // Nothing left: every call, this one and those reserved after it, waits
+                    // for the new window.
+                    s.pausedUntil = max(s.pausedUntil, reset + 0.05)
+                    start = max(start, s.pausedUntil)
                     s.remaining = nil
                     s.reset = nil
                 } else if remaining <= lowWater {
@@ -52,29 +58,40 @@ public final class RateBudget: Sendable {
                     s.remaining = remaining - 1
                 }
             }
+            s.outstanding += 1
             return start
         }
     }
 
+    /// Marks one reserved call as answered (or abandoned); call once per ``reserve(now:)``,
+    /// after ``observe(_:now:)`` or ``rateLimited(_:now:)`` for its answer.
+    public func complete() {
+        state.withLock { s in s.outstanding = max(0, s.outstanding - 1) }
+    }
+
     /// Learns from a response's headers.
+    ///
+    /// `Remaining` counts the calls the server had seen when it answered; the calls still
+    /// outstanding besides this one were sent after it, so they come off the estimate too.
     public func observe(_ info: RateLimitInfo, now: Double) {
         guard info.remaining != nil || info.reset != nil else { return }
         state.withLock { s in
             s.consecutive429 = 0
             if let limit = info.limit { s.limit = limit }
+            let estimate = info.remaining.map { max(0, $0 - max(0, s.outstanding - 1)) }
             if let reset = info.reset {
                 let resetTime = Double(reset)
                 // A response from an older window must not overwrite a newer one.
                 if let current = s.reset, resetTime < current { return }
                 if s.reset == nil || resetTime > s.reset! {
                     s.reset = resetTime
-                    s.remaining = info.remaining
+                    s.remaining = estimate
                     s.nextSlot = 0
                     return
                 }
             }
-            if let remaining = info.remaining {
-                s.remaining = min(remaining, s.remaining ?? remaining)
+            if let estimate {
+                s.remaining = min(estimate, s.remaining ?? estimate)
             }
         }
     }

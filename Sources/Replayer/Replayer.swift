@@ -148,9 +148,9 @@ public final class Replayer: Sendable {
 
                 guard let outcome = await group.next() else { continue }
                 inFlight -= 1
-                if let newStop = record(outcome, options: options, report: &report, onEvent: onEvent), stop == nil {
-                    stop = newStop
-                }
+                let newStop = record(outcome, options: options, report: &report, onEvent: onEvent)
+                budget.complete()
+                if let newStop, stop == nil { stop = newStop }
             }
         }
         report.counts = (try? journal.counts()) ?? JournalCounts()

@@ -48,6 +48,7 @@ func simulateReplay(total: Int, limit: Int, window: Double, workers: Int, latenc
             } else {
                 budget.rateLimited(first.info, now: first.time)
             }
+            budget.complete()
         }
         let sendAt = max(now, budget.reserve(now: now))
         let (passed, info) = server.call(at: sendAt)
@@ -110,12 +111,13 @@ struct RateBudgetTests {
     @Test(
         "a replay of many more calls than the limit: at most one 429 and within 15% of the theoretical minimum",
         arguments: [
-            (total: 300, limit: 60, window: 1.0, workers: 8),
-            (total: 1_000, limit: 167, window: 10.0, workers: 8),
-            (total: 500, limit: 50, window: 2.0, workers: 1),
+            (total: 300, limit: 60, window: 1.0, workers: 8, latency: 0.01),
+            (total: 300, limit: 60, window: 1.0, workers: 8, latency: 0.1),
+            (total: 1_000, limit: 167, window: 10.0, workers: 8, latency: 0.2),
+            (total: 500, limit: 50, window: 2.0, workers: 1, latency: 0.01),
         ])
-    func pacedReplay(total: Int, limit: Int, window: Double, workers: Int) {
-        let (elapsed, rateLimited) = simulateReplay(total: total, limit: limit, window: window, workers: workers)
+    func pacedReplay(total: Int, limit: Int, window: Double, workers: Int, latency: Double) {
+        let (elapsed, rateLimited) = simulateReplay(total: total, limit: limit, window: window, workers: workers, latency: latency)
         // The theoretical minimum: M/N windows. No schedule can finish before the
         // last window it needs has opened.
         let minimum = Double(total) / Double(limit) * window
