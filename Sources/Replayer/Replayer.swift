@@ -119,13 +119,7 @@ public final class Replayer: Sendable {
                     let slot = budget.reserve(now: now)
                     if slot > now + 0.001 { onEvent(.pacing(until: slot)) }
                     group.addTask { [self] in
-                        if slot > clock.now() {
-                            do {
-                                try await clock.sleep(until: slot)
-                            } catch {
-                                return .failure(entry, IntercomError(kind: .cancelled, detail: "cancelled"))
-                            }
-                        }
+                        guard await waitFor(slot) else { return .failure(entry, IntercomError(kind: .cancelled, detail: "cancelled")) }
                         return await deliver(entry, options: options)
                     }
                 }
@@ -256,6 +250,11 @@ public final class Replayer: Sendable {
                 if !theirs.isEmpty { return .conflict(entry, theirs) }
                 if toSend.isEmpty { return .sent(entry, current.value, current.rateLimit, alreadyApplied: true) }
                 changes = toSend
+                // The re-read used this row's slot in the rate budget; the POST takes another.
+                budget.complete()
+                guard await waitFor(budget.reserve(now: clock.now())) else {
+                    return .failure(entry, IntercomError(kind: .cancelled, detail: "cancelled"))
+                }
             }
             let update: LeadUpdate
             do {
@@ -267,6 +266,17 @@ public final class Replayer: Sendable {
             return .sent(entry, response.value, response.rateLimit, alreadyApplied: false)
         } catch {
             return .failure(entry, error)
+        }
+    }
+
+    /// Sleeps until a rate-budget slot; false when cancelled.
+    private func waitFor(_ slot: Double) async -> Bool {
+        guard slot > clock.now() else { return true }
+        do {
+            try await clock.sleep(until: slot)
+            return true
+        } catch {
+            return false
         }
     }
 
