@@ -59,6 +59,9 @@ public actor Session {
     public private(set) var current: LoadedLead?
     /// Unpushed edits to the current lead.
     public private(set) var edits = FieldChanges()
+    /// Leads whose cached-copy notices were given once already: a script that loads the
+    /// same lead offline a hundred times says so once, not a hundred times.
+    private var explainedLeads: Set<String> = []
     /// Called with replay progress (for notices on a terminal).
     private var onReplayEvent: @Sendable (ReplayEvent) -> Void = { _ in }
 
@@ -171,16 +174,17 @@ public actor Session {
                 "lead \(label) was never loaded, so it cannot be edited offline (\(why)); load it once while online"
             )
         }
-        notices.append("offline: using the copy cached \(age(Journal.now() - cached.fetchedAt)) ago")
-        return try loaded(cached, fresh: false, notices: notices)
+        let firstTime = explainedLeads.insert(cached.contact.id).inserted
+        if firstTime { notices.append("offline: using the copy cached \(age(Journal.now() - cached.fetchedAt)) ago") }
+        return try loaded(cached, fresh: false, notices: notices, explain: firstTime)
     }
 
-    private func loaded(_ cached: CachedLead, fresh: Bool, notices: [String]) throws(CommandFailure) -> CommandOutput {
+    private func loaded(_ cached: CachedLead, fresh: Bool, notices: [String], explain: Bool = true) throws(CommandFailure) -> CommandOutput {
         let view = try journalCall { try journal.userView(of: cached) }
         current = LoadedLead(view: view, fetchedAt: cached.fetchedAt)
         edits = FieldChanges()
         var notices = notices
-        if view != cached.contact {
+        if explain, view != cached.contact {
             notices.append("showing your queued updates on top of the \(fresh ? "fetched" : "cached") copy")
         }
         let name = view.name.map { " (\($0))" } ?? ""
