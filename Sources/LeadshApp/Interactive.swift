@@ -20,7 +20,7 @@ enum Interactive {
                 return Completion.candidates(line: line, attributeNames: names).candidates
             },
             onHistoryError: { error in
-                FileHandle.standardError.write(Data("leadsh: history: \(error)\n".utf8))
+                StandardStreams.err("leadsh: history: \(error)\n")
             }
         )
         shell.interactiveSource = source

@@ -25,16 +25,16 @@ public enum Leadsh {
                 print(Leadsh.moreHelp)
                 return ExitCodes.success
             }
-            FileHandle.standardError.write(Data("leadsh: \(message)\n(see leadsh --help)\n".utf8))
+            StandardStreams.err("leadsh: \(message)\n(see leadsh --help)\n")
             return ExitCodes.usage
         }
         do {
             return try await run(options: options, subcommand: subcommand, scriptWords: scriptWords, environment: environment)
         } catch let error as StartupError {
-            FileHandle.standardError.write(Data("leadsh: \(error.message)\n".utf8))
+            StandardStreams.err("leadsh: \(error.message)\n")
             return error.exitCode
         } catch {
-            FileHandle.standardError.write(Data("leadsh: \(error)\n".utf8))
+            StandardStreams.err("leadsh: \(error)\n")
             return ExitCodes.commandFailed
         }
     }
@@ -108,7 +108,7 @@ public enum Leadsh {
         if let token {
             var observer: (@Sendable (HTTPExchange) -> Void)?
             if options.verbose {
-                observer = { exchange in FileHandle.standardError.write(Data((exchange.rendered + "\n").utf8)) }
+                observer = { exchange in StandardStreams.err((exchange.rendered + "\n")) }
             }
             api = IntercomAPI(configuration: IntercomConfiguration(
                 endpoint: endpoint, token: token, intercomVersion: options.intercomVersion,
@@ -232,12 +232,12 @@ final class Progress: @unchecked Sendable {
         let elapsed = max(0.001, now.timeIntervalSince(started))
         let rate = Double(done) / elapsed
         let eta = rate > 0 ? Int(Double(total - done) / rate) : 0
-        FileHandle.standardError.write(Data(String(format: "\r\u{1B}[K%d/%d  %.0f/s  ETA %ds%@", done, total, rate, eta, waitNote).utf8))
+        StandardStreams.err(String(format: "\r\u{1B}[K%d/%d  %.0f/s  ETA %ds%@", done, total, rate, eta, waitNote))
         if case .sent = event { waitNote = "" }
     }
 
     func finish() {
         guard enabled else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        StandardStreams.err("\r\u{1B}[K")
     }
 }

@@ -67,10 +67,10 @@ final class Printer: @unchecked Sendable {
     }
 
     func writeOut(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        StandardStreams.out(text)
     }
 
     func writeErr(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        StandardStreams.err(text)
     }
 }

@@ -278,6 +278,23 @@ struct ScriptingTests {
         }
     }
 
+    @Test("output into a pipe that closes early (| head) stops leadsh quietly; what it pushed is journaled")
+    func closedPipe() async throws {
+        try await withRig { rig in
+            var script = ""
+            for n in 1...200 { script += "load \(obrien)\nattr n \(n)\npush\nshow\n" }
+            let file = rig.home.write("long.leadsh", script)
+            let command = ([productsDirectory() + "/leadsh"] + rig.args + [file]).map { "'\($0)'" }.joined(separator: " ")
+            let piped = try await runProgram("/bin/bash", ["-c", command + " | head -1; echo \"status=${PIPESTATUS[0]}\""], environment: rig.env)
+            #expect(piped.stdout.hasPrefix("loaded \(obrien)"))
+            #expect(piped.stdout.contains("status=141"), "as a program stopped by SIGPIPE: \(piped.stdout)")
+            #expect(piped.stderr.isEmpty, "no crash report: \(piped.stderr)")
+            let rows = try await rig.journalRows()
+            #expect(!rows.isEmpty && rows.count < 200, "stopped early, keeping \(rows.count) pushes")
+            #expect(rows.allSatisfy { $0["state"] == "sent" })
+        }
+    }
+
     @Test("history --as-script prints a script that replays the session's changes")
     func historyAsScript() async throws {
         try await withRig { rig in
