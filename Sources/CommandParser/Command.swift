@@ -39,7 +39,7 @@ public enum Command: Sendable, Hashable {
     case online
     case status
     case history(count: Int?, asScript: Bool)
-    case source(path: String)
+    case source(path: String, arguments: [String] = [])
     /// A canonical command name (`help exit` gives `quit`), or nil for the list.
     case help(topic: String?)
     case quit
@@ -110,7 +110,7 @@ extension Command: CustomStringConvertible {
         case .history(let count, let asScript):
             return (["history"] + [count.map(String.init), asScript ? "--as-script" : nil].compactMap { $0 })
                 .joined(separator: " ")
-        case .source(let path): return "source " + word(path)
+        case .source(let path, let arguments): return (["source", word(path)] + arguments.map(word)).joined(separator: " ")
         case .help(let topic): return topic.map { "help " + word($0) } ?? "help"
         case .quit: return "quit"
         }

@@ -152,8 +152,8 @@ private struct Arguments {
             }
             return .resolve(seq: seq, side)
         case .source:
-            try expect(["FILE"])
-            return .source(path: try name(words[0].text, what: "a file name"))
+            if words.isEmpty { try expect(["FILE"]) }
+            return .source(path: try name(words[0].text, what: "a file name"), arguments: words.dropFirst().map(\.text))
         case .help:
             try expect([], optional: ["COMMAND"])
             guard let topic = words.first?.text else { return .help(topic: nil) }

@@ -11,7 +11,7 @@ enum Interactive {
         endpoint: Endpoint, hasToken: Bool
     ) async -> Int32 {
         let historyFile = HistoryFile(path: historyPath)
-        let shell = Shell(session: session, printer: printer, dryRun: options.dryRun, continueOnError: true, historyFile: historyFile)
+        let shell = Shell(session: session, printer: printer, dryRun: options.dryRun, continueOnError: options.onError == "continue", historyFile: historyFile)
         let completionNames = shell.completionNames
         let source = EditLineSource(
             historyFile: historyFile,

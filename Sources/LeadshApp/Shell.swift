@@ -66,8 +66,8 @@ final class Shell: @unchecked Sendable {
             switch command {
             case .history(let count, let asScript):
                 try await history(count: count, asScript: asScript)
-            case .source(let path):
-                return await source(path, relativeTo: location.directory)
+            case .source(let path, let arguments):
+                return await source(path, arguments: arguments, relativeTo: location.directory)
             case .drop(let seq):
                 if let interactive = interactiveSource, interactive.isInteractive {
                     let answer = interactive.readLine(prompt: "drop update #\(seq)? It will not be sent. [y/N] ")
@@ -76,12 +76,12 @@ final class Shell: @unchecked Sendable {
                         return true
                     }
                 }
-                try await execute(command, line: line)
+                try await execute(command)
             case .push(let dry):
-                try await execute(.push(dryRun: dry || dryRun), line: line)
+                try await execute(.push(dryRun: dry || dryRun))
                 if dryRun { await session.settleDryRun() }
             default:
-                try await execute(command, line: line)
+                try await execute(command)
             }
             if interactiveSource != nil { completionNames.set(await session.attributeNames()) }
             return true
@@ -91,7 +91,7 @@ final class Shell: @unchecked Sendable {
         }
     }
 
-    private func execute(_ command: Command, line: String) async throws(CommandFailure) {
+    private func execute(_ command: Command) async throws(CommandFailure) {
         let session = self.session
         let task = Task { () async throws(CommandFailure) -> CommandOutput in try await session.execute(command) }
         let registration = InterruptSignal.onInterrupt { task.cancel() }
@@ -100,7 +100,8 @@ final class Shell: @unchecked Sendable {
         switch result {
         case .success(let output):
             printer.result(output)
-            if Shell.changesSomething(command) { scriptLines.append(line.trimmingCharacters(in: .whitespaces)) }
+            // Recorded as parsed, so `$1` and `${NAME}` appear expanded and quoting is canonical.
+            if Shell.changesSomething(command) { scriptLines.append(command.description) }
         case .failure(let failure):
             if task.isCancelled { throw CommandFailure("cancelled", "cancelled") }
             throw (failure as? CommandFailure) ?? CommandFailure("internal", "\(failure)")
@@ -109,7 +110,9 @@ final class Shell: @unchecked Sendable {
 
     private static func changesSomething(_ command: Command) -> Bool {
         switch command {
-        case .load, .set, .attr, .unset, .unattr, .push, .discard, .sync, .retry, .drop, .resolve, .offline, .online:
+        case .push(let dryRun):
+            return !dryRun
+        case .load, .set, .attr, .unset, .unattr, .discard, .sync, .retry, .drop, .resolve, .offline, .online:
             return true
         default:
             return false
@@ -145,7 +148,7 @@ final class Shell: @unchecked Sendable {
     }
 
     /// `source FILE`: runs a script's lines here, relative to the current script's folder.
-    private func source(_ path: String, relativeTo directory: String) async -> Bool {
+    private func source(_ path: String, arguments: [String], relativeTo directory: String) async -> Bool {
         guard sourceDepth < 16 else {
             printer.failure(CommandFailure("source_depth", "source: scripts nested more than 16 deep (a script sourcing itself?)"), location: nil, line: nil)
             return false
@@ -162,7 +165,7 @@ final class Shell: @unchecked Sendable {
         defer { sourceDepth -= 1 }
         // Name it as the user would reach it from here: `sub/inner.leadsh:3:`, like psql.
         let name = path.hasPrefix("/") || directory == "." || directory.isEmpty ? path : full
-        let result = await runScript(file, name: name, directory: (full as NSString).deletingLastPathComponent, arguments: [])
+        let result = await runScript(file, name: name, directory: (full as NSString).deletingLastPathComponent, arguments: arguments)
         return result.failures == 0
     }
 

@@ -62,4 +62,32 @@ struct InteractiveTests {
         again.press(.ctrlD)
         _ = try await again.waitForExit()
     }
+
+    @Test("source in the shell: arguments, the first failure stops the sourced script, history --as-script leaves dry runs out")
+    func sourceAndHistory() async throws {
+        let home = TempDirectory("leadsh-tty")
+        let script = home.write("retag.leadsh", "load 5811f6bbe6b4704ddfa84ac0\nattr plan \"$1\"\npush\nbogus\nattr never 1\n")
+        let terminal = try start(home)
+        defer { terminal.close() }
+        _ = try await terminal.waitFor("leadsh[sandbox]>")
+        terminal.typeLine("source \(script) gold")
+        _ = try await terminal.waitFor("retag.leadsh:4: unknown command")
+        let screen = terminal.capture()
+        #expect(screen.contains("sent #1"))
+        #expect(!screen.contains("retag.leadsh:5"), "the sourced script stopped at line 4")
+        #expect(terminal.isRunning, "a failing sourced script does not end the shell")
+        terminal.typeLine("show plan")
+        _ = try await terminal.waitFor(#""gold""#)
+        terminal.typeLine("attr plan silver")
+        terminal.typeLine("push --dry-run")
+        _ = try await terminal.waitFor("dry run")
+        terminal.typeLine("discard")
+        terminal.typeLine("history --as-script")
+        let screenWithListing = try await terminal.waitFor("# replays this session's commands")
+        let listing = String(screenWithListing[screenWithListing.range(of: "# replays this session's commands")!.upperBound...])
+        #expect(listing.contains("attr plan gold\npush"), "the sourced commands, $1 expanded: \(listing)")
+        #expect(!listing.contains("push --dry-run"), "\(listing)")
+        terminal.press(.ctrlD)
+        _ = try await terminal.waitForExit()
+    }
 }

@@ -38,9 +38,6 @@ struct ScriptingTests {
     func waysIn() async throws {
         try await withRig { rig in
             let dir = rig.home.path
-            func script(_ name: String, _ value: String) -> String {
-                rig.home.write(name, "load \(obrien)\nattr way \(value)\npush\n")
-            }
             func way() -> JSONValue? { rig.fake.lead(id: obrien)?.customAttributes["way"] }
 
             let file = rig.home.write("args.leadsh", "load $1\nattr way \"$2\"\npush\n")
@@ -63,11 +60,11 @@ struct ScriptingTests {
 
             // `source` resolves against the sourcing script's folder, not the current directory.
             try FileManager.default.createDirectory(atPath: dir + "/lib", withIntermediateDirectories: true)
-            _ = script("lib/inner.leadsh", "sourced")
-            let outer = rig.home.write("lib/outer.leadsh", "source inner.leadsh\n")
+            _ = rig.home.write("lib/inner.leadsh", "load \(obrien)\nattr way \"$1 $2\"\npush\n")
+            let outer = rig.home.write("lib/outer.leadsh", "source inner.leadsh sourced 'with arguments'\n")
             let sourced = try await leadsh(rig.args + [outer], environment: rig.env, currentDirectory: "/")
             #expect(sourced.status == 0, "\(sourced.stderr)")
-            #expect(way() == "sourced")
+            #expect(way() == "sourced with arguments")
 
             let shebang = rig.home.write("shebang.leadsh", "#!/usr/bin/env leadsh\nload \(obrien)\nattr way \"$1\"\npush\n")
             chmod(shebang, 0o755)
