@@ -121,6 +121,7 @@ public final class Replayer: Sendable {
         let finished = Finished()
         await withTaskGroup(of: Void.self) { group in
             var inFlight = 0
+            var taken = 0, reaped = 0
             var records: [ReplayRecord] = []
             var events: [ReplayEvent] = []
             while true {
@@ -174,12 +175,18 @@ public final class Replayer: Sendable {
                 }
                 while ready.isEmpty {
                     guard await group.next() != nil else { break }
+                    reaped += 1
                     ready = finished.outcomes.withLock { outcomes in
                         defer { outcomes.removeAll(keepingCapacity: true) }
                         return outcomes
                     }
                 }
                 inFlight -= ready.count
+                taken += ready.count
+                // A finished child stays in the group until `next()` returns it: reap the
+                // ones whose outcome was taken (they are returning now), or a long replay
+                // keeps every task it ever ran.
+                while reaped < taken, await group.next() != nil { reaped += 1 }
                 for outcome in ready {
                     let step = record(outcome, options: options, report: &report)
                     if let write = step.record { records.append(write) }
