@@ -43,6 +43,13 @@ final class Shell: @unchecked Sendable {
     /// Runs one line. Returns false when it failed.
     @discardableResult
     func run(line: String, at location: Location) async -> Bool {
+        // Bytes that are not UTF-8 were read as U+FFFD; running the line would send mangled text.
+        if line.unicodeScalars.contains("\u{FFFD}") {
+            printer.failure(
+                CommandFailure("invalid_utf8", "the line is not valid UTF-8 text (unreadable bytes show as U+FFFD); nothing was run. Save the script as UTF-8"),
+                location: location.name, line: location.line)
+            return false
+        }
         let command: Command?
         do {
             let expand: ((String) -> String?)? = location.arguments.map { args in
