@@ -144,8 +144,8 @@ struct ResourceTests {
 
     @Test("leadsh sync streams from the journal: replaying many more rows raises its peak memory by far less than the rows' size")
     func replayMemoryIsFlat() async throws {
-        let (small, large) = Self.long ? (10_000, 100_000) : (200, 1_200)
-        let pad = Self.long ? 6_000 : 60_000
+        let (small, large) = Self.long ? (10_000, 100_000) : (100, 700)
+        let pad = Self.long ? 6_000 : 100_000
         var peaks: [Int: Int] = [:]
         for rows in [small, large] {
             let home = TempDirectory("leadsh-memory")
@@ -168,25 +168,50 @@ struct ResourceTests {
         #expect(growth < max(24, rowMegabytes / 2), "peak RSS \(peaks[small]! / 1024) MB for \(small) rows, \(peaks[large]! / 1024) MB for \(large) rows")
     }
 
-    @Test("leadsh queue on a big journal prints a bounded page and a summary, with flat memory")
+    @Test("leadsh queue on a big journal prints one page and how many more, with flat memory")
     func queueOnBigJournal() async throws {
-        let (small, large) = Self.long ? (100_000, 1_000_000) : (2_000, 20_000)
-        let pad = Self.long ? 0 : 2_000
+        let (small, large) = Self.long ? (100_000, 1_000_000) : (1_500, 10_000)
+        let pad = Self.long ? 0 : 4_000
         var peaks: [Int: Int] = [:]
         for rows in [small, large] {
             let home = TempDirectory("leadsh-queue")
             let path = home.file("journal.sqlite")
-            try Self.bulkFill(path, sent: rows / 2, failed: 3, pending: rows / 2, leads: ["5811f6bbe6b4704ddfa84ac0", "5811f7c1e6b4704ddfa84ad2"], pad: pad)
+            try Self.bulkFill(path, sent: 100, failed: 3, pending: rows - 103, leads: ["5811f6bbe6b4704ddfa84ac0", "5811f7c1e6b4704ddfa84ad2"], pad: pad)
             let env = leadshEnvironment(home: home.path)
             let run = try await spawnMeasuringPeak([productsDirectory() + "/leadsh", "--journal", path, "queue"], environment: env)
             #expect(run.status == 0, "\(run.output.suffix(1_000))")
             let lines = run.output.split(separator: "\n")
-            #expect(lines.count <= 1_100, "a page, not the whole journal: \(lines.count) lines")
-            #expect(run.output.contains("more"), "says how many rows are not shown")
+            #expect(lines.count == 1_002, "the header, a page of 1000 rows, and the summary: \(lines.count) lines")
+            #expect(lines.last?.contains("… \(rows - 100 - 1_000) more") == true, "\(lines.last ?? "")")
             peaks[rows] = run.peakKilobytes
         }
         let growth = (peaks[large]! - peaks[small]!) / 1024
+        // Listing every row would hold \((large - small) * max(pad, 200) / 1_048_576) MB more.
         #expect(growth < 24, "peak RSS \(peaks[small]! / 1024) MB for \(small) rows, \(peaks[large]! / 1024) MB for \(large) rows")
+    }
+
+    @Test("queue shows a screenful on a terminal, N rows with `queue N` or --limit N, every row with --json")
+    func queuePages() async throws {
+        let home = TempDirectory("leadsh-queue-pages")
+        let path = home.file("journal.sqlite")
+        try Self.bulkFill(path, pending: 300, leads: ["5811f6bbe6b4704ddfa84ac0"])
+        let env = leadshEnvironment(home: home.path)
+        let limited = try await leadsh(["--journal", path, "queue", "--limit", "7"], environment: env)
+        #expect(limited.stdout.split(separator: "\n").count == 9, "\(limited.stdout)")
+        #expect(limited.stdout.contains("… 293 more"))
+        let command = try await leadsh(["--journal", path, "-c", "queue 3"], environment: env)
+        #expect(command.stdout.split(separator: "\n").count == 5, "\(command.stdout)")
+        let json = try await leadsh(["--journal", path, "queue", "--json"], environment: env)
+        guard case .array(let all) = try JSONText.parse(json.stdout) else { Issue.record("not an array"); return }
+        #expect(all.count == 300)
+        #expect(try await leadsh(["--journal", path, "queue", "--limit", "0"], environment: env).status == 2)
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else { return }
+        let terminal = try TmuxSession(command: [productsDirectory() + "/leadsh", "--journal", path, "queue"], environment: env, height: 30)
+        defer { terminal.close() }
+        #expect(try await terminal.waitForExit() == 0)
+        let screen = terminal.capture()
+        #expect(screen.contains("#1 "), "\(screen)")
+        #expect(screen.contains("… 274 more"), "26 rows fit a 30-row terminal: \(screen)")
     }
 }
 
