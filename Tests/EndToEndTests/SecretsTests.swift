@@ -61,6 +61,11 @@ struct SecretsTests {
                 terminal.typeLine("queue --all")
                 terminal.typeLine("history")
                 _ = try await terminal.waitFor("queue --all")
+                terminal.typeLine("history --as-script")
+                let screen = try await terminal.waitFor("# replays this session's commands")
+                let printed = screen.components(separatedBy: "# replays this session's commands").last ?? ""
+                #expect(printed.contains("attr plan interactive"), "\(printed)")
+                #expect(!printed.contains(token), "history --as-script prints the token: \(printed)")
                 // While the shell runs its journal is open: the WAL and shared memory exist now.
                 for (path, data) in Self.files(under: rig.home.path) {
                     #expect(!containsBytes(data, token), "token found in \(path) while the shell runs")
