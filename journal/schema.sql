@@ -50,7 +50,8 @@ CREATE TABLE updates (
 );
 CREATE INDEX updates_by_state ON updates(state, next_attempt_at, seq);
 CREATE INDEX updates_by_lead ON updates(lead_key, seq);
--- Version 2: a lead's unsent rows in order, and the pending rows in order, so the
--- replayer finds the next row to send without reading the rows already sent.
+-- Version 2: a lead's unsent rows in order, the pending rows in order, and the rows
+-- `queue` lists in order, so neither the replayer nor `queue` reads the rows already sent.
 CREATE INDEX updates_unsent_by_lead ON updates(lead_key, seq) WHERE state IN ('pending', 'sending');
 CREATE INDEX updates_pending_by_seq ON updates(seq) WHERE state = 'pending';
+CREATE INDEX updates_open_by_seq ON updates(seq) WHERE state NOT IN ('sent', 'dropped');
