@@ -115,6 +115,25 @@ struct ResourceTests {
         #expect(large <= small * 3 + 2_000, "claims on the large journal touched \(large) pages against \(small) on the small one")
     }
 
+    @Test("listing the queue's first page touches as many pages with 39,000 rows already sent as with 1,000")
+    func queuePageDoesNotReadSentRows() throws {
+        func work(sent: Int) throws -> Int {
+            let dir = TempDirectory("leadsh-page")
+            let path = dir.file("journal.sqlite")
+            try Self.bulkFill(path, sent: sent, failed: 10, pending: 990, leads: ["a", "b", "c"])
+            let journal = try Journal(path: path)
+            defer { journal.close() }
+            let counter = WorkCounter(journal)
+            var listed = 0
+            let pages = try counter.measure { listed = try journal.entries(limit: 1_000).count }
+            #expect(listed == 1_000)
+            return pages
+        }
+        let small = try work(sent: 1_000)
+        let large = try work(sent: 39_000)
+        #expect(large <= small * 2 + 100, "the first page touched \(large) pages after 39,000 sent rows against \(small) after 1,000")
+    }
+
     @Test("the queue's summary (counts per state) reads an index, not the table")
     func summaryUsesIndex() throws {
         let dir = TempDirectory("leadsh-summary")
@@ -127,6 +146,7 @@ struct ResourceTests {
         #expect(counts[.sent] == 5_000 && counts[.failed] == 10 && counts[.pending] == 5_000)
         _ = try journal.nextAttemptTime()
         _ = try journal.claimNext()
+        _ = try journal.entries()
         let statements = counter.sql.filter { $0.contains("updates") && !$0.hasPrefix("UPDATE") }
         #expect(!statements.isEmpty)
         let reader = try DatabaseQueue(path: path)
