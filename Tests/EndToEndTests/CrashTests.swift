@@ -119,7 +119,8 @@ struct CrashTests {
             let load = try await rig.run(["load \(obrien)"])
             #expect(load.status == 0, "\(load.stderr)")
             rig.fake.setDelay(.milliseconds(3))
-            let pushes = 3_000
+            // More than any machine journals before the kill (at most 0.8 s after the first acknowledgement).
+            let pushes = 20_000
             var script = "load \(obrien)\n"
             for n in 0..<pushes { script += "attr n \(n)\npush\n" }
             let path = rig.home.write("pushes.leadsh", script)
