@@ -149,12 +149,18 @@ let package = Package(
         ),
         .testTarget(
             name: "ReplayerTests",
-            dependencies: ["Replayer", "Journal", "IntercomClient", "FakeIntercom", "TestSupport"],
+            dependencies: [
+                "Replayer", "Journal", "IntercomClient", "FakeIntercom", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: settings
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["FakeIntercom", "LeadModel", "IntercomClient", "Journal", "TestSupport"],
+            dependencies: [
+                "FakeIntercom", "LeadModel", "IntercomClient", "Journal", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: settings
         ),
     ]

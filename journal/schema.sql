@@ -1,10 +1,10 @@
--- The leadsh journal, version 1: exactly what a fresh journal holds.
+-- The leadsh journal, version 2: exactly what a fresh journal holds.
 -- Checked by Tests/JournalTests/SchemaTests.swift against what leadsh creates.
 -- The file is SQLite in WAL mode (PRAGMA journal_mode = WAL), written with
 -- PRAGMA synchronous = FULL, created with mode 0600.
 
 PRAGMA application_id = 1279546184; -- 0x4C445348, "LDSH": marks a leadsh journal
-PRAGMA user_version = 1;            -- the schema version; a newer one is refused
+PRAGMA user_version = 2;            -- the schema version; a newer one is refused
 
 -- leads: the cache of loaded leads. snapshot is the lead's JSON as Intercom
 -- sent it; updated_at is the lead's own updated_at; fetched_at is Unix seconds.
@@ -50,3 +50,8 @@ CREATE TABLE updates (
 );
 CREATE INDEX updates_by_state ON updates(state, next_attempt_at, seq);
 CREATE INDEX updates_by_lead ON updates(lead_key, seq);
+-- Version 2: a lead's unsent rows in order, the pending rows in order, and the rows
+-- `queue` lists in order, so neither the replayer nor `queue` reads the rows already sent.
+CREATE INDEX updates_unsent_by_lead ON updates(lead_key, seq) WHERE state IN ('pending', 'sending');
+CREATE INDEX updates_pending_by_seq ON updates(seq) WHERE state = 'pending';
+CREATE INDEX updates_open_by_seq ON updates(seq) WHERE state NOT IN ('sent', 'dropped');

@@ -28,7 +28,8 @@ public enum Command: Sendable, Hashable {
     case diff
     case push(dryRun: Bool)
     case discard
-    case queue(all: Bool)
+    /// `limit`: list at most this many rows (the session's page size when nil).
+    case queue(all: Bool, limit: Int? = nil)
     /// `blind`: send without re-reading leads for conflicts.
     case sync(blind: Bool)
     case retry(seq: Int64)
@@ -98,7 +99,7 @@ extension Command: CustomStringConvertible {
         case .diff: return "diff"
         case .push(let dryRun): return dryRun ? "push --dry-run" : "push"
         case .discard: return "discard"
-        case .queue(let all): return all ? "queue --all" : "queue"
+        case .queue(let all, let limit): return (all ? "queue --all" : "queue") + (limit.map { " \($0)" } ?? "")
         case .sync(let blind): return blind ? "sync --blind" : "sync"
         case .retry(let seq): return "retry \(seq)"
         case .drop(let seq): return "drop \(seq)"

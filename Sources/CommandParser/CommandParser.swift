@@ -127,8 +127,9 @@ private struct Arguments {
             return .push(dryRun: flags.contains("--dry-run"))
         case .queue:
             let flags = try takeFlags(["--all"])
-            try expect([])
-            return .queue(all: flags.contains("--all"))
+            try expect([], optional: ["N"])
+            let limit = try words.first.map { w throws(ParseError) in try positive(w.text, what: "N") }
+            return .queue(all: flags.contains("--all"), limit: limit.map { Int($0) })
         case .sync:
             let flags = try takeFlags(["--blind"])
             try expect([])

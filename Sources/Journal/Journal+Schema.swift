@@ -48,7 +48,15 @@ extension Journal {
         );
         CREATE INDEX updates_by_state ON updates(state, next_attempt_at, seq);
         CREATE INDEX updates_by_lead ON updates(lead_key, seq);
+        """,
+        // 2: partial indexes so claiming the next row and listing the queue cost the same with
+        // 100 or 1,000,000 rows: each lead's unsent rows in order, the pending rows in order,
+        // and the rows `queue` lists (not sent, not dropped) in order.
         """
+        CREATE INDEX updates_unsent_by_lead ON updates(lead_key, seq) WHERE state IN ('pending', 'sending');
+        CREATE INDEX updates_pending_by_seq ON updates(seq) WHERE state = 'pending';
+        CREATE INDEX updates_open_by_seq ON updates(seq) WHERE state NOT IN ('sent', 'dropped');
+        """,
     ]
 
     /// Brings a journal up to `schemaVersion`, one migration per transaction.

@@ -308,22 +308,39 @@ extension Journal {
         }
     }
 
-    /// The earliest time a pending row may be sent, or nil when none is pending.
+    /// Each lead's first unsent row (its head), found one lead at a time through
+    /// `updates_unsent_by_lead`: the cost grows with the number of leads that have
+    /// unsent rows, not with the number of rows.
+    static let leadHeads = """
+        WITH RECURSIVE leads(k) AS (
+            SELECT (SELECT min(lead_key) FROM updates INDEXED BY updates_unsent_by_lead
+                    WHERE state IN ('pending', 'sending'))
+            UNION ALL
+            SELECT (SELECT min(lead_key) FROM updates INDEXED BY updates_unsent_by_lead
+                    WHERE state IN ('pending', 'sending') AND lead_key > leads.k)
+            FROM leads WHERE leads.k IS NOT NULL
+        )
+        SELECT u.* FROM leads JOIN updates AS u ON u.seq = (
+            SELECT min(seq) FROM updates INDEXED BY updates_unsent_by_lead
+            WHERE state IN ('pending', 'sending') AND lead_key = leads.k)
+        WHERE leads.k IS NOT NULL
+        """
+
+    /// The earliest time a row may be sent: the earliest `next_attempt_at` of a pending
+    /// row that is its lead's next, or nil when none is pending. Rows queued behind an
+    /// earlier update of their lead do not count; they wait for it.
     public func nextAttemptTime() throws(JournalError) -> Double? {
         try read { db in
-            try Double.fetchOne(db.cachedStatement(sql: "SELECT min(next_attempt_at) FROM updates WHERE state = 'pending'"))
+            try Double.fetchOne(
+                db.cachedStatement(sql: "SELECT min(next_attempt_at) FROM (\(Journal.leadHeads)) WHERE state = 'pending'"))
         }
     }
 
     /// Claims the next row that may be sent now: the oldest pending row of a lead
     /// with no earlier unsent row, marked `sending` with one more attempt.
     ///
-    /// Rows that never had to wait (`next_attempt_at` 0) come first, in `seq` order,
-    /// then rows whose backoff has ended. Ordering by `updates_by_state`'s own
-    /// columns lets SQLite walk that index and stop at the first claimable row;
-    /// ordering by `seq` alone made it test and sort every pending row on every
-    /// claim (20 claims/s with 20,000 pending). A lead's rows still go in `seq`
-    /// order: a row waits while its lead has an earlier one pending or sending.
+    /// A lead's rows go in `seq` order: a row waits while its lead has an earlier one
+    /// pending or sending.
     public func claimNext(now: Double = Journal.now()) throws(JournalError) -> JournalEntry? {
         try write { db in try Journal.claimOne(db, now: now) }
     }
@@ -344,17 +361,29 @@ extension Journal {
         }
     }
 
+    /// Claims one row (see ``claimNext(now:)``).
+    ///
+    /// Looks first among the oldest pending rows (cheap when many leads wait), then
+    /// among each lead's first unsent row (cheap when few leads hold many rows), so a
+    /// claim never reads the rows already sent, and a replay of n rows stays linear.
     static func claimOne(_ db: Database, now: Double) throws -> JournalEntry? {
-        guard
-            let row = try Row.fetchOne(db.cachedStatement(sql: """
-                    SELECT * FROM updates AS u
-                    WHERE u.state = 'pending' AND u.next_attempt_at <= ?
-                      AND NOT EXISTS (
-                        SELECT 1 FROM updates AS p
-                        WHERE p.lead_key = u.lead_key AND p.seq < u.seq AND p.state IN ('pending', 'sending'))
-                    ORDER BY u.next_attempt_at, u.seq LIMIT 1
-                    """), arguments: [now])
-        else { return nil }
+        let oldest = try Row.fetchOne(
+            db.cachedStatement(sql: """
+                SELECT u.* FROM (
+                    SELECT seq FROM updates INDEXED BY updates_pending_by_seq
+                    WHERE state = 'pending' ORDER BY seq LIMIT 64) AS c
+                JOIN updates AS u ON u.seq = c.seq
+                WHERE u.next_attempt_at <= ?
+                  AND NOT EXISTS (
+                    SELECT 1 FROM updates AS p INDEXED BY updates_unsent_by_lead
+                    WHERE p.lead_key = u.lead_key AND p.state IN ('pending', 'sending') AND p.seq < u.seq)
+                ORDER BY u.seq LIMIT 1
+                """),
+            arguments: [now])
+        let found = try oldest ?? Row.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM (\(Journal.leadHeads)) WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT 1"),
+            arguments: [now])
+        guard let row = found else { return nil }
         var entry = try Journal.entry(from: row)
         try db.cachedStatement(sql: "UPDATE updates SET state = 'sending', attempts = attempts + 1, updated_at = ? WHERE seq = ?").execute(arguments: [now, entry.seq])
         entry.state = .sending

@@ -99,6 +99,8 @@ public enum CustomAttributeRules {
             return "nested values (objects, arrays) are not accepted by Intercom; use a string, number, boolean or null"
         case .string(let s) where s.count > maxStringLength:
             return "the value is \(s.count) characters long; the limit is \(maxStringLength)"
+        case .string(let s) where s.unicodeScalars.contains("\u{0}"):
+            return "the value holds a NUL character (U+0000); remove it"
         case .double(let d) where !d.isFinite:
             return "the value is not a finite number"
         default:

@@ -77,7 +77,7 @@ enum Interactive {
             case .interrupted:
                 continue
             case .line(let line):
-                if HistoryFile.mayRecord(line) { source.recordHistory(line) }
+                if shell.mayRecord(line) { source.recordHistory(line) }
                 await shell.run(line: line, at: .init(name: nil, line: nil, directory: FileManager.default.currentDirectoryPath, arguments: nil))
             }
         }

@@ -115,16 +115,18 @@ public enum Leadsh {
                 requestTimeout: .milliseconds(Int64(options.timeout * 1000)), observer: observer))
         }
 
-        let settings = SessionSettings(
+        var settings = SessionSettings(
             label: sandbox ? "sandbox" : "online", startOffline: options.offline, coalesce: !options.noCoalesce,
             style: printer.style, syncWait: interactive ? 30 : options.wait, blind: options.blind)
+        settings.jsonOutput = options.json
+        if isatty(1) == 1 { settings.queuePage = Leadsh.screenRows() }
         let session = Session(journal: journal, api: api, settings: settings)
 
         let code: Int32
         if subcommand == "sync" {
             code = await runSync(session: session, options: options, printer: printer)
         } else if subcommand == "queue" {
-            code = await runQueue(session: session, all: options.all, printer: printer)
+            code = await runQueue(session: session, all: options.all, limit: options.limit, printer: printer)
         } else if interactive {
             code = await Interactive.run(
                 session: session, printer: printer, options: options,
@@ -154,9 +156,20 @@ public enum Leadsh {
         return code
     }
 
-    private static func runQueue(session: Session, all: Bool, printer: Printer) async -> Int32 {
+    /// Rows of a table that fit on the terminal with the header and the "more" line.
+    static func screenRows() -> Int {
+        var size = winsize()
+        guard ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0 else { return 20 }
+        return max(5, Int(size.ws_row) - 4)
+    }
+
+    private static func runQueue(session: Session, all: Bool, limit: Int?, printer: Printer) async -> Int32 {
+        if let limit, limit < 1 {
+            printer.failure(CommandFailure("usage", "--limit must be a positive number"), location: nil, line: nil)
+            return ExitCodes.usage
+        }
         do {
-            printer.result(try await session.execute(.queue(all: all)))
+            printer.result(try await session.execute(.queue(all: all, limit: limit)))
             return ExitCodes.success
         } catch {
             printer.failure(error, location: nil, line: nil)

@@ -55,6 +55,9 @@ struct LeadshOptions: ParsableArguments {
     @Flag(help: "queue: include sent and dropped updates.")
     var all = false
 
+    @Option(help: "queue: list at most this many rows (default: a screenful on a terminal, else 1000).")
+    var limit: Int?
+
     @Option(name: .short, help: "Run this command and exit (repeatable).")
     var c: [String] = []
 }
@@ -64,7 +67,7 @@ enum ArgumentSplitter {
     /// Options that take a value, so their value is not mistaken for the script or subcommand.
     static let valued: Set<String> = [
         "--base-url", "--region", "--token-file", "--journal", "--history", "--intercom-version", "--timeout",
-        "--on-error", "--wait", "-c",
+        "--on-error", "--wait", "--limit", "-c",
     ]
 
     /// Returns the subcommand (if the first positional word is `sync` or `queue`), the

@@ -43,17 +43,31 @@ final class Shell: @unchecked Sendable {
     /// Runs one line. Returns false when it failed.
     @discardableResult
     func run(line: String, at location: Location) async -> Bool {
+        // Bytes that are not UTF-8 were read as U+FFFD; running the line would send mangled text.
+        if line.unicodeScalars.contains("\u{FFFD}") {
+            printer.failure(
+                CommandFailure("invalid_utf8", "the line is not valid UTF-8 text (unreadable bytes show as U+FFFD); nothing was run. Save the script as UTF-8"),
+                location: location.name, line: location.line)
+            return false
+        }
         let command: Command?
+        var askedForSecret: String?
         do {
             let expand: ((String) -> String?)? = location.arguments.map { args in
                 { name in
                     if let n = Int(name) { return n >= 1 && n <= args.count ? args[n - 1] : nil }
+                    // The token never enters a command: it would be journaled and sent as a value.
+                    if Shell.secretVariables.contains(name) {
+                        askedForSecret = name
+                        return nil
+                    }
                     return ProcessInfo.processInfo.environment[name]
                 }
             }
             command = try CommandParser.parse(line, expand: expand)
         } catch {
-            printer.failure(CommandFailure(error.code, error.description), location: location.name, line: location.line)
+            let message = askedForSecret.map { "$\($0) is never expanded in commands: the token must not reach the journal, the history or Intercom" }
+            printer.failure(CommandFailure(askedForSecret == nil ? error.code : "secret_variable", message ?? error.description), location: location.name, line: location.line)
             return false
         }
         guard let command else { return true }
@@ -108,6 +122,18 @@ final class Shell: @unchecked Sendable {
         }
     }
 
+    /// Variables that scripts may not expand.
+    static let secretVariables: Set<String> = ["INTERCOM_TOKEN"]
+
+    /// Whether `line` may be kept in the history or printed by `history --as-script`:
+    /// not when ``HistoryFile/mayRecord(_:)`` refuses it, nor when it holds the token itself
+    /// (pasted at the prompt by mistake, say).
+    func mayRecord(_ line: String) -> Bool {
+        guard HistoryFile.mayRecord(line) else { return false }
+        guard let token = session.api?.configuration.token, !token.isEmpty else { return true }
+        return !line.contains(token)
+    }
+
     private static func changesSomething(_ command: Command) -> Bool {
         switch command {
         case .push(let dryRun):
@@ -131,8 +157,9 @@ final class Shell: @unchecked Sendable {
     private func history(count: Int?, asScript: Bool) async throws(CommandFailure) {
         if asScript {
             var text = "#!/usr/bin/env leadsh\n# replays this session's commands\n"
-            text += scriptLines.filter(HistoryFile.mayRecord).joined(separator: "\n")
-            printer.result(CommandOutput(text: text, json: .array(scriptLines.filter(HistoryFile.mayRecord).map(JSONValue.string))))
+            let lines = scriptLines.filter(mayRecord)
+            text += lines.joined(separator: "\n")
+            printer.result(CommandOutput(text: text, json: .array(lines.map(JSONValue.string))))
             return
         }
         var entries: [String]

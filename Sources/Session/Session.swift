@@ -24,6 +24,10 @@ public struct SessionSettings: Sendable {
     /// How long `sync` may wait through backoffs and rate limits.
     public var syncWait: Double
     public var blind: Bool
+    /// Results are printed as JSON: `queue` then lists every row.
+    public var jsonOutput = false
+    /// How many rows `queue` lists as text when not told: a screenful on a terminal.
+    public var queuePage = 1000
 
     public init(label: String = "online", startOffline: Bool = false, coalesce: Bool = true, style: Style = .plain, syncWait: Double = 30, blind: Bool = false) {
         self.label = label
@@ -106,7 +110,7 @@ public actor Session {
         case .diff: return try diff()
         case .push(let dryRun): return try await push(dryRun: dryRun)
         case .discard: return discard()
-        case .queue(let all): return try queue(all: all)
+        case .queue(let all, let limit): return try queue(all: all, limit: limit)
         case .sync(let blind): return try await sync(blind: blind || settings.blind, wait: settings.syncWait)
         case .retry(let seq): return try await retry(seq)
         case .drop(let seq): return try drop(seq)
@@ -402,14 +406,21 @@ public actor Session {
 
     // MARK: journal commands
 
-    private func queue(all: Bool) throws(CommandFailure) -> CommandOutput {
+    /// `queue`: as text, one page of rows (read as one page, so a journal of a million rows
+    /// costs no more than a small one) and how many more; as JSON, every row (or `limit`).
+    private func queue(all: Bool, limit: Int?) throws(CommandFailure) -> CommandOutput {
         var rows: [[String]] = []
         var items: [JSONValue] = []
         let now = Journal.now()
+        let page = limit ?? (settings.jsonOutput ? Int.max : settings.queuePage)
         do {
-            try journal.forEachEntry(all: all) { entry in
-                items.append(Session.entryJSON(entry))
-                if rows.count < 1000 {
+            if settings.jsonOutput {
+                try journal.forEachEntry(all: all) { entry in
+                    if items.count < page { items.append(Session.entryJSON(entry)) }
+                }
+            } else {
+                for entry in try journal.entries(all: all, limit: page) {
+                    items.append(Session.entryJSON(entry))
                     rows.append([
                         "#\(entry.seq)", entry.lead.label, Session.shortened(entry.changes.keys.map(\.description).joined(separator: ","), to: 48),
                         entry.state.rawValue, "\(entry.attempts)", age(now - entry.createdAt), entry.lastError ?? "",
@@ -422,7 +433,13 @@ public actor Session {
         var text = rows.isEmpty
             ? (all ? "the journal is empty" : "nothing queued")
             : Table.render(header: ["SEQ", "LEAD", "FIELDS", "STATE", "ATTEMPTS", "AGE", "LAST ERROR"], rows: rows, style: settings.style)
-        if items.count > rows.count { text += "\n… \(items.count - rows.count) more (use --json for all)" }
+        if !settings.jsonOutput, rows.count == page {
+            let counts = try journalCall { try journal.counts() }
+            let total = all ? counts.byState.values.reduce(0, +) : counts.byState.filter { $0.key != .sent && $0.key != .dropped }.values.reduce(0, +)
+            if total > rows.count {
+                text += "\n… \(total - rows.count) more (`queue \(all ? "--all " : "")N` lists N, `queue --json` all)"
+            }
+        }
         return CommandOutput(text: text, json: .array(items))
     }
 

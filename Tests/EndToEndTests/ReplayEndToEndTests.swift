@@ -31,46 +31,9 @@ extension Rig {
     }
 }
 
-let sampleIDs = ["5811f6bbe6b4704ddfa84ac0", "5811f7c1e6b4704ddfa84ad2", "5811f80ae6b4704ddfa84ae7", "5811f8d3e6b4704ddfa84af1"]
-
-@Suite("Replay end to end: crashes, reconnects, progress")
+/// The SIGKILL-mid-replay test that lived here is generalized in CrashTests.swift.
+@Suite("Replay end to end: reconnects, progress")
 struct ReplayEndToEndTests {
-    @Test("leadsh sync killed with SIGKILL while rows are sending: the next runs re-send them and the final state is exact")
-    func killedWhileSending() async throws {
-        try await withRig { rig in
-            rig.fake.setDelay(.milliseconds(20))
-            let expected = try journalUpdates(rig.journal, count: 200, leads: sampleIDs)
-            var sawSending = false
-            var generator = SystemRandomNumberGenerator()
-            for _ in 0..<5 {
-                let sync = try RunningProduct("leadsh", rig.args + ["sync"], environment: rig.env)
-                try await Task.sleep(for: .milliseconds(Int.random(in: 100...300, using: &generator)))
-                sync.signal(SIGKILL)
-                _ = await sync.wait()
-                let journal = try Journal(path: rig.journal)
-                if try journal.counts()[.sending] > 0 { sawSending = true }
-                journal.close()
-            }
-            #expect(sawSending, "some kill should land while a row is sending")
-            rig.fake.setDelay(.zero)
-            let final = try await leadsh(rig.args + ["sync"], environment: rig.env)
-            #expect(final.status == 0, "\(final.stderr)")
-            for (lead, n) in expected {
-                #expect(rig.fake.lead(id: lead)?.customAttributes["n"] == .integer(n), "lead \(lead)")
-            }
-            let journal = try Journal(path: rig.journal)
-            defer { journal.close() }
-            #expect(try journal.counts()[.sent] == 200)
-            #expect(try journal.counts().unsent == 0)
-            // Each lead's updates reached the fake in sequence order, repeats aside.
-            for lead in sampleIDs {
-                let values = rig.posts.filter { $0.bodyJSON?["id"] == .string(lead) }
-                    .compactMap { $0.bodyJSON?["custom_attributes"]?["n"]?.integerValue }
-                #expect(values == values.sorted(), "lead \(lead) out of order")
-            }
-        }
-    }
-
     @Test("a replay of many updates shows progress on a terminal and nothing extra through a pipe")
     func progress() async throws {
         try await withRig { rig in

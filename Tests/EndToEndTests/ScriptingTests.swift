@@ -28,7 +28,7 @@ extension Rig {
 }
 
 /// The JSON documents of a `--json` run's output, one per line.
-func jsonLines(_ text: String) throws -> [JSONValue] {
+func strictJSONLines(_ text: String) throws -> [JSONValue] {
     try text.split(separator: "\n").map { try JSONText.parse(String($0)) }
 }
 
@@ -160,7 +160,7 @@ struct ScriptingTests {
             let run = try await rig.run(
                 ["load \(obrien)", "attr plan pro", "set name Liam", "show", "diff", "push", "status", "bogus"], extra: ["--json"])
             #expect(run.status == 1)
-            let lines = try jsonLines(run.stdout)
+            let lines = try strictJSONLines(run.stdout)
             #expect(lines.count == 7, "one line per command, the failing one on stderr: \(run.stdout)")
             guard lines.count == 7 else { return }
             let (load, attr, set, show, diff, push, status) = (lines[0], lines[1], lines[2], lines[3], lines[4], lines[5], lines[6])
@@ -194,7 +194,7 @@ struct ScriptingTests {
             #expect(status["counts"]?["sent"] == 1)
             #expect(status["counts"]?["pending"] == 0)
 
-            let error = try #require(try jsonLines(run.stderr).first)
+            let error = try #require(try strictJSONLines(run.stderr).first)
             #expect(error["error"]?["code"] == "unknown_command")
             #expect(error["error"]?["line"] == 8)
             #expect(error["error"]?["message"]?.stringValue?.contains("bogus") == true)
@@ -202,7 +202,7 @@ struct ScriptingTests {
             // queue --json: the rows not yet sent.
             let offline = try await rig.run(["load \(obrien)", "attr plan max", "push"], extra: ["--offline", "--json"])
             #expect(offline.status == 0)
-            #expect(try jsonLines(offline.stdout).last?["state"] == "pending")
+            #expect(try strictJSONLines(offline.stdout).last?["state"] == "pending")
             let queue = try await leadsh(rig.args + ["queue", "--json"], environment: rig.env)
             guard case .array(let rows) = try JSONText.parse(queue.stdout), let row = rows.first else { Issue.record("\(queue.stdout)"); return }
             #expect(rows.count == 1)
@@ -260,7 +260,7 @@ struct ScriptingTests {
                 """)
             let whole = try await leadsh(rig.args + ["--dry-run", "--json", file], environment: rig.env)
             #expect(whole.status == 0, "a dry run of a whole script ends cleanly: \(whole.stderr)")
-            let pushes = try jsonLines(whole.stdout).filter { $0["dry_run"] == true }
+            let pushes = try strictJSONLines(whole.stdout).filter { $0["dry_run"] == true }
             #expect(pushes.count == 2)
             let first = try #require(pushes.first)
             #expect(first["method"] == "POST")
@@ -320,7 +320,7 @@ struct ScriptingTests {
             let retag = try await leadsh(rig.args + [examples + "/retag-plan.leadsh", "enterprise"], environment: rig.env)
             #expect(retag.status == 0, "\(retag.stderr)")
             #expect(rig.posts.count == 3)
-            for id in sampleIDs.prefix(3) { #expect(rig.fake.lead(id: id)?.customAttributes["plan"] == "enterprise") }
+            for id in allSampleIDs.prefix(3) { #expect(rig.fake.lead(id: id)?.customAttributes["plan"] == "enterprise") }
 
             // Without its argument it stops at line one of the edits, before any push.
             rig.fake.clearRequests()

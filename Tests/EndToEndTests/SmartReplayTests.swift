@@ -5,19 +5,6 @@ import LeadModel
 import TestSupport
 import Testing
 
-/// `count` leads for the fake: copies of the first sample lead with their own ids.
-func generatedLeads(_ count: Int) throws -> [Contact] {
-    let sample = FakeIntercom.sampleLeads[0]
-    return try (0..<count).map { n in
-        var fields = sample.fields
-        fields["id"] = .string(String(format: "6000%020x", n))
-        fields["user_id"] = .string("user-\(n)")
-        fields["email"] = .string("lead\(n)@example.com")
-        fields["name"] = .string("Lead \(n)")
-        return try Contact(fields: fields)
-    }
-}
-
 @Suite("Replay that merges, detects conflicts and paces itself")
 struct SmartReplayTests {
     @Test("10 edits to each of 20 leads offline are merged: queue shows 20 rows and sync sends 20 POSTs with the last values")
@@ -78,9 +65,9 @@ struct SmartReplayTests {
         let extra = try generatedLeads(1)[0]
         try await withRig { rig in
             rig.fake.insert(extra)
-            let (a, b, c, d) = (sampleIDs[0], sampleIDs[1], sampleIDs[2], sampleIDs[3])
+            let (a, b, c, d) = (allSampleIDs[0], allSampleIDs[1], allSampleIDs[2], allSampleIDs[3])
             let blindJournal = rig.home.file("blind.sqlite")
-            let loaded = try await rig.run(sampleIDs.map { "load \($0)" })
+            let loaded = try await rig.run(allSampleIDs.map { "load \($0)" })
             #expect(loaded.status == 0, "\(loaded.stderr)")
             let loadedBlind = try await leadsh(
                 ["--base-url", rig.fake.baseURL, "--journal", blindJournal, "-c", "load \(extra.id)"], environment: rig.env)
@@ -113,7 +100,7 @@ struct SmartReplayTests {
             #expect(sync.status == 5, "conflicts leave sync with exit 5: \(sync.stdout) \(sync.stderr)")
             #expect(sync.stdout.contains("conflicts 2"), "\(sync.stdout)")
             // Each lead was re-read once; only B's update was posted.
-            #expect(Set(rig.fake.requests.filter { $0.method == "GET" }.map(\.path)) == Set(sampleIDs.map { "/contacts/\($0)" }))
+            #expect(Set(rig.fake.requests.filter { $0.method == "GET" }.map(\.path)) == Set(allSampleIDs.map { "/contacts/\($0)" }))
             #expect(rig.posts.map { $0.bodyJSON?["id"] } == [.string(b)])
             #expect(rig.fake.lead(id: b)?.name == "MineB")
             #expect(rig.fake.lead(id: b)?.phone == "111", "their change to another field stays")
@@ -176,7 +163,7 @@ struct SmartReplayTests {
         let limit = 60
         let count = 300
         try await withRig(FakeIntercomConfiguration(rateLimit: RateLimit(limit: limit, window: .seconds(window)))) { rig in
-            let last = try journalUpdates(rig.journal, count: count, leads: sampleIDs)
+            let last = try journalUpdates(rig.journal, count: count, leads: allSampleIDs)
             let started = Date()
             let sync = try await leadsh(rig.args + ["sync"], environment: rig.env)
             let elapsed = Date().timeIntervalSince(started)
@@ -196,7 +183,7 @@ struct SmartReplayTests {
     @Test("progress says when a paced replay waits for the rate window, and until when", .enabled(if: tmuxAvailable))
     func pacingProgress() async throws {
         try await withRig(FakeIntercomConfiguration(rateLimit: RateLimit(limit: 20, window: .seconds(2)))) { rig in
-            _ = try journalUpdates(rig.journal, count: 60, leads: sampleIDs)
+            _ = try journalUpdates(rig.journal, count: 60, leads: allSampleIDs)
             let terminal = try TmuxSession(command: [productsDirectory() + "/leadsh"] + rig.args + ["sync"], environment: rig.env)
             defer { terminal.close() }
             let screen = try await terminal.waitUntil("the wait note", timeout: .seconds(20)) { $0.contains("waiting for the rate window until") }
