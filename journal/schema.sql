@@ -1,10 +1,10 @@
--- The leadsh journal, version 2: exactly what a fresh journal holds.
+-- The leadsh journal, version 3: exactly what a fresh journal holds.
 -- Checked by Tests/JournalTests/SchemaTests.swift against what leadsh creates.
 -- The file is SQLite in WAL mode (PRAGMA journal_mode = WAL), written with
 -- PRAGMA synchronous = FULL, created with mode 0600.
 
 PRAGMA application_id = 1279546184; -- 0x4C445348, "LDSH": marks a leadsh journal
-PRAGMA user_version = 2;            -- the schema version; a newer one is refused
+PRAGMA user_version = 3;            -- the schema version; a newer one is refused
 
 -- leads: the cache of loaded leads. snapshot is the lead's JSON as Intercom
 -- sent it; updated_at is the lead's own updated_at; fetched_at is Unix seconds.
@@ -55,3 +55,21 @@ CREATE INDEX updates_by_lead ON updates(lead_key, seq);
 CREATE INDEX updates_unsent_by_lead ON updates(lead_key, seq) WHERE state IN ('pending', 'sending');
 CREATE INDEX updates_pending_by_seq ON updates(seq) WHERE state = 'pending';
 CREATE INDEX updates_open_by_seq ON updates(seq) WHERE state NOT IN ('sent', 'dropped');
+-- Version 3: rows per state, kept by triggers, so counting the backlog costs the
+-- same with 10 rows or 1,000,000.
+CREATE TABLE update_counts (
+    state  TEXT PRIMARY KEY NOT NULL,
+    n      INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER update_counts_insert AFTER INSERT ON updates BEGIN
+    INSERT INTO update_counts (state, n) VALUES (NEW.state, 1)
+        ON CONFLICT (state) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER update_counts_delete AFTER DELETE ON updates BEGIN
+    UPDATE update_counts SET n = n - 1 WHERE state = OLD.state;
+END;
+CREATE TRIGGER update_counts_move AFTER UPDATE OF state ON updates WHEN OLD.state <> NEW.state BEGIN
+    UPDATE update_counts SET n = n - 1 WHERE state = OLD.state;
+    INSERT INTO update_counts (state, n) VALUES (NEW.state, 1)
+        ON CONFLICT (state) DO UPDATE SET n = n + 1;
+END;

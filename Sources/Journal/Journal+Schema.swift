@@ -57,6 +57,27 @@ extension Journal {
         CREATE INDEX updates_pending_by_seq ON updates(seq) WHERE state = 'pending';
         CREATE INDEX updates_open_by_seq ON updates(seq) WHERE state NOT IN ('sent', 'dropped');
         """,
+        // 3: a running count of rows per state, kept by triggers, so `push`'s "N pending",
+        // the prompt and `status` cost the same with a backlog of 10 or 1,000,000.
+        """
+        CREATE TABLE update_counts (
+            state  TEXT PRIMARY KEY NOT NULL,
+            n      INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        INSERT INTO update_counts (state, n) SELECT state, count(*) FROM updates GROUP BY state;
+        CREATE TRIGGER update_counts_insert AFTER INSERT ON updates BEGIN
+            INSERT INTO update_counts (state, n) VALUES (NEW.state, 1)
+                ON CONFLICT (state) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER update_counts_delete AFTER DELETE ON updates BEGIN
+            UPDATE update_counts SET n = n - 1 WHERE state = OLD.state;
+        END;
+        CREATE TRIGGER update_counts_move AFTER UPDATE OF state ON updates WHEN OLD.state <> NEW.state BEGIN
+            UPDATE update_counts SET n = n - 1 WHERE state = OLD.state;
+            INSERT INTO update_counts (state, n) VALUES (NEW.state, 1)
+                ON CONFLICT (state) DO UPDATE SET n = n + 1;
+        END;
+        """,
     ]
 
     /// Brings a journal up to `schemaVersion`, one migration per transaction.

@@ -301,10 +301,18 @@ extension Journal {
     public func counts() throws(JournalError) -> JournalCounts {
         try read { db in
             var counts = JournalCounts()
-            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT state, count(*) AS n FROM updates GROUP BY state")) {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT state, n FROM update_counts")) {
                 if let state = UpdateState(rawValue: row["state"]) { counts.byState[state] = row["n"] }
             }
             return counts
+        }
+    }
+
+    /// How many rows wait to be sent (`pending` or `sending`), from the running counts.
+    public func unsentCount() throws(JournalError) -> Int {
+        try read { db in
+            try Int.fetchOne(db.cachedStatement(
+                sql: "SELECT coalesce(sum(n), 0) FROM update_counts WHERE state IN ('pending', 'sending')")) ?? 0
         }
     }
 

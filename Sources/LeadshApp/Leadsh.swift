@@ -195,7 +195,7 @@ public enum Leadsh {
             printer.failure(CommandFailure("no_token", "no token: set INTERCOM_TOKEN or pass --sandbox"), location: nil, line: nil)
             return ExitCodes.usage
         }
-        let progress = Progress(enabled: isatty(2) == 1 && !options.json, total: (try? session.journal.counts().unsent) ?? 0)
+        let progress = Progress(enabled: isatty(2) == 1 && !options.json, total: (try? session.journal.unsentCount()) ?? 0)
         await session.setReplayObserver { event in progress.record(event) }
         let output: CommandOutput
         do {

@@ -90,7 +90,7 @@ public actor Session {
         if mode == .offline && api != nil { label = settings.label == "online" ? "offline" : "\(settings.label),offline" }
         if api == nil { label = "no token" }
         var text = "leadsh[\(label)]"
-        if let unsent = try? journal.counts().unsent, unsent > 0 { text += "(\(unsent) pending)" }
+        if let unsent = try? journal.unsentCount(), unsent > 0 { text += "(\(unsent) pending)" }
         if let current {
             text += " " + (current.view.name ?? current.view.email ?? current.view.id)
             if !edits.isEmpty { text += "*" }
@@ -354,10 +354,10 @@ public actor Session {
             notices.append("no token: set INTERCOM_TOKEN or pass --sandbox to send it")
         }
         let entry = try journalCall { try journal.entry(seq: seq) } ?? appended.entry
-        let counts = try journalCall { try journal.counts() }
+        let unsent = try journalCall { try journal.unsentCount() }
         let json = JSONValue.object(JSONObject([
             ("seq", .integer(seq)), ("op_id", .string(entry.opID)), ("state", .string(entry.state.rawValue)),
-            ("merged", .bool(appended.merged)), ("pending", .integer(Int64(counts.unsent))),
+            ("merged", .bool(appended.merged)), ("pending", .integer(Int64(unsent))),
         ]))
         switch entry.state {
         case .sent:
@@ -377,7 +377,7 @@ public actor Session {
                 why = "waiting"
             }
             return CommandOutput(
-                text: settings.style.yellow("queued") + " (\(why)), \(counts.unsent) pending #\(seq)\(mergedNote)", json: json, notices: notices)
+                text: settings.style.yellow("queued") + " (\(why)), \(unsent) pending #\(seq)\(mergedNote)", json: json, notices: notices)
         }
     }
 

@@ -192,6 +192,57 @@ struct OutboxTests {
         #expect(throws: JournalError.self) { try journal.drop(seq: 99) }
     }
 
+    @Test("the running counts per state always equal a count of the rows, and a version 2 journal gets them on upgrade")
+    func runningCounts() throws {
+        let dir = TempDirectory()
+        func actual(_ path: String) throws -> [String: Int] {
+            let queue = try DatabaseQueue(path: path)
+            return try queue.read { db in
+                Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM updates GROUP BY state")
+                    .map { (row: Row) -> (String, Int) in (row["state"], row["n"]) })
+            }
+        }
+        func counted(_ journal: Journal) throws -> [String: Int] {
+            let counts = try journal.counts()
+            return Dictionary(uniqueKeysWithValues: UpdateState.allCases.compactMap { state in
+                counts[state] > 0 ? (state.rawValue, counts[state]) : nil
+            })
+        }
+        let path = dir.file("j.sqlite")
+        let journal = try Journal(path: path)
+        for lead in ["a", "b", "c", "d"] {
+            for n in 1...3 { _ = try journal.append(try sampleUpdate(lead, [(.custom("n"), .integer(Int64(n)))]), coalesce: lead == "d") }
+        }
+        #expect(try counted(journal) == ["pending": 10], "d's three pushes merged into one row")
+        #expect(try journal.unsentCount() == 10)
+        let claimed = try journal.recordAndClaim([], claim: 4)
+        try journal.markSent(seq: claimed[0].seq, status: 200, lead: nil)
+        try journal.markFailed(seq: claimed[1].seq, status: 404, errorCode: "not_found", error: "gone")
+        try journal.markConflict(seq: claimed[2].seq, theirs: FieldChanges([(.custom("n"), 9)]))
+        try journal.release(seq: claimed[3].seq, countsAsAttempt: false)
+        try journal.drop(seq: claimed[1].seq)
+        try journal.retry(seq: claimed[2].seq)
+        _ = try journal.claimNext()
+        #expect(try counted(journal) == actual(path))
+        #expect(try journal.unsentCount() == (actual(path)["pending"] ?? 0) + (actual(path)["sending"] ?? 0))
+        journal.close()
+
+        // A journal written by the previous version (2): the upgrade counts its rows.
+        let old = dir.file("old.sqlite")
+        try FileManager.default.copyItem(atPath: path, toPath: old)
+        let queue = try DatabaseQueue(path: old)
+        try queue.write { db in
+            try db.execute(sql: """
+                DROP TRIGGER update_counts_insert; DROP TRIGGER update_counts_delete; DROP TRIGGER update_counts_move;
+                DROP TABLE update_counts; PRAGMA user_version = 2;
+                """)
+        }
+        try queue.close()
+        let upgraded = try Journal(path: old)
+        defer { upgraded.close() }
+        #expect(try counted(upgraded) == actual(old))
+    }
+
     @Test("the user's view applies their own unsent updates to the cached lead")
     func userView() throws {
         let dir = TempDirectory()
@@ -222,8 +273,13 @@ func parseSchemaFile(_ path: String) throws -> ([String: Int], [String]) {
     }.joined(separator: "\n")
     var pragmas: [String: Int] = [:]
     var statements: [String] = []
-    for statement in withoutComments.split(separator: ";") {
-        let trimmed = statement.trimmingCharacters(in: .whitespacesAndNewlines)
+    var pending = ""
+    for piece in withoutComments.split(separator: ";") {
+        // A trigger's body holds `;`s of its own: gather it up to its END.
+        pending += pending.isEmpty ? String(piece) : ";" + piece
+        let trimmed = pending.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.uppercased().hasPrefix("CREATE TRIGGER") && !trimmed.uppercased().hasSuffix("END") { continue }
+        pending = ""
         if trimmed.isEmpty { continue }
         if trimmed.uppercased().hasPrefix("PRAGMA") {
             let parts = trimmed.dropFirst(6).split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
