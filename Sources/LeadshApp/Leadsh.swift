@@ -104,11 +104,12 @@ public enum Leadsh {
             endpoint = try! Endpoint(server.baseURL)
         }
 
+        printer.secret = token
         var api: IntercomAPI?
         if let token {
             var observer: (@Sendable (HTTPExchange) -> Void)?
             if options.verbose {
-                observer = { exchange in StandardStreams.err((exchange.rendered + "\n")) }
+                observer = { exchange in printer.writeErr(exchange.rendered + "\n") }
             }
             api = IntercomAPI(configuration: IntercomConfiguration(
                 endpoint: endpoint, token: token, intercomVersion: options.intercomVersion,

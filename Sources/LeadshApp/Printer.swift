@@ -9,6 +9,8 @@ final class Printer: @unchecked Sendable {
     private let lock = NSLock()
     /// Where notices go while a line editor owns the terminal (prints above the prompt).
     var noticeSink: (@Sendable (String) -> Void)?
+    /// The API token, never printed: any output holding it has it replaced.
+    var secret: String?
 
     init(json: Bool, style: Style) {
         self.json = json
@@ -60,17 +62,24 @@ final class Printer: @unchecked Sendable {
         if json {
             writeErr(JSONText.serialize(.object(JSONObject([("notice", .string(text))]))) + "\n")
         } else if let noticeSink {
-            noticeSink(text)
+            noticeSink(redacted(text))
         } else {
             writeErr(text + "\n")
         }
     }
 
     func writeOut(_ text: String) {
-        StandardStreams.out(text)
+        StandardStreams.out(redacted(text))
     }
 
     func writeErr(_ text: String) {
-        StandardStreams.err(text)
+        StandardStreams.err(redacted(text))
+    }
+
+    /// `text` with the token replaced, the last line of defence behind the session never
+    /// putting it anywhere.
+    private func redacted(_ text: String) -> String {
+        guard let secret, !secret.isEmpty, text.contains(secret) else { return text }
+        return text.replacingOccurrences(of: secret, with: "[token redacted]")
     }
 }

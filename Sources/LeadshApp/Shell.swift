@@ -50,6 +50,14 @@ final class Shell: @unchecked Sendable {
                 location: location.name, line: location.line)
             return false
         }
+        // A token pasted or written into a line: refused before it can be parsed, echoed,
+        // journaled or sent.
+        if let secret = printer.secret, !secret.isEmpty, line.contains(secret) {
+            printer.failure(
+                CommandFailure("token_in_line", "this line holds your Intercom token, so it was not run: the token is never journaled, sent as data or printed"),
+                location: location.name, line: location.line)
+            return false
+        }
         let command: Command?
         var askedForSecret: String?
         do {

@@ -56,7 +56,7 @@ struct SecretsTests {
                 terminal.typeLine("push")
                 _ = try await terminal.waitFor("sent #1")
                 terminal.typeLine(token)
-                _ = try await terminal.waitFor("unknown command")
+                _ = try await terminal.waitFor("this line holds your Intercom token")
                 terminal.typeLine("export INTERCOM_TOKEN=\(token)")
                 terminal.typeLine("queue --all")
                 terminal.typeLine("history")
@@ -127,6 +127,23 @@ struct SecretsTests {
                 let recorded = try String(contentsOfFile: history, encoding: .utf8)
                 #expect(recorded.contains("attr plan interactive"), "the history holds the session")
                 #expect(!recorded.contains(token), "the pasted token is not recorded in the history")
+            }
+        }
+    }
+
+    @Test("a line holding the token itself is refused before it runs, and no output repeats it")
+    func literalTokenRefused() async throws {
+        let token = Self.makeToken()
+        try await Self.withSecretRig(token: token) { rig in
+            let script = rig.home.write("oops.leadsh", "load \(obrien)\nattr note \"\(token)\"\npush\n")
+            let run = try await leadsh(rig.args + ["--on-error", "continue", script], environment: rig.env)
+            #expect(run.status == 1)
+            #expect(run.stderr.contains("oops.leadsh:2: this line holds your Intercom token"), "\(run.stderr)")
+            #expect(run.stderr.contains("oops.leadsh:3: nothing to push"))
+            #expect(!run.stdout.contains(token) && !run.stderr.contains(token))
+            #expect(rig.posts.isEmpty)
+            for (path, data) in Self.files(under: rig.home.path) where path != script {
+                #expect(!containsBytes(data, token), "token found in \(path)")
             }
         }
     }
