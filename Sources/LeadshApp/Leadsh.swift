@@ -169,6 +169,9 @@ public enum Leadsh {
             printer.failure(CommandFailure("usage", "--limit must be a positive number"), location: nil, line: nil)
             return ExitCodes.usage
         }
+        if printer.json, limit == nil {
+            return streamQueue(session: session, all: all, printer: printer)
+        }
         do {
             printer.result(try await session.execute(.queue(all: all, limit: limit)))
             return ExitCodes.success
@@ -176,6 +179,30 @@ public enum Leadsh {
             printer.failure(error, location: nil, line: nil)
             return ExitCodes.commandFailed
         }
+    }
+
+    /// `leadsh queue --json`: the same array `queue --json` prints, written a page at a time
+    /// as it is read, so a journal of a million rows never sits in memory.
+    private static func streamQueue(session: Session, all: Bool, printer: Printer) -> Int32 {
+        var buffer = "["
+        var first = true
+        do {
+            try session.journal.forEachEntry(all: all) { entry in
+                if !first { buffer += "," }
+                first = false
+                buffer += JSONText.serialize(Session.entryJSON(entry))
+                if buffer.utf8.count >= 1 << 16 {
+                    printer.writeOut(buffer)
+                    buffer = ""
+                }
+            }
+        } catch {
+            printer.writeOut(buffer + "\n")
+            printer.failure(CommandFailure("journal", "reading the queue failed: \(error)"), location: nil, line: nil)
+            return ExitCodes.commandFailed
+        }
+        printer.writeOut(buffer + "]\n")
+        return ExitCodes.success
     }
 
     /// Ends a script or `-c` run: reports unpushed edits, returns the exit code.

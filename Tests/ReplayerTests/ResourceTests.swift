@@ -190,11 +190,12 @@ struct ResourceTests {
         #expect(growth < max(24, rowMegabytes / 2), "peak RSS \(peaks[small]! / 1024) MB for \(small) rows, \(peaks[large]! / 1024) MB for \(large) rows")
     }
 
-    @Test("leadsh queue on a big journal prints one page and how many more, with flat memory")
+    @Test("leadsh queue on a big journal prints one page and how many more, and --json streams every row; memory stays flat")
     func queueOnBigJournal() async throws {
         let (small, large) = Self.long ? (100_000, 1_000_000) : (1_500, 10_000)
         let pad = Self.long ? 0 : 4_000
         var peaks: [Int: Int] = [:]
+        var jsonPeaks: [Int: Int] = [:]
         for rows in [small, large] {
             let home = TempDirectory("leadsh-queue")
             let path = home.file("journal.sqlite")
@@ -206,10 +207,21 @@ struct ResourceTests {
             #expect(lines.count == 1_002, "the header, a page of 1000 rows, and the summary: \(lines.count) lines")
             #expect(lines.last?.contains("… \(rows - 100 - 1_000) more") == true, "\(lines.last ?? "")")
             peaks[rows] = run.peakKilobytes
+            // --json lists every unsent row, streamed as it is read.
+            let json = try await spawnMeasuringPeak([productsDirectory() + "/leadsh", "--journal", path, "queue", "--json"], environment: env)
+            #expect(json.status == 0)
+            if case .array(let listed) = try JSONText.parse(json.output) {
+                #expect(listed.count == rows - 100)
+            } else {
+                Issue.record("queue --json is not an array")
+            }
+            jsonPeaks[rows] = json.peakKilobytes
         }
         let growth = (peaks[large]! - peaks[small]!) / 1024
         // Listing every row would hold \((large - small) * max(pad, 200) / 1_048_576) MB more.
         #expect(growth < 24, "peak RSS \(peaks[small]! / 1024) MB for \(small) rows, \(peaks[large]! / 1024) MB for \(large) rows")
+        let jsonGrowth = (jsonPeaks[large]! - jsonPeaks[small]!) / 1024
+        #expect(jsonGrowth < 24, "queue --json: peak RSS \(jsonPeaks[small]! / 1024) MB for \(small) rows, \(jsonPeaks[large]! / 1024) MB for \(large) rows")
     }
 
     @Test("queue shows a screenful on a terminal, N rows with `queue N` or --limit N, every row with --json")
