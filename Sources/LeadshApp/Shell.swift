@@ -138,7 +138,7 @@ final class Shell: @unchecked Sendable {
     /// (pasted at the prompt by mistake, say).
     func mayRecord(_ line: String) -> Bool {
         guard HistoryFile.mayRecord(line) else { return false }
-        guard let token = session.api?.configuration.token, !token.isEmpty else { return true }
+        guard let token = printer.secret, !token.isEmpty else { return true }
         return !line.contains(token)
     }
 
