@@ -4,7 +4,7 @@ import ArgumentParser
 struct LeadshOptions: ParsableArguments {
     static let configuration = CommandConfiguration(commandName: "leadsh")
 
-    @Option(name: .customLong("base-url"), help: "Intercom API base URL (https://, or http:// to a loopback host).")
+    @Option(name: .customLong("base-url"), help: "Intercom API base URL (https://, or http:// to a loopback host; default $LEADSH_BASE_URL, else Intercom's US host).")
     var baseURL: String?
 
     @Option(help: "Intercom region: us, eu or au (sets the base URL).")
@@ -13,7 +13,7 @@ struct LeadshOptions: ParsableArguments {
     @Option(name: .customLong("token-file"), help: "Read the token from this file (must not be readable by group or others).")
     var tokenFile: String?
 
-    @Option(help: "Journal file (default $XDG_DATA_HOME/leadsh/journal.sqlite).")
+    @Option(help: "Journal file (default $LEADSH_JOURNAL, else $XDG_DATA_HOME/leadsh/journal.sqlite).")
     var journal: String?
 
     @Option(help: "History file (default $XDG_STATE_HOME/leadsh/history).")
