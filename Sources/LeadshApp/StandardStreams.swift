@@ -8,11 +8,16 @@ import Darwin
 /// rather than Foundation's fatal error.
 ///
 /// When stdout's reader has gone (`leadsh script | head`), leadsh stops as a program killed
-/// by SIGPIPE would, quietly and with status 141: whatever it already pushed is in the
-/// journal. A closed stderr is ignored: there is nowhere left to say anything.
+/// by SIGPIPE would, quietly and with status 141; when stdout fails otherwise (a full disk)
+/// it says so on stderr and exits 1. Whatever it already pushed is in the journal. A closed
+/// stderr is ignored: there is nowhere left to say anything.
 enum StandardStreams {
     static func out(_ text: String) {
-        if !write(text, to: STDOUT_FILENO) { _exit(128 + SIGPIPE) }
+        guard !write(text, to: STDOUT_FILENO) else { return }
+        if errno == EPIPE { _exit(128 + SIGPIPE) }
+        // Another failure (a full disk, say): say so, since the results are lost.
+        err("leadsh: cannot write to standard output: \(String(cString: strerror(errno))); stopping (what was pushed is in the journal)\n")
+        _exit(1)
     }
 
     static func err(_ text: String) {

@@ -275,7 +275,7 @@ struct ScriptingTests {
         }
     }
 
-    @Test("output into a pipe that closes early (| head) stops leadsh quietly; what it pushed is journaled")
+    @Test("output into a pipe that closes early (| head) stops leadsh quietly, a full disk with a message; what it pushed is journaled")
     func closedPipe() async throws {
         try await withRig { rig in
             var script = ""
@@ -289,6 +289,11 @@ struct ScriptingTests {
             let rows = try await rig.journalRows()
             #expect(!rows.isEmpty && rows.count < 200, "stopped early, keeping \(rows.count) pushes")
             #expect(rows.allSatisfy { $0["state"] == "sent" })
+
+            // Any other write failure (a full disk) is said, not swallowed.
+            let full = try await runProgram("/bin/bash", ["-c", command + " > /dev/full; echo \"status=$?\""], environment: rig.env)
+            #expect(full.stdout.contains("status=1"), "\(full.stdout)")
+            #expect(full.stderr.contains("cannot write to standard output: No space left on device"), "\(full.stderr)")
         }
     }
 
