@@ -127,6 +127,12 @@ public enum JSONText {
 
     private static func writeString(_ s: String, to out: inout String) {
         out += "\""
+        // Most strings need no escape: append them whole rather than scalar by scalar.
+        guard needsEscaping(s) else {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -146,6 +152,20 @@ public enum JSONText {
             }
         }
         out += "\""
+    }
+}
+
+extension JSONText {
+    /// Whether `s` holds a character ``writeString(_:to:)`` escapes: a quote, a backslash,
+    /// a control character, DEL, or U+2028/U+2029 (UTF-8 `E2 80 A8`/`E2 80 A9`).
+    static func needsEscaping(_ s: String) -> Bool {
+        var before = (UInt8(0), UInt8(0))
+        for byte in s.utf8 {
+            if byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F { return true }
+            if before == (0xE2, 0x80), byte == 0xA8 || byte == 0xA9 { return true }
+            before = (before.1, byte)
+        }
+        return false
     }
 }
 
@@ -241,6 +261,12 @@ private struct Parser {
             guard index < bytes.count else { throw fail("unterminated string") }
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
+                if scalars.isEmpty && raw.isEmpty {
+                    // No escape in it (most strings): decode the bytes in one go.
+                    let string = String(decoding: bytes[runStart..<index], as: UTF8.self)
+                    index += 1
+                    return string
+                }
                 flush(index)
                 index += 1
                 if !raw.isEmpty { scalars.append(contentsOf: String(decoding: raw, as: UTF8.self).unicodeScalars) }

@@ -111,6 +111,23 @@ struct JSONValueTests {
         #expect(try JSONText.parse(#""\ud83d\ude00""#) == .string("😀"))
     }
 
+    @Test("serialized strings escape exactly quotes, backslashes, control characters, DEL and U+2028/U+2029")
+    func escapes() throws {
+        let cases: [(String, String)] = [
+            ("plain words, é and 😀", #""plain words, é and 😀""#),
+            ("a\"b", #""a\"b""#),
+            ("a\\b", #""a\\b""#),
+            ("tab\tnew\nline", #""tab\tnew\nline""#),
+            ("bell\u{7}del\u{7F}", #""bell\u0007del\u007f""#),
+            ("sep\u{2028}para\u{2029}", #""sep\u2028para\u2029""#),
+            ("near \u{2027} and \u{2030}", "\"near \u{2027} and \u{2030}\""),
+        ]
+        for (string, expected) in cases {
+            #expect(JSONText.serialize(.string(string)) == expected)
+            #expect(try JSONText.parse(expected) == .string(string))
+        }
+    }
+
     @Test("malformed documents are refused with the offset")
     func malformed() {
         for bad in ["", "{", "[1,]", #"{"a" 1}"#, "tru", "01x", "007", "-01", "1.", ".5", "+1", #""unterminated"#, "1 2", "NaN", "{\"a\":1}}"] {
