@@ -128,7 +128,7 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: settings
         ),
-        .testTarget(name: "CommandParserTests", dependencies: ["CommandParser", "LeadModel"], swiftSettings: settings),
+        .testTarget(name: "CommandParserTests", dependencies: ["CommandParser", "LeadModel", "TestSupport"], swiftSettings: settings),
         .testTarget(
             name: "IntercomClientTests",
             dependencies: ["IntercomClient", "FakeIntercom", "TestSupport"],

@@ -409,38 +409,40 @@ public actor Session {
     /// `queue`: as text, one page of rows (read as one page, so a journal of a million rows
     /// costs no more than a small one) and how many more; as JSON, every row (or `limit`).
     private func queue(all: Bool, limit: Int?) throws(CommandFailure) -> CommandOutput {
-        var rows: [[String]] = []
-        var items: [JSONValue] = []
-        let now = Journal.now()
-        let page = limit ?? (settings.jsonOutput ? Int.max : settings.queuePage)
-        do {
-            if settings.jsonOutput {
-                try journal.forEachEntry(all: all) { entry in
-                    if items.count < page { items.append(Session.entryJSON(entry)) }
+        if settings.jsonOutput {
+            // JSON lists every row (or `limit` rows), read from the journal a page at a time.
+            var items: [JSONValue] = []
+            do {
+                if let limit {
+                    items = try journal.entries(all: all, limit: limit).map(Session.entryJSON)
+                } else {
+                    try journal.forEachEntry(all: all) { items.append(Session.entryJSON($0)) }
                 }
-            } else {
-                for entry in try journal.entries(all: all, limit: page) {
-                    items.append(Session.entryJSON(entry))
-                    rows.append([
-                        "#\(entry.seq)", entry.lead.label, Session.shortened(entry.changes.keys.map(\.description).joined(separator: ","), to: 48),
-                        entry.state.rawValue, "\(entry.attempts)", age(now - entry.createdAt), entry.lastError ?? "",
-                    ])
-                }
+            } catch {
+                throw CommandFailure("journal", "\(error)")
             }
-        } catch {
-            throw CommandFailure("journal", "\(error)")
+            return CommandOutput(text: "", json: .array(items))
+        }
+        let page = limit ?? settings.queuePage
+        let entries = try journalCall { try journal.entries(all: all, limit: page) }
+        let now = Journal.now()
+        let rows = entries.map { entry in
+            [
+                "#\(entry.seq)", entry.lead.label, Session.shortened(entry.changes.keys.map(\.description).joined(separator: ","), to: 48),
+                entry.state.rawValue, "\(entry.attempts)", age(now - entry.createdAt), entry.lastError ?? "",
+            ]
         }
         var text = rows.isEmpty
             ? (all ? "the journal is empty" : "nothing queued")
             : Table.render(header: ["SEQ", "LEAD", "FIELDS", "STATE", "ATTEMPTS", "AGE", "LAST ERROR"], rows: rows, style: settings.style)
-        if !settings.jsonOutput, rows.count == page {
+        if rows.count == page {
             let counts = try journalCall { try journal.counts() }
             let total = all ? counts.byState.values.reduce(0, +) : counts.byState.filter { $0.key != .sent && $0.key != .dropped }.values.reduce(0, +)
             if total > rows.count {
                 text += "\n… \(total - rows.count) more (`queue \(all ? "--all " : "")N` lists N, `queue --json` all)"
             }
         }
-        return CommandOutput(text: text, json: .array(items))
+        return CommandOutput(text: text, json: .array(entries.map(Session.entryJSON)))
     }
 
     /// Text cut to `limit` characters with `…`, for table cells.

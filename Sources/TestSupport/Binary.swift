@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What a run of a program printed and returned.
 public struct ProcessResult: Sendable {
@@ -99,12 +100,16 @@ private func readToEnd(_ handle: FileHandle) async -> Data {
     }
 }
 
-/// A built product running in the background: read its first output line, signal it, wait for it.
+/// A built product running in the background: read its output while it runs, signal it, wait for it.
 public final class RunningProduct: @unchecked Sendable {
     public let process = Process()
     private let out = Pipe()
     private let err = Pipe()
+    private let stdoutBytes = Buffer()
+    private let stderrBytes = Buffer()
+    private let readers = DispatchGroup()
 
+    /// Starts the built product `name` (`leadsh`, `fake-intercom`) with `arguments`.
     public init(_ name: String, _ arguments: [String], environment: [String: String]) throws {
         process.executableURL = URL(fileURLWithPath: productsDirectory() + "/" + name)
         process.arguments = arguments
@@ -113,22 +118,47 @@ public final class RunningProduct: @unchecked Sendable {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        pump(out.fileHandleForReading, into: stdoutBytes)
+        pump(err.fileHandleForReading, into: stderrBytes)
     }
 
-    /// The first line the program prints on stdout (read on its own thread).
-    public func firstLine() async -> String {
-        let handle = out.fileHandleForReading
-        return await withCheckedContinuation { continuation in
-            Thread {
-                var bytes: [UInt8] = []
-                while true {
-                    let chunk = handle.readData(ofLength: 1)
-                    guard let byte = chunk.first, byte != UInt8(ascii: "\n") else { break }
-                    bytes.append(byte)
-                }
-                continuation.resume(returning: String(decoding: bytes, as: UTF8.self))
-            }.start()
+    /// Reads `handle` on its own thread (not the cooperative pool) until the program closes it.
+    private final class Buffer: Sendable {
+        let bytes = Mutex<[UInt8]>([])
+    }
+
+    private func pump(_ handle: FileHandle, into buffer: Buffer) {
+        readers.enter()
+        Thread { [readers] in
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                buffer.bytes.withLock { $0.append(contentsOf: chunk) }
+            }
+            readers.leave()
+        }.start()
+    }
+
+    /// What the program has printed on stdout so far.
+    public var stdout: String { String(decoding: stdoutBytes.bytes.withLock { $0 }, as: UTF8.self) }
+    /// What the program has printed on stderr so far.
+    public var stderr: String { String(decoding: stderrBytes.bytes.withLock { $0 }, as: UTF8.self) }
+
+    /// Waits (polling every 20 ms, up to `timeout`) until stdout satisfies `condition`.
+    public func waitForOutput(timeout: Duration = .seconds(20), _ condition: (String) -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if condition(stdout) { return true }
+            if !process.isRunning { return condition(stdout) }
+            try await Task.sleep(for: .milliseconds(20))
         }
+        return false
+    }
+
+    /// The first line the program prints on stdout (empty if it prints none within 20 s).
+    public func firstLine() async -> String {
+        _ = try? await waitForOutput { $0.contains("\n") }
+        return String(stdout.prefix { $0 != "\n" })
     }
 
     /// Sends a signal (SIGKILL, SIGTERM, ...).
@@ -136,11 +166,12 @@ public final class RunningProduct: @unchecked Sendable {
         kill(process.processIdentifier, signal)
     }
 
-    /// Waits for the program to end (on a dispatch thread) and returns its exit status.
+    /// Waits for the program to end and its output to be read; returns its termination status.
     public func wait() async -> Int32 {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 self.process.waitUntilExit()
+                self.readers.wait()
                 continuation.resume(returning: self.process.terminationStatus)
             }
         }

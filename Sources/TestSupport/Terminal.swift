@@ -293,70 +293,18 @@ public final class TmuxSession: Sendable {
         Self.tmux(socket: socketName, config: configPath, arguments)
     }
 
-    /// Runs one tmux command and returns its exit status and output.
-    ///
-    /// Spawned with `posix_spawn` and a clean signal mask and default dispositions: a process
-    /// started from a Swift concurrency thread (as Foundation's `Process` does) inherits that
-    /// thread's mask, with SIGINT blocked, and tmux would hand it on to the program under test.
-    /// Output goes to a file, not a pipe, since the tmux server inherits the descriptor and
-    /// would keep a pipe open; every other descriptor is closed in the child.
+    /// Runs one tmux command and returns its exit status and output (see ``spawnAndWait(_:environment:)``
+    /// for why it is not started through Foundation's `Process`).
     private static func tmux(socket: String, config: String, _ arguments: [String]) -> (status: Int32, output: String) {
-        let outputPath = NSTemporaryDirectory() + "\(socket).\(UUID().uuidString).out"
-        defer { unlink(outputPath) }
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        // Nothing else of the test process may leak into the tmux server: an inherited
-        // listening socket (a fake Intercom's) would keep its port bound after the fake stops.
-        markDescriptorsCloseOnExec()
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var unblocked = sigset_t()
-        sigemptyset(&unblocked)
-        posix_spawnattr_setsigmask(&attributes, &unblocked)
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
         var environment = ProcessInfo.processInfo.environment
         environment["TMUX"] = nil
         environment["TMUX_PANE"] = nil
-        let argv = (["tmux", "-L", socket, "-f", config] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv + envp { free(pointer) }
-        }
-
-        var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, "tmux", &actions, &attributes, argv, envp)
-        guard spawned == 0 else {
-            return (-1, "cannot run tmux: \(String(cString: strerror(spawned)))")
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        let exited = status & 0x7F == 0
-        return (exited ? (status >> 8) & 0xFF : -1, output)
+        let run = spawnAndWait(["tmux", "-L", socket, "-f", config] + arguments, environment: environment)
+        return (run.status, run.output)
     }
 }
 
 private let sessionCounter = Atomic<Int>(0)
-
-/// Sets close-on-exec on every descriptor above stderr, so spawned programs inherit none of them.
-private func markDescriptorsCloseOnExec() {
-    guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
-    for fd in names.compactMap(Int32.init) where fd > 2 {
-        let flags = fcntl(fd, F_GETFD)
-        if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
-    }
-}
 
 /// `close(2)`, by a name the session's own ``TmuxSession/close()`` does not hide.
 private func closeDescriptor(_ fd: Int32) {

@@ -1,18 +1,7 @@
 import LeadModel
+import TestSupport
 import Testing
 @testable import CommandParser
-
-/// SplitMix64: a small seeded generator so every run sees the same lines.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476C_E5B9_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct FuzzTests {
     static let fragments: [String] = [

@@ -24,7 +24,7 @@ struct CrashTests {
         // A few hundred pending updates at the first kill, and more journaled before each restart.
         func batch(_ round: Int) -> Int { round == 0 ? 300 : 40 }
         let seed = reliabilitySeed()
-        var rng = SplitMix(state: seed)
+        var rng = SeededGenerator(state: seed)
         let seedNote = "LEADSH_SEED=\(seed)"
         let context = Comment(rawValue: seedNote)
         try await withRig { rig in
@@ -104,7 +104,7 @@ struct CrashTests {
         arguments: PushMode.allCases)
     func scriptKilledMidPushes(mode: PushMode) async throws {
         let seed = reliabilitySeed()
-        var rng = SplitMix(state: seed)
+        var rng = SeededGenerator(state: seed)
         let seedNote = "LEADSH_SEED=\(seed)"
         let context = Comment(rawValue: seedNote)
         try await withRig { rig in
@@ -117,7 +117,7 @@ struct CrashTests {
             for n in 0..<pushes { script += "attr n \(n)\npush\n" }
             let path = rig.home.write("pushes.leadsh", script)
             let extra = mode == .offline ? ["--offline"] : []
-            let run = try StreamingProduct(leadsh: rig.args + extra + ["--json", "--no-coalesce", path], environment: rig.env)
+            let run = try RunningProduct("leadsh", rig.args + extra + ["--json", "--no-coalesce", path], environment: rig.env)
             // Let some pushes through, then kill at a random moment.
             _ = try await run.waitForOutput { $0.contains("\"op_id\"") }
             try await Task.sleep(for: .milliseconds(Int.random(in: 0...800, using: &rng)))

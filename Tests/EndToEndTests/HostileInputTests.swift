@@ -47,7 +47,7 @@ struct HostileInputTests {
     ]
 
     /// One generated line: an edit with hostile parts, a push, or random bytes.
-    static func generatedLine(_ rng: inout SplitMix) -> [UInt8] {
+    static func generatedLine(_ rng: inout SeededGenerator) -> [UInt8] {
         switch Int.random(in: 0..<10, using: &rng) {
         case 0:
             // Raw bytes, newline excluded.
@@ -81,7 +81,7 @@ struct HostileInputTests {
     @Test("thousands of generated, mutated and raw-byte lines: no crash, a clear error for each refusal, only valid flat values journaled and sent")
     func hostileLines() async throws {
         let seed = reliabilitySeed()
-        var rng = SplitMix(state: seed)
+        var rng = SeededGenerator(state: seed)
         let seedNote = "LEADSH_SEED=\(seed)"
         let context = Comment(rawValue: seedNote)
         let count = environmentInt("LEADSH_FUZZ_LINES", default: 2_000)

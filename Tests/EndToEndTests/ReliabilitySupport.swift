@@ -19,18 +19,6 @@ func reliabilitySeed() -> UInt64 {
     ProcessInfo.processInfo.environment["LEADSH_SEED"].flatMap { UInt64($0) } ?? UInt64.random(in: 1...UInt64.max)
 }
 
-/// SplitMix64, seeded, so a failing run can be repeated with `LEADSH_SEED`.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476C_E5B9_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// `count` leads for the fake: copies of the first sample lead with their own ids.
 func generatedLeads(_ count: Int) throws -> [Contact] {
     let sample = FakeIntercom.sampleLeads[0]
@@ -61,101 +49,9 @@ func integrityCheck(_ path: String) throws -> String {
     try sqlite(path, "PRAGMA integrity_check") ?? "no answer"
 }
 
-/// A built product running in the background whose output can be read while it runs.
-final class StreamingProduct: @unchecked Sendable {
-    let process = Process()
-    private let out = Pipe()
-    private let err = Pipe()
-    private let stdoutBytes = Bytes()
-    private let stderrBytes = Bytes()
-    private let readers = DispatchGroup()
-
-    init(_ command: [String], environment: [String: String], stdin: FileHandle? = nil) throws {
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        process.environment = environment
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = stdin ?? FileHandle.nullDevice
-        try process.run()
-        pump(out.fileHandleForReading, into: stdoutBytes)
-        pump(err.fileHandleForReading, into: stderrBytes)
-    }
-
-    convenience init(leadsh arguments: [String], environment: [String: String]) throws {
-        try self.init([productsDirectory() + "/leadsh"] + arguments, environment: environment)
-    }
-
-    final class Bytes: Sendable {
-        let value = Mutex<[UInt8]>([])
-    }
-
-    private func pump(_ handle: FileHandle, into buffer: Bytes) {
-        readers.enter()
-        Thread { [readers] in
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                buffer.value.withLock { $0 += chunk }
-            }
-            readers.leave()
-        }.start()
-    }
-
-    var stdout: String { String(decoding: stdoutBytes.value.withLock { $0 }, as: UTF8.self) }
-    var stderr: String { String(decoding: stderrBytes.value.withLock { $0 }, as: UTF8.self) }
-
-    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
-
-    /// Waits for the program to end and its output to be read; returns its termination status.
-    func wait() async -> Int32 {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                self.process.waitUntilExit()
-                self.readers.wait()
-                continuation.resume(returning: self.process.terminationStatus)
-            }
-        }
-    }
-
-    /// Waits (polling every 20 ms, up to `timeout`) until stdout satisfies `condition`.
-    func waitForOutput(timeout: Duration = .seconds(20), _ condition: (String) -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if condition(stdout) { return true }
-            if !process.isRunning { return condition(stdout) }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return false
-    }
-
-    deinit {
-        if process.isRunning { process.terminate() }
-    }
-}
-
-struct ShellResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
 /// Runs a command line through `/bin/sh -c` (for `umask 000; exec leadsh ...`).
-func shell(_ script: String, environment: [String: String], stdin: String? = nil) async throws -> ShellResult {
-    let product = try StreamingProduct(["/bin/sh", "-c", script], environment: environment, stdin: stdin.map(stdinFile))
-    let status = await product.wait()
-    return ShellResult(status: status, stdout: product.stdout, stderr: product.stderr)
-}
-
-/// A file handle reading `text`, for a child's stdin.
-private func stdinFile(_ text: String) -> FileHandle {
-    let pipe = Pipe()
-    let data = Data(text.utf8)
-    Thread {
-        pipe.fileHandleForWriting.write(data)
-        try? pipe.fileHandleForWriting.close()
-    }.start()
-    return pipe.fileHandleForReading
+func shell(_ script: String, environment: [String: String], stdin: String? = nil) async throws -> ProcessResult {
+    try await runProgram("/bin/sh", ["-c", script], environment: environment, stdin: stdin)
 }
 
 /// Single-quotes a word for `/bin/sh`.

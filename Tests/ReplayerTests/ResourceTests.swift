@@ -176,7 +176,7 @@ struct ResourceTests {
             try Self.bulkFill(path, pending: rows, leads: leads, pad: pad)
             try await withFakeIntercom(FakeIntercomConfiguration(recordsRequests: false)) { fake in
                 let env = leadshEnvironment(home: home.path, token: fake.configuration.token)
-                let run = try await spawnMeasuringPeak(
+                let run = await spawnMeasuringPeak(
                     [productsDirectory() + "/leadsh", "--base-url", fake.baseURL, "--journal", path, "sync", "--blind"], environment: env)
                 #expect(run.status == 0, "\(run.output.suffix(2_000))")
                 #expect(run.output.contains("sent \(rows), pending 0"), "\(run.output.suffix(2_000))")
@@ -201,14 +201,14 @@ struct ResourceTests {
             let path = home.file("journal.sqlite")
             try Self.bulkFill(path, sent: 100, failed: 3, pending: rows - 103, leads: ["5811f6bbe6b4704ddfa84ac0", "5811f7c1e6b4704ddfa84ad2"], pad: pad)
             let env = leadshEnvironment(home: home.path)
-            let run = try await spawnMeasuringPeak([productsDirectory() + "/leadsh", "--journal", path, "queue"], environment: env)
+            let run = await spawnMeasuringPeak([productsDirectory() + "/leadsh", "--journal", path, "queue"], environment: env)
             #expect(run.status == 0, "\(run.output.suffix(1_000))")
             let lines = run.output.split(separator: "\n")
             #expect(lines.count == 1_002, "the header, a page of 1000 rows, and the summary: \(lines.count) lines")
             #expect(lines.last?.contains("… \(rows - 100 - 1_000) more") == true, "\(lines.last ?? "")")
             peaks[rows] = run.peakKilobytes
             // --json lists every unsent row, streamed as it is read.
-            let json = try await spawnMeasuringPeak([productsDirectory() + "/leadsh", "--journal", path, "queue", "--json"], environment: env)
+            let json = await spawnMeasuringPeak([productsDirectory() + "/leadsh", "--journal", path, "queue", "--json"], environment: env)
             #expect(json.status == 0)
             if case .array(let listed) = try JSONText.parse(json.output) {
                 #expect(listed.count == rows - 100)
@@ -249,41 +249,10 @@ struct ResourceTests {
     }
 }
 
-/// What a program measured by ``spawnMeasuringPeak(_:environment:)`` did.
-struct MeasuredRun: Sendable {
-    var status: Int32
-    /// stdout and stderr, interleaved.
-    var output: String
-    /// The peak resident set size of the program (`ru_maxrss` from `wait4`), in KiB.
-    var peakKilobytes: Int
-}
-
 /// Runs a program to completion with output to a file and returns its own peak RSS (from `wait4`).
-func spawnMeasuringPeak(_ argv: [String], environment: [String: String]) async throws -> MeasuredRun {
-    let outputPath = NSTemporaryDirectory() + "leadsh-measured-\(UUID().uuidString)"
-    defer { unlink(outputPath) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    let cArgs = argv.map { strdup($0) } + [nil]
-    let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer { for pointer in cArgs + cEnv { free(pointer) } }
-    var spawnedPID: pid_t = 0
-    let spawned = posix_spawn(&spawnedPID, argv[0], &actions, nil, cArgs, cEnv)
-    guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
-    let pid = spawnedPID
-    let (status, peak) = await withCheckedContinuation { (continuation: CheckedContinuation<(Int32, Int), Never>) in
-        DispatchQueue.global().async {
-            var status: Int32 = 0
-            var usage = rusage()
-            while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-            continuation.resume(returning: (status, usage.ru_maxrss))
-        }
+func spawnMeasuringPeak(_ argv: [String], environment: [String: String]) async -> SpawnedRun {
+    await withCheckedContinuation { (continuation: CheckedContinuation<SpawnedRun, Never>) in
+        // A blocking wait: off the cooperative pool.
+        DispatchQueue.global().async { continuation.resume(returning: spawnAndWait(argv, environment: environment)) }
     }
-    let exited = status & 0x7F == 0
-    let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-    return MeasuredRun(status: exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F), output: output, peakKilobytes: peak)
 }
