@@ -347,13 +347,15 @@ public actor Session {
         let mergedNote = appended.merged ? " (merged into #\(seq))" : ""
 
         var notices: [String] = []
+        var entry = appended.entry
         if let replayer, mode == .online {
             let report = await replayer.drain(ReplayOptions(blind: settings.blind), onEvent: onReplayEvent)
             notices += noteStop(report.stop)
+            // The replay moved the row on: read its state now.
+            entry = try journalCall { try journal.entry(seq: seq) } ?? entry
         } else if api == nil {
             notices.append("no token: set INTERCOM_TOKEN or pass --sandbox to send it")
         }
-        let entry = try journalCall { try journal.entry(seq: seq) } ?? appended.entry
         let unsent = try journalCall { try journal.unsentCount() }
         let json = JSONValue.object(JSONObject([
             ("seq", .integer(seq)), ("op_id", .string(entry.opID)), ("state", .string(entry.state.rawValue)),

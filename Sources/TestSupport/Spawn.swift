@@ -6,11 +6,18 @@ public struct SpawnedRun: Sendable {
     public var status: Int32
     /// stdout and stderr, interleaved.
     public var output: String
-    /// The program's peak resident set size (`ru_maxrss` from `wait4`), in KiB.
+    /// The program's peak resident set size in KiB, when measured (see ``spawnAndWait(_:environment:measuringPeak:)``).
     public var peakKilobytes: Int
 }
 
 /// Runs `argv` (its first word looked up in `PATH`) to completion, blocking the calling thread.
+///
+/// With `measuringPeak`, the program's peak resident set size is read from its own
+/// `/proc/PID/status` (`VmHWM`, the high-water mark of its memory since `exec`) every 2 ms
+/// while it runs. Not `ru_maxrss` from `wait4`: Linux starts a spawned program's `ru_maxrss`
+/// at the spawning process's own peak (the program is started from the test process's
+/// memory), so a test process that has ever held a lot would make every program it starts
+/// look as big.
 ///
 /// Spawned with `posix_spawn` and a clean signal mask and default dispositions: a process
 /// started from a Swift concurrency thread (as Foundation's `Process` does) inherits that
@@ -18,7 +25,7 @@ public struct SpawnedRun: Sendable {
 /// program starts (tmux) inherits the descriptor and would keep a pipe open; every other
 /// descriptor of the test process is closed in the child, so a fake Intercom's listening
 /// socket cannot outlive the fake in a program it never meant to share it with.
-public func spawnAndWait(_ argv: [String], environment: [String: String]) -> SpawnedRun {
+public func spawnAndWait(_ argv: [String], environment: [String: String], measuringPeak: Bool = false) -> SpawnedRun {
     let outputPath = NSTemporaryDirectory() + "leadsh-spawn-\(UUID().uuidString).out"
     defer { unlink(outputPath) }
 
@@ -51,11 +58,28 @@ public func spawnAndWait(_ argv: [String], environment: [String: String]) -> Spa
         return SpawnedRun(status: 127, output: "cannot run \(argv[0]): \(String(cString: strerror(spawned)))", peakKilobytes: 0)
     }
     var status: Int32 = 0
-    var usage = rusage()
-    while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+    var peak = 0
+    if measuringPeak {
+        while true {
+            peak = max(peak, highWaterKilobytes(of: pid))
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid || (reaped < 0 && errno != EINTR) { break }
+            usleep(2_000)
+        }
+    } else {
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    }
     let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
     let exited = status & 0x7F == 0
-    return SpawnedRun(status: exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F), output: output, peakKilobytes: usage.ru_maxrss)
+    return SpawnedRun(status: exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F), output: output, peakKilobytes: peak)
+}
+
+/// `VmHWM` of a running process, in KiB (0 once it has exited).
+private func highWaterKilobytes(of pid: pid_t) -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+    else { return 0 }
+    return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
 }
 
 /// Sets close-on-exec on every descriptor above stderr, so spawned programs inherit none of them.

@@ -249,10 +249,10 @@ struct ResourceTests {
     }
 }
 
-/// Runs a program to completion with output to a file and returns its own peak RSS (from `wait4`).
+/// Runs a program to completion with output to a file and returns its own peak RSS.
 func spawnMeasuringPeak(_ argv: [String], environment: [String: String]) async -> SpawnedRun {
     await withCheckedContinuation { (continuation: CheckedContinuation<SpawnedRun, Never>) in
         // A blocking wait: off the cooperative pool.
-        DispatchQueue.global().async { continuation.resume(returning: spawnAndWait(argv, environment: environment)) }
+        DispatchQueue.global().async { continuation.resume(returning: spawnAndWait(argv, environment: environment, measuringPeak: true)) }
     }
 }
