@@ -32,6 +32,9 @@ public enum ReplayStop: Sendable, Equatable {
     case unreachable(String)
     /// Intercom refused the token (401/403); everything stays pending.
     case unauthorized(String)
+    /// A setting must change before anything can be sent (the API version the workspace
+    /// refuses, the certificate trust, the proxy); everything stays pending.
+    case refused(String)
     /// Updates wait for a backoff or rate-limit window that ends after the allowed wait.
     case waiting(until: Double)
     /// Another replayer holds this journal.
@@ -231,6 +234,12 @@ public final class Replayer: Sendable {
                 return Step(
                     record: .release(seq: entry.seq, countsAsAttempt: false, notBefore: 0, status: nil, errorCode: nil, error: error.description),
                     stop: .unreachable(error.description))
+            case (.http, 400?) where error.code == "intercom_version_invalid":
+                return Step(
+                    record: .release(
+                        seq: entry.seq, countsAsAttempt: false, notBefore: 0, status: error.status, errorCode: error.code,
+                        error: error.description),
+                    stop: .refused(error.description))
             case (.http, 401?), (.http, 403?):
                 return Step(
                     record: .release(

@@ -399,6 +399,8 @@ public actor Session {
         case .unauthorized(let why):
             reachable = true
             return ["Intercom refused the token: \(why); updates stay queued until the token is fixed"]
+        case .refused(let why):
+            return ["\(why); updates stay queued until this is fixed"]
         case .busy:
             return ["another leadsh is replaying this journal; it will send the update"]
         case .waiting(let until):
@@ -508,6 +510,7 @@ public actor Session {
         case .finished: return "finished"
         case .unreachable: return "unreachable"
         case .unauthorized: return "unauthorized"
+        case .refused: return "refused"
         case .waiting: return "waiting"
         case .busy: return "busy"
         case .cancelled: return "cancelled"
