@@ -25,6 +25,8 @@ public enum Command: Sendable, Hashable {
     /// A writable standard field.
     case unset(field: String)
     case unattr(name: String)
+    /// List the workspace's custom attributes (read again when online).
+    case attributes
     case diff
     case push(dryRun: Bool)
     case discard
@@ -56,6 +58,7 @@ public enum Command: Sendable, Hashable {
         case .attr: .attr
         case .unset: .unset
         case .unattr: .unattr
+        case .attributes: .attributes
         case .diff: .diff
         case .push: .push
         case .discard: .discard
@@ -87,7 +90,9 @@ extension Command: CustomStringConvertible {
         case .show(let field): return field.map { "show " + word($0) } ?? "show"
         case .set(let field, let value):
             return "set \(word(field)) " + Command.literal(value) { text throws(ParseError) in
-                guard let standard = StandardField.named(field) else { return .string(text.text) }
+                guard let standard = StandardField.named(field) ?? StandardField.named(field, in: .v2) else {
+                    return .string(text.text)
+                }
                 return try Literal.fieldValue(text, for: standard)
             }
         case .attr(let name, let value):
@@ -96,6 +101,7 @@ extension Command: CustomStringConvertible {
             }
         case .unset(let field): return "unset " + word(field)
         case .unattr(let name): return "unattr " + word(name)
+        case .attributes: return "attributes"
         case .diff: return "diff"
         case .push(let dryRun): return dryRun ? "push --dry-run" : "push"
         case .discard: return "discard"

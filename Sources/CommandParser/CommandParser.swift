@@ -6,20 +6,23 @@ public enum CommandParser {
     ///
     /// `expand` is passed to `Tokenizer.split`. A line starting with `\q` quits,
     /// as in psql, though a backslash elsewhere escapes the next character.
-    public static func parse(_ line: String, expand: ((String) -> String?)? = nil) throws(ParseError) -> Command? {
+    /// `dialect` decides which standard fields `set` and `unset` take.
+    public static func parse(
+        _ line: String, expand: ((String) -> String?)? = nil, dialect: Dialect = .v1
+    ) throws(ParseError) -> Command? {
         var rest = Substring(line)
         while let first = rest.utf8.first, Scanner.isSeparator(first) { rest = rest.dropFirst() }
         if rest.hasPrefix("\\q") {
             let after = rest.dropFirst(2)
             if after.utf8.first.map(Scanner.isSeparator) ?? true {
-                return try parse(words: [Word("\\q")] + Tokenizer.split(String(after), expand: expand))
+                return try parse(words: [Word("\\q")] + Tokenizer.split(String(after), expand: expand), dialect: dialect)
             }
         }
-        return try parse(words: Tokenizer.split(line, expand: expand))
+        return try parse(words: Tokenizer.split(line, expand: expand), dialect: dialect)
     }
 
     /// Parses words already split; nil when there are none.
-    public static func parse(words: [Word]) throws(ParseError) -> Command? {
+    public static func parse(words: [Word], dialect: Dialect = .v1) throws(ParseError) -> Command? {
         guard let first = words.first else { return nil }
         guard let spec = CommandSpec.named(first.text) else {
             let suggestion = nearest(to: first.text, among: commandNames)
@@ -28,7 +31,7 @@ public enum CommandParser {
                 "unknown command \(Display.quoted(first.text))\(hint) (type help for the list)", suggestion: suggestion,
                 code: "unknown_command")
         }
-        var arguments = Arguments(given: first.text, spec: spec, words: Array(words.dropFirst()))
+        var arguments = Arguments(given: first.text, spec: spec, words: Array(words.dropFirst()), dialect: dialect)
         return try arguments.parse()
     }
 
@@ -65,8 +68,13 @@ public enum CommandParser {
     /// Every command name and alias, for suggestions.
     static let commandNames: [SuggestionCandidate] = CommandSpec.all.flatMap { [$0.name] + $0.aliases }
         .map(SuggestionCandidate.init)
-    /// The fields `set` and `unset` accept, for suggestions.
-    static let writableFieldNames: [SuggestionCandidate] = StandardField.writableNames.map(SuggestionCandidate.init)
+    /// The fields `set` and `unset` accept in a dialect, for suggestions.
+    static func writableFieldNames(_ dialect: Dialect) -> [SuggestionCandidate] {
+        dialect == .v1 ? writableV1 : writableV2
+    }
+
+    private static let writableV1 = StandardField.writableNames(in: .v1).map(SuggestionCandidate.init)
+    private static let writableV2 = StandardField.writableNames(in: .v2).map(SuggestionCandidate.init)
 }
 
 /// A name offered as a suggestion, lowercased once.
@@ -88,6 +96,8 @@ private struct Arguments {
     let given: String
     let spec: CommandSpec
     var words: [Word]
+    /// Which standard fields `set` and `unset` take.
+    let dialect: Dialect
 
     mutating func parse() throws(ParseError) -> Command {
         switch spec.verb {
@@ -114,6 +124,7 @@ private struct Arguments {
             let name = try words.first.map { w throws(ParseError) in try attributeName(w.text, clearing: true) }
             try expect(["NAME"])
             return .unattr(name: name!)
+        case .attributes: try expect([]); return .attributes
         case .diff: try expect([]); return .diff
         case .discard: try expect([]); return .discard
         case .conflicts: try expect([]); return .conflicts
@@ -242,13 +253,13 @@ private struct Arguments {
         let value = String(text[text.index(after: equals)...])
         switch key {
         case "id": return .id(try Identifier.id(value))
-        case "user_id": return .userID(try Identifier.other(value, what: "user_id"))
+        case "user_id", "external_id": return .userID(try Identifier.other(value, what: key))
         case "email": return .email(try Identifier.other(value, what: "email"))
         default:
-            let suggestion = CommandParser.nearest(to: key, among: ["id", "user_id", "email"])
+            let suggestion = CommandParser.nearest(to: key, among: ["id", "user_id", "external_id", "email"])
             let hint = suggestion.map { " (did you mean \($0)=?)" } ?? ""
             throw usageError(
-                "\(given): unknown key \(Display.quoted(key))\(hint); name the lead by ID, user_id=UID or email=EMAIL",
+                "\(given): unknown key \(Display.quoted(key))\(hint); name the lead by ID, user_id=UID (external_id=UID) or email=EMAIL",
                 suggestion: suggestion.map { $0 + "=" })
         }
     }
@@ -267,9 +278,13 @@ private struct Arguments {
         _ = try name(text, what: "a field name")
         let attribute = CustomAttributeRules.problem(withName: text) == nil ? text : "NAME"
         let attributeCommand = clearing ? "unattr \(attribute)" : "attr \(attribute) VALUE"
-        if let field = StandardField.named(text) {
+        if let field = StandardField.named(text, in: dialect) {
             if let reason = field.readOnlyReason { throw ParseError("\(field.name) is read-only: \(reason)") }
             return field
+        }
+        if let why = StandardField.fromOtherDialect(text, in: dialect) {
+            let switchHint = dialect == .v2 ? " (or run leadsh with --api-version 1.4)" : ""
+            throw ParseError("\(why)\(switchHint)", code: "field_not_in_dialect")
         }
         let prefix = "custom_attributes."
         if text.hasPrefix(prefix) {
@@ -277,14 +292,14 @@ private struct Arguments {
             throw ParseError(
                 "\(Display.quoted(text)) is a custom attribute: use `\(clearing ? "unattr \(attribute)" : "attr \(attribute) VALUE")`")
         }
-        let suggestion = CommandParser.nearest(to: text, among: CommandParser.writableFieldNames)
+        let suggestion = CommandParser.nearest(to: text, among: CommandParser.writableFieldNames(dialect))
         if let suggestion {
             throw ParseError(
                 "unknown field \(Display.quoted(text)); did you mean \(Display.quoted(suggestion))? (for a custom attribute use `\(attributeCommand)`)",
                 suggestion: suggestion)
         }
         throw ParseError(
-            "unknown field \(Display.quoted(text)); standard fields are \(StandardField.writableNames.joined(separator: ", ")); for a custom attribute use `\(attributeCommand)`")
+            "unknown field \(Display.quoted(text)); standard fields are \(StandardField.writableNames(in: dialect).joined(separator: ", ")); for a custom attribute use `\(attributeCommand)`")
     }
 
     /// A custom attribute name `CustomAttributeRules` accepts; `custom_attributes.NAME` is read as NAME.
@@ -292,7 +307,7 @@ private struct Arguments {
         var attribute = text
         let prefix = "custom_attributes."
         if attribute.hasPrefix(prefix) { attribute = String(attribute.dropFirst(prefix.count)) }
-        if clearing, let field = StandardField.named(attribute) {
+        if clearing, let field = StandardField.named(attribute, in: dialect) {
             throw ParseError("\(field.name) is a standard field, not a custom attribute (use `unset \(field.name)`)")
         }
         if let problem = CustomAttributeRules.problem(withName: attribute) { throw ParseError(problem) }

@@ -1,3 +1,5 @@
+public import LeadModel
+
 /// One command of the shell as help, completion, suggestions and usage errors describe it.
 public struct CommandSpec: Sendable, Hashable {
     public let name: String
@@ -13,10 +15,10 @@ public struct CommandSpec: Sendable, Hashable {
 
     /// Every command, in the order `help` lists them.
     public static let all: [CommandSpec] = [
-        .init(.load, usage: "load ID | load user_id=UID | load email=EMAIL",
+        .init(.load, usage: "load ID | load user_id=UID | load external_id=UID | load email=EMAIL",
               summary: "fetch a lead and make it current (offline: the cached copy, with its age)",
               example: "load 5811f6bbe6b4704ddfa84ac0",
-              details: "`load id=ID` is the same as `load ID`. A lead loaded by email cannot be updated: Intercom identifies a lead for update only by id or user_id."),
+              details: "`load id=ID` is the same as `load ID`; `external_id=` (2.x's name) and `user_id=` (1.x's) are the same. Under 2.x, external_id is found with a search: one match loads it, several are listed. A lead loaded by email cannot be updated: Intercom identifies a lead for update only by id or user_id."),
         .init(.show, usage: "show [FIELD]",
               summary: "show the current lead, or one field, with pending edits marked",
               example: "show custom_attributes.plan",
@@ -25,6 +27,10 @@ public struct CommandSpec: Sendable, Hashable {
               summary: "change a standard field: name, email, phone, last_seen_user_agent, unsubscribed_from_emails, ...",
               example: "set name \"O'Brien\"",
               details: "Text fields take VALUE as typed; unsubscribed_from_emails takes true or false; last_request_at takes Unix seconds. Custom attributes use `attr`."),
+        .init(.attributes, usage: "attributes",
+              summary: "list the workspace's custom attributes with their types (reads them again when online)",
+              example: "attributes",
+              details: "Under 2.x a custom attribute must exist before `attr` sets it; the list is kept in the journal and read again on `load` when older than an hour."),
         .init(.attr, usage: "attr NAME VALUE",
               summary: "set a custom attribute; VALUE is typed: true/false, integer, decimal, null, \"quoted\" string, bare word string",
               example: "attr seats 9",
@@ -92,6 +98,29 @@ public struct CommandSpec: Sendable, Hashable {
         return lines.joined(separator: "\n")
     }
 
+    /// `help set` in a dialect: the fields that dialect's `set` takes, and how each reads its value.
+    public static func setHelp(in dialect: Dialect) -> String {
+        let fields = StandardField.all(in: dialect).filter(\.isWritable)
+        let width = fields.map(\.name.count).max() ?? 0
+        var lines = [
+            "usage: set FIELD VALUE",
+            "  change a standard field (API \(dialect)); custom attributes use `attr`",
+            "  example: set name \"O'Brien\"",
+            "  fields:",
+        ]
+        for field in fields {
+            let kind: String
+            switch field.kind {
+            case .string: kind = "text"
+            case .boolean: kind = "true or false"
+            case .timestamp: kind = "Unix seconds"
+            case .integer: kind = "an integer"
+            }
+            lines.append("    " + field.name.padding(width) + "  " + kind + ": " + field.summary)
+        }
+        return lines.joined(separator: "\n")
+    }
+
     /// The text of `help NAME`: usage, summary, aliases, example and details.
     public var help: String {
         var lines = ["usage: \(usage)", "  \(summary)"]
@@ -129,6 +158,12 @@ public struct CommandSpec: Sendable, Hashable {
 
 /// The commands, as the parser dispatches on them.
 enum Verb: String, Sendable, Hashable, CaseIterable {
-    case load, show, set, attr, unset, unattr, diff, push, discard, queue, sync, retry, drop, conflicts, resolve
+    case load, show, set, attr, unset, unattr, attributes, diff, push, discard, queue, sync, retry, drop, conflicts, resolve
     case offline, online, status, history, source, help, quit
+}
+
+extension String {
+    fileprivate func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
 }

@@ -15,7 +15,7 @@ public enum Completion {
     /// `mine`/`theirs` after `resolve SEQ`; `user_id=`/`email=` after `load`;
     /// command names after `help`; and the options of `push`, `queue`, `sync` and
     /// `history`. Nothing inside a comment.
-    public static func candidates(line: String, cursor: Int? = nil, attributeNames: [String]) -> (
+    public static func candidates(line: String, cursor: Int? = nil, attributeNames: [String], dialect: Dialect = .v1) -> (
         wordStart: Int, candidates: [String]
     ) {
         let bytes = Array(line.utf8)
@@ -45,7 +45,7 @@ public enum Completion {
             offered = CommandSpec.completableNames
             ignoreCase = true
         } else {
-            offered = arguments(for: words, attributeNames: attributeNames)
+            offered = arguments(for: words, attributeNames: attributeNames, dialect: dialect)
         }
         let typed = ignoreCase ? partial.lowercased() : partial
         let matching = Set(offered.filter { (ignoreCase ? $0.lowercased() : $0).hasPrefix(typed) })
@@ -54,22 +54,22 @@ public enum Completion {
     }
 
     /// What may follow `words` (the command and the arguments already typed).
-    private static func arguments(for words: [String], attributeNames: [String]) -> [String] {
+    private static func arguments(for words: [String], attributeNames: [String], dialect: Dialect) -> [String] {
         guard let spec = CommandSpec.named(words[0]) else { return [] }
         let arguments = Array(words.dropFirst())
         let position = arguments.count
         func flags(_ all: [String]) -> [String] { all.filter { !arguments.contains($0) } }
         switch spec.verb {
         case .load:
-            return position == 0 ? ["user_id=", "email="] : []
+            return position == 0 ? [dialect == .v1 ? "user_id=" : "external_id=", "email="] : []
         case .set:
-            if position == 0 { return StandardField.writableNames }
-            if position == 1, StandardField.named(arguments[0])?.kind == .boolean { return ["true", "false"] }
+            if position == 0 { return StandardField.writableNames(in: dialect) }
+            if position == 1, StandardField.named(arguments[0], in: dialect)?.kind == .boolean { return ["true", "false"] }
             return []
         case .unset:
-            return position == 0 ? StandardField.writableNames : []
+            return position == 0 ? StandardField.writableNames(in: dialect) : []
         case .show:
-            return position == 0 ? StandardField.all.map(\.name) + attributeNames : []
+            return position == 0 ? StandardField.all(in: dialect).map(\.name) + attributeNames : []
         case .attr:
             if position == 0 { return attributeNames }
             return position == 1 ? ["true", "false", "null"] : []
@@ -83,7 +83,7 @@ public enum Completion {
         case .queue: return flags(["--all"])
         case .sync: return flags(["--blind"])
         case .history: return flags(["--as-script"])
-        case .diff, .discard, .retry, .drop, .conflicts, .offline, .online, .status, .source, .quit:
+        case .attributes, .diff, .discard, .retry, .drop, .conflicts, .offline, .online, .status, .source, .quit:
             return []
         }
     }

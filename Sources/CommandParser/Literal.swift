@@ -74,6 +74,12 @@ public enum Literal {
                 throw ParseError("\(Display.quoted(text)) is too large for a time in Unix seconds")
             }
             return .integer(seconds)
+        case .integer:
+            let bytes = text.utf8
+            guard !bytes.isEmpty, bytes.allSatisfy(Scanner.isDigit), let number = Int64(text) else {
+                throw ParseError("\(field.name) takes a whole number such as 1234567, not \(Display.quoted(text))")
+            }
+            return .integer(number)
         }
     }
 

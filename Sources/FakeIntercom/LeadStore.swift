@@ -109,13 +109,14 @@ struct LeadStore: Sendable {
             }
             guard let field = StandardField.named(name), field.isWritable else { continue }
             switch (field.kind, value) {
-            case (.string, .string), (.string, .null), (.boolean, .bool), (.timestamp, .integer), (.timestamp, .null):
+            case (.string, .string), (.string, .null), (.boolean, .bool), (.timestamp, .integer), (.timestamp, .null),
+                (.integer, .integer), (.integer, .null):
                 break
             case (.string, _):
                 throw .parameterInvalid("\(name) must be a string, got \(value.typeName)", field: name)
             case (.boolean, _):
                 throw .parameterInvalid("\(name) must be a boolean, got \(value.typeName)", field: name)
-            case (.timestamp, _):
+            case (.timestamp, _), (.integer, _):
                 throw .parameterInvalid("\(name) must be an integer (Unix seconds), got \(value.typeName)", field: name)
             }
             changes[.standard(name == "last_seen_user_agent" ? "user_agent_data" : name)] = value

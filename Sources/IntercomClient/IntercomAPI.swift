@@ -12,8 +12,8 @@ public struct IntercomConfiguration: Sendable {
     public var endpoint: Endpoint
     /// The access token; sent only as `Authorization: Bearer …`, never logged.
     public var token: String
-    /// Sent as `Intercom-Version` when set.
-    public var intercomVersion: String?
+    /// Sent as `Intercom-Version` with every request; it also decides the dialect of the calls.
+    public var apiVersion: APIVersion
     /// How long to wait for a connection.
     public var connectTimeout: Duration
     /// How long to wait for a whole call.
@@ -22,13 +22,13 @@ public struct IntercomConfiguration: Sendable {
     public var observer: (@Sendable (HTTPExchange) -> Void)?
 
     public init(
-        endpoint: Endpoint, token: String, intercomVersion: String? = nil,
+        endpoint: Endpoint, token: String, apiVersion: APIVersion = .default,
         connectTimeout: Duration = .seconds(5), requestTimeout: Duration = .seconds(30),
         observer: (@Sendable (HTTPExchange) -> Void)? = nil
     ) {
         self.endpoint = endpoint
         self.token = token
-        self.intercomVersion = intercomVersion
+        self.apiVersion = apiVersion
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout
         self.observer = observer
@@ -41,6 +41,13 @@ public struct IntercomResponse<Value: Sendable>: Sendable {
     public var status: Int
     public var rateLimit: RateLimitInfo
     public var requestID: String?
+
+    public init(value: Value, status: Int, rateLimit: RateLimitInfo, requestID: String?) {
+        self.value = value
+        self.status = status
+        self.rateLimit = rateLimit
+        self.requestID = requestID
+    }
 }
 
 /// One HTTP exchange as `--verbose` prints it, with the token redacted.
@@ -120,19 +127,97 @@ public final class IntercomAPI: Sendable {
 
     /// `GET /contacts/{id}`.
     public func fetch(id: String) async throws(IntercomError) -> IntercomResponse<Contact> {
-        let path = "/contacts/" + (id.addingPercentEncoding(withAllowedCharacters: .urlPathSegmentAllowed) ?? id)
-        return try await contact(from: send(method: .GET, path: path, body: nil))
+        return try await contact(from: send(method: .GET, path: IntercomAPI.contactPath(id), body: nil))
     }
 
-    /// `GET /contacts?user_id=…`.
+    /// The dialect of the calls, from the API version.
+    public var dialect: Dialect { configuration.apiVersion.dialect }
+
+    /// `GET /contacts?user_id=…` (1.x).
     public func fetch(userID: String) async throws(IntercomError) -> IntercomResponse<Contact> {
         let query = userID.addingPercentEncoding(withAllowedCharacters: .urlQueryValueAllowed) ?? userID
         return try await contact(from: send(method: .GET, path: "/contacts?user_id=" + query, body: nil))
     }
 
-    /// `POST /contacts` with the update's body; answers the whole lead as Intercom stored it.
+    /// The contacts whose `user_id` (1.x) or `external_id` (2.x) is this value.
+    ///
+    /// 1.x reads `GET /contacts?user_id=`, where "not found" is an empty list;
+    /// 2.x searches with `POST /contacts/search`, and may find several.
+    public func find(userID: String) async throws(IntercomError) -> IntercomResponse<[Contact]> {
+        switch dialect {
+        case .v1:
+            do {
+                let response = try await fetch(userID: userID)
+                return IntercomResponse(value: [response.value], status: response.status, rateLimit: response.rateLimit, requestID: response.requestID)
+            } catch where error.status == 404 {
+                return IntercomResponse(value: [], status: 404, rateLimit: error.rateLimit, requestID: error.requestID)
+            }
+        case .v2:
+            return try await search(field: "external_id", value: userID)
+        }
+    }
+
+    /// `POST /contacts/search` for contacts whose `field` equals `value` (2.x), at most `limit`.
+    public func search(field: String, value: String, limit: Int = 25) async throws(IntercomError) -> IntercomResponse<[Contact]> {
+        let body = JSONText.serialize([
+            "query": ["field": .string(field), "operator": "=", "value": .string(value)],
+            "pagination": ["per_page": .integer(Int64(limit))],
+        ])
+        let raw = try await send(method: .POST, path: "/contacts/search", body: body)
+        do {
+            guard let object = try JSONText.parse(raw.body).objectValue, let data = object["data"]?.arrayValue else {
+                throw ContactDecodingError(reason: "expected a list with data")
+            }
+            var contacts: [Contact] = []
+            for item in data {
+                guard let fields = item.objectValue else { throw ContactDecodingError(reason: "a list item is not an object") }
+                contacts.append(try Contact(fields: fields))
+            }
+            return IntercomResponse(value: contacts, status: raw.status, rateLimit: raw.rateLimit, requestID: raw.requestID)
+        } catch {
+            throw IntercomError(kind: .invalidResponse, status: raw.status, requestID: raw.requestID, rateLimit: raw.rateLimit, detail: "\(error)")
+        }
+    }
+
+    /// `GET /data_attributes?model=contact`: the workspace's contact attributes.
+    public func dataAttributes() async throws(IntercomError) -> IntercomResponse<[DataAttribute]> {
+        let raw = try await send(method: .GET, path: "/data_attributes?model=contact", body: nil)
+        guard let object = (try? JSONText.parse(raw.body))?.objectValue, let data = object["data"]?.arrayValue else {
+            throw IntercomError(kind: .invalidResponse, status: raw.status, requestID: raw.requestID, rateLimit: raw.rateLimit, detail: "expected a list of data attributes")
+        }
+        let attributes = data.compactMap { $0.objectValue.flatMap(DataAttribute.init(json:)) }
+        return IntercomResponse(value: attributes, status: raw.status, rateLimit: raw.rateLimit, requestID: raw.requestID)
+    }
+
+    /// The call that sends an update in this client's dialect: the method, the path and the body.
+    public func request(for update: LeadUpdate) throws(LeadUpdateError) -> (method: String, path: String, body: JSONObject) {
+        try IntercomAPI.request(for: update, in: dialect)
+    }
+
+    /// The call that sends an update in a dialect: the method, the path and the body.
+    public static func request(for update: LeadUpdate, in dialect: Dialect) throws(LeadUpdateError) -> (method: String, path: String, body: JSONObject) {
+        let body = try update.body(in: dialect)
+        switch dialect {
+        case .v1: return ("POST", "/contacts", body)
+        case .v2: return ("PUT", IntercomAPI.contactPath(update.lead.id ?? ""), body)
+        }
+    }
+
+    /// Sends an update: 1.x `POST /contacts` naming the lead in the body, 2.x
+    /// `PUT /contacts/{id}` with only the changed fields. Answers the whole lead as
+    /// Intercom stored it.
     public func update(_ update: LeadUpdate) async throws(IntercomError) -> IntercomResponse<Contact> {
-        try await contact(from: send(method: .POST, path: "/contacts", body: update.bodyJSON))
+        let call: (method: String, path: String, body: JSONObject)
+        do {
+            call = try request(for: update)
+        } catch {
+            throw IntercomError(kind: .invalidRequest, detail: error.description)
+        }
+        return try await contact(from: send(method: HTTPMethod(rawValue: call.method), path: call.path, body: JSONText.serialize(.object(call.body))))
+    }
+
+    static func contactPath(_ id: String) -> String {
+        "/contacts/" + (id.addingPercentEncoding(withAllowedCharacters: .urlPathSegmentAllowed) ?? id)
     }
 
     /// An authenticated `GET /me`: succeeds when the API answers and accepts the token.
@@ -169,9 +254,7 @@ public final class IntercomAPI: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
         }
-        if let version = configuration.intercomVersion {
-            request.headers.add(name: "Intercom-Version", value: version)
-        }
+        request.headers.add(name: "Intercom-Version", value: configuration.apiVersion.description)
         request.headers.add(name: "User-Agent", value: "leadsh/0.1")
 
         let clock = ContinuousClock()
@@ -233,9 +316,18 @@ public final class IntercomAPI: Sendable {
             }
         }
         let detail = items.isEmpty ? (response.status.reasonPhrase) : ""
-        throw IntercomError(
+        var error = IntercomError(
             kind: .http, status: status, errors: items, requestID: requestID, rateLimit: rateLimit, detail: detail
         )
+        if status == 410, let link = response.headers.first(name: "Link") {
+            // `Link: </contacts/ID>; rel="..."` (or a full URL) names the contact it was merged into.
+            var target = Substring(link)
+            if let open = target.firstIndex(of: "<"), let close = target[open...].firstIndex(of: ">") {
+                target = target[target.index(after: open)..<close]
+            }
+            error.mergedInto = String(target)
+        }
+        throw error
     }
 
     static func rateLimit(from headers: HTTPHeaders) -> RateLimitInfo {

@@ -1,3 +1,5 @@
+import LeadModel
+
 /// Rate-limit figures from a response's `X-RateLimit-*` and `Retry-After` headers.
 public struct RateLimitInfo: Sendable, Hashable {
     /// Calls allowed per window.
@@ -48,6 +50,8 @@ public struct IntercomError: Error, Sendable, CustomStringConvertible {
         case invalidResponse
         /// The caller cancelled the call.
         case cancelled
+        /// leadsh could not put the request into the API's dialect; nothing was sent.
+        case invalidRequest
     }
 
     public let kind: Kind
@@ -87,12 +91,14 @@ public struct IntercomError: Error, Sendable, CustomStringConvertible {
         case .timeout: return "no answer from the API in time: \(detail)"
         case .connectionLost: return "the connection closed mid-response: \(detail)"
         case .cancelled: return "cancelled"
+        case .invalidRequest: return detail
         case .invalidResponse:
             return "unexpected response\(status.map { " (HTTP \($0))" } ?? ""): \(detail)"
         case .http:
             var text = status.map(String.init) ?? "HTTP error"
             if let first = errors.first {
                 text += " \(first.code) — \(first.message)"
+                if first.code == "contact_merged", let link = mergedInto { text += " (merged into \(link))" }
                 if let field = first.field { text += " (field \(field))" }
                 if errors.count > 1 { text += " (+\(errors.count - 1) more)" }
             } else if !detail.isEmpty {
@@ -103,12 +109,19 @@ public struct IntercomError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Where a merged contact went, from a 410's `Link` header.
+    public var mergedInto: String?
+
     /// Advice for statuses whose cause users commonly misread.
     public var hint: String? {
+        if code == "intercom_version_invalid" {
+            return "this workspace does not accept the API version leadsh sent; run leadsh with --api-version \(APIVersion.latestKnown) (or another version the workspace accepts)"
+        }
         switch status {
         case 401: return "check INTERCOM_TOKEN or --token-file"
         case 403: return "the token lacks permission for this call"
         case 404: return "merged, converted or deleted?"
+        case 410: return mergedInto == nil ? "the contact was merged into another" : "load the contact it was merged into and push again"
         case 429: return "rate limited"
         default: return nil
         }

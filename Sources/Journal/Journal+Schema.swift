@@ -78,6 +78,22 @@ extension Journal {
                 ON CONFLICT (state) DO UPDATE SET n = n + 1;
         END;
         """,
+        // 4: the API version each update was made under (NULL: made before leadsh named its
+        // version), the workspace's custom attributes as last read, and small facts about
+        // the journal (when the attribute list was read).
+        """
+        ALTER TABLE updates ADD COLUMN api_version TEXT;
+        CREATE TABLE data_attributes (
+            name       TEXT PRIMARY KEY NOT NULL,
+            data_type  TEXT NOT NULL,
+            custom     INTEGER NOT NULL,
+            archived   INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE meta (
+            key    TEXT PRIMARY KEY NOT NULL,
+            value  TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// Brings a journal up to `schemaVersion`, one migration per transaction.

@@ -223,6 +223,39 @@ extension Journal {
     }
 }
 
+// MARK: - Custom attributes
+
+extension Journal {
+    /// Replaces the cached list of the workspace's contact attributes.
+    public func cacheAttributes(_ attributes: [DataAttribute], fetchedAt: Double = Journal.now()) throws(JournalError) {
+        try write { db in
+            try db.execute(sql: "DELETE FROM data_attributes")
+            let insert = try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO data_attributes (name, data_type, custom, archived) VALUES (?, ?, ?, ?)")
+            for attribute in attributes {
+                try insert.execute(arguments: [attribute.name, attribute.dataType, attribute.custom, attribute.archived])
+            }
+            try db.execute(
+                sql: "INSERT INTO meta (key, value) VALUES ('attributes_fetched_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                arguments: [String(fetchedAt)])
+        }
+    }
+
+    /// The workspace's contact attributes as last read, or nil when they never were.
+    public func cachedAttributes() throws(JournalError) -> AttributeCatalog? {
+        try read { db -> AttributeCatalog? in
+            guard let text = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'attributes_fetched_at'"),
+                let fetchedAt = Double(text)
+            else { return nil }
+            let attributes = try Row.fetchAll(db, sql: "SELECT name, data_type, custom, archived FROM data_attributes ORDER BY name")
+                .map { row in
+                    DataAttribute(name: row["name"], dataType: row["data_type"], custom: row["custom"], archived: row["archived"])
+                }
+            return AttributeCatalog(attributes: attributes, fetchedAt: fetchedAt)
+        }
+    }
+}
+
 // MARK: - Outbox
 
 extension Journal {
@@ -260,20 +293,22 @@ extension Journal {
                 }
                 try db.cachedStatement(sql: """
                         UPDATE updates SET fields = ?, base = ?, merged_count = merged_count + 1, updated_at = ?,
-                            lead_user_id = coalesce(lead_user_id, ?), lead_email = coalesce(?, lead_email)
+                            lead_user_id = coalesce(lead_user_id, ?), lead_email = coalesce(?, lead_email),
+                            api_version = coalesce(?, api_version)
                         WHERE seq = ? AND state = 'pending'
-                        """).execute(arguments: [Journal.encode(fields), Journal.encode(base), now, lead.userID, lead.email, existing.seq]
+                        """).execute(arguments: [Journal.encode(fields), Journal.encode(base), now, lead.userID, lead.email, new.apiVersion, existing.seq]
                 )
                 let merged = try Journal.fetchEntry(db, seq: existing.seq)!
                 return AppendResult(entry: merged, merged: true)
             }
             try db.cachedStatement(sql: """
                     INSERT INTO updates (op_id, lead_key, lead_id, lead_user_id, lead_email, fields, base,
-                        base_updated_at, state, attempts, next_attempt_at, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?, ?)
+                        base_updated_at, state, attempts, next_attempt_at, created_at, updated_at, api_version)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?, ?, ?)
                     """).execute(arguments: [
                     UUID().uuidString.lowercased(), key, lead.id, lead.userID, lead.email,
                     Journal.encode(new.update.changes), Journal.encode(new.base), new.baseUpdatedAt, now, now,
+                    new.apiVersion,
                 ]
             )
             let seq = db.lastInsertedRowID
@@ -567,7 +602,8 @@ extension Journal {
             mergedCount: row["merged_count"],
             createdAt: row["created_at"],
             updatedAt: row["updated_at"],
-            sentAt: row["sent_at"]
+            sentAt: row["sent_at"],
+            apiVersion: row["api_version"]
         )
     }
 }

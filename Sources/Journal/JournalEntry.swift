@@ -24,11 +24,14 @@ public struct NewUpdate: Sendable {
     public var base: FieldChanges
     /// The lead's `updated_at` when it was loaded.
     public var baseUpdatedAt: Int64?
+    /// The API version the update was made under (`1.4`, `2.14`), shown by `queue`.
+    public var apiVersion: String?
 
-    public init(update: LeadUpdate, base: FieldChanges, baseUpdatedAt: Int64?) {
+    public init(update: LeadUpdate, base: FieldChanges, baseUpdatedAt: Int64?, apiVersion: String? = nil) {
         self.update = update
         self.base = base
         self.baseUpdatedAt = baseUpdatedAt
+        self.apiVersion = apiVersion
     }
 }
 
@@ -54,6 +57,9 @@ public struct JournalEntry: Sendable, Hashable {
     public var createdAt: Double
     public var updatedAt: Double
     public var sentAt: Double?
+    /// The API version the update was made under (the latest push merged into it), or nil
+    /// for rows journaled before leadsh recorded it.
+    public var apiVersion: String?
 }
 
 /// A lead as cached in the journal.

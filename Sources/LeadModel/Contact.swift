@@ -43,7 +43,8 @@ public struct Contact: Sendable, Hashable {
 
     public var type: String? { fields["type"]?.stringValue }
     public var id: String { fields["id"]?.stringValue ?? "" }
-    public var userID: String? { fields["user_id"]?.stringValue }
+    /// 1.x's `user_id`, or 2.x's `external_id` (the same identifier under its 2.x name).
+    public var userID: String? { fields["user_id"]?.stringValue ?? fields["external_id"]?.stringValue }
     public var anonymous: Bool? { fields["anonymous"]?.boolValue }
     public var email: String? { fields["email"]?.stringValue }
     public var phone: String? { fields["phone"]?.stringValue }
@@ -54,6 +55,8 @@ public struct Contact: Sendable, Hashable {
     public var companies: ListWrapper? { ListWrapper(fields["companies"], itemsKey: "companies") }
     public var locationData: LocationData? { fields["location_data"]?.objectValue.map(LocationData.init) }
     public var lastRequestAt: Int64? { fields["last_request_at"]?.integerValue }
+    /// 2.x's last seen time.
+    public var lastSeenAt: Int64? { fields["last_seen_at"]?.integerValue }
     public var lastSeenIP: String? { fields["last_seen_ip"]?.stringValue }
     public var createdAt: Int64? { fields["created_at"]?.integerValue }
     public var remoteCreatedAt: Int64? { fields["remote_created_at"]?.integerValue }
@@ -114,12 +117,19 @@ public struct Contact: Sendable, Hashable {
         "signed_up_at", "updated_at", "session_count", "social_profiles", "unsubscribed_from_emails",
         "user_agent_data", "tags", "segments", "custom_attributes", "last_seen_user_agent", "owner_id",
         "referrer", "do_not_track", "has_hard_bounced", "marked_email_as_spam",
+        // 2.x's contact
+        "external_id", "workspace_id", "role", "email_domain", "last_seen_at", "location", "notes",
     ]
 }
 
 /// Why a JSON document is not a lead.
 public struct ContactDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
     public var reason: String
+
+    public init(reason: String) {
+        self.reason = reason
+    }
+
     public var description: String { "not a valid lead: \(reason)" }
 }
 

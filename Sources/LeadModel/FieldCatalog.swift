@@ -1,4 +1,4 @@
-/// The standard fields of a lead that leadsh knows, and which of them an update may change.
+/// The standard fields of a lead that leadsh knows, per API dialect, and which of them an update may change.
 public struct StandardField: Sendable, Hashable {
     /// What a field holds, which decides how `set` reads its value.
     public enum Kind: Sendable, Hashable {
@@ -6,6 +6,8 @@ public struct StandardField: Sendable, Hashable {
         case boolean
         /// Unix seconds.
         case timestamp
+        /// A whole number, such as 2.x's `owner_id`.
+        case integer
     }
 
     public let name: String
@@ -16,8 +18,15 @@ public struct StandardField: Sendable, Hashable {
 
     public var isWritable: Bool { readOnlyReason == nil }
 
-    /// Every standard field, writable ones first.
-    public static let all: [StandardField] = [
+    /// Every 1.x standard field, writable ones first.
+    public static let all: [StandardField] = v1Fields
+
+    /// Every standard field of a dialect, writable ones first.
+    public static func all(in dialect: Dialect) -> [StandardField] {
+        dialect == .v1 ? v1Fields : v2Fields
+    }
+
+    private static let v1Fields: [StandardField] = [
         .init("name", .string, nil, "the lead's full name"),
         .init("email", .string, nil, "email address (cannot identify the lead for update)"),
         .init("phone", .string, nil, "phone number, kept as text"),
@@ -39,20 +48,85 @@ public struct StandardField: Sendable, Hashable {
         .init("anonymous", .boolean, "Intercom sets it", "whether the lead is anonymous"),
         .init("pseudonym", .string, "Intercom generates it", "generated display name"),
         .init("app_id", .string, "it names your Intercom workspace", "workspace id"),
-        .init("avatar", .string, "leadsh cannot change avatars", "avatar image"),
+        .init("avatar", .string, "leadsh cannot change avatars under 1.x", "avatar image"),
         .init("companies", .string, "companies are changed through Intercom's companies API", "companies"),
         .init("tags", .string, "tags are changed through Intercom's tags API", "tags"),
         .init("segments", .string, "Intercom computes segments", "segments"),
         .init("custom_attributes", .string, "use `attr NAME VALUE` for custom attributes", "custom attributes"),
     ]
 
-    /// Looks a field up by name.
-    public static func named(_ name: String) -> StandardField? { byName[name] }
+    /// The 2.x contact's fields (Intercom's 2.14 `contact` schema and `UpdateContact` body).
+    private static let v2Fields: [StandardField] = [
+        .init("name", .string, nil, "the contact's full name"),
+        .init("email", .string, nil, "email address (cannot identify the lead for update)"),
+        .init("phone", .string, nil, "phone number, kept as text"),
+        .init("external_id", .string, nil, "your identifier for the contact (1.x's user_id)"),
+        .init("avatar", .string, nil, "URL of the avatar image"),
+        .init("signed_up_at", .timestamp, nil, "sign-up time, Unix seconds"),
+        .init("last_seen_at", .timestamp, nil, "last seen time, Unix seconds (1.x's last_request_at)"),
+        .init("owner_id", .integer, nil, "the id of the admin who owns the contact, an integer"),
+        .init("unsubscribed_from_emails", .boolean, nil, "true or false"),
+        .init("type", .string, "it is always \"contact\"", "object type"),
+        .init("id", .string, "it is the identifier Intercom assigned", "Intercom's id"),
+        .init("workspace_id", .string, "it names your Intercom workspace", "workspace id"),
+        .init("role", .string, "leadsh edits leads and does not convert them", "user or lead"),
+        .init("email_domain", .string, "Intercom derives it from email", "the email's domain"),
+        .init("created_at", .timestamp, "Intercom sets it when the contact is created", "creation time"),
+        .init("updated_at", .timestamp, "Intercom sets it on every change", "last change time"),
+        .init("last_replied_at", .timestamp, "Intercom sets it", "last reply time"),
+        .init("last_contacted_at", .timestamp, "Intercom sets it", "last contact time"),
+        .init("last_email_opened_at", .timestamp, "Intercom sets it", "last email opened"),
+        .init("last_email_clicked_at", .timestamp, "Intercom sets it", "last email clicked"),
+        .init("has_hard_bounced", .boolean, "Intercom sets it", "whether email hard-bounced"),
+        .init("marked_email_as_spam", .boolean, "Intercom sets it", "whether email was marked as spam"),
+        .init("location", .string, "Intercom derives it", "location"),
+        .init("social_profiles", .string, "Intercom fills it", "social profiles"),
+        .init("companies", .string, "companies are changed through Intercom's companies API", "companies"),
+        .init("tags", .string, "tags are changed through Intercom's tags API", "tags"),
+        .init("notes", .string, "notes are changed through Intercom's notes API", "notes"),
+        .init("custom_attributes", .string, "use `attr NAME VALUE` for custom attributes", "custom attributes"),
+    ]
 
-    /// The names `set` accepts.
-    public static var writableNames: [String] { all.filter(\.isWritable).map(\.name) }
+    /// Looks a 1.x field up by name.
+    public static func named(_ name: String) -> StandardField? { v1ByName[name] }
 
-    private static let byName: [String: StandardField] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+    /// Looks a field of a dialect up by name.
+    public static func named(_ name: String, in dialect: Dialect) -> StandardField? {
+        dialect == .v1 ? v1ByName[name] : v2ByName[name]
+    }
+
+    /// The names `set` accepts under 1.x.
+    public static var writableNames: [String] { writableNames(in: .v1) }
+
+    /// The names `set` accepts in a dialect.
+    public static func writableNames(in dialect: Dialect) -> [String] {
+        all(in: dialect).filter(\.isWritable).map(\.name)
+    }
+
+    /// Fields of one dialect that the other lacks, with their name there when there is one.
+    private static let counterparts: [Dialect: [String: String?]] = [
+        // 1.x-only fields, and what to use in 2.x.
+        .v2: ["user_id": "external_id", "last_seen_ip": nil, "last_seen_user_agent": nil, "last_request_at": "last_seen_at"],
+        // 2.x-only fields, and what to use in 1.x.
+        .v1: ["external_id": "user_id", "last_seen_at": "last_request_at", "owner_id": nil, "workspace_id": "app_id"],
+    ]
+
+    /// Why `name`, a field of the other dialect, cannot be written in `dialect` (naming its
+    /// equivalent there when there is one), or nil when it is not such a field.
+    public static func fromOtherDialect(_ name: String, in dialect: Dialect) -> String? {
+        guard let entry = counterparts[dialect]?[name] else { return nil }
+        let other: Dialect = dialect == .v1 ? .v2 : .v1
+        if let equivalent = entry {
+            let equivalentWritable = named(equivalent, in: dialect)?.isWritable ?? false
+            return equivalentWritable
+                ? "\(name) is a \(other) field; in \(dialect) use \(equivalent)"
+                : "\(name) is a \(other) field; its \(dialect) name, \(equivalent), cannot be set"
+        }
+        return "\(name) is a \(other) field with no \(dialect) equivalent"
+    }
+
+    private static let v1ByName: [String: StandardField] = Dictionary(uniqueKeysWithValues: v1Fields.map { ($0.name, $0) })
+    private static let v2ByName: [String: StandardField] = Dictionary(uniqueKeysWithValues: v2Fields.map { ($0.name, $0) })
 
     private init(_ name: String, _ kind: Kind, _ readOnlyReason: String?, _ summary: String) {
         self.name = name

@@ -138,6 +138,35 @@ public struct LeadUpdate: Sendable, Hashable {
 
     /// The body as compact JSON text.
     public var bodyJSON: String { JSONText.serialize(.object(body)) }
+
+    /// The body in a dialect: 1.x's `POST /contacts` body (``body``), or 2.x's
+    /// `PUT /contacts/{id}` body, which holds only the changed fields.
+    ///
+    /// - Throws: `LeadUpdateError.fieldNotInDialect` for a field the dialect cannot
+    ///   write (a 1.x-only field under 2.x, say), and `.needsContactID` under 2.x
+    ///   when the lead is named only by `user_id` (find its id first).
+    public func body(in dialect: Dialect) throws(LeadUpdateError) -> JSONObject {
+        for key in changes.keys {
+            guard case .standard(let name) = key else { continue }
+            if StandardField.named(name, in: dialect)?.isWritable == true { continue }
+            if let why = StandardField.fromOtherDialect(name, in: dialect) {
+                throw .fieldNotInDialect(name, why)
+            }
+            let reason = StandardField.named(name, in: dialect)?.readOnlyReason.map { "it is read-only: \($0)" }
+                ?? "it is not a \(dialect) field"
+            throw .fieldNotInDialect(name, "\(name) cannot be set under \(dialect): \(reason)")
+        }
+        switch dialect {
+        case .v1:
+            return body
+        case .v2:
+            guard lead.id != nil else { throw .needsContactID }
+            var body = self.body
+            body["id"] = nil
+            body["user_id"] = nil
+            return body
+        }
+    }
 }
 
 /// Why an update cannot be built.
@@ -146,6 +175,10 @@ public enum LeadUpdateError: Error, Sendable, Equatable, CustomStringConvertible
     case emailOnly(String)
     case noChanges
     case invalidValue(FieldKey, String)
+    /// A field the sending dialect cannot write: its name, and why (naming its equivalent).
+    case fieldNotInDialect(String, String)
+    /// 2.x updates name the contact by its Intercom id only.
+    case needsContactID
 
     public var description: String {
         switch self {
@@ -157,6 +190,10 @@ public enum LeadUpdateError: Error, Sendable, Equatable, CustomStringConvertible
             return "nothing to push: no pending edits"
         case .invalidValue(let key, let reason):
             return "\(key): \(reason)"
+        case .fieldNotInDialect(_, let reason):
+            return reason
+        case .needsContactID:
+            return "a 2.x update names the contact by its Intercom id; this lead is known only by user_id (external_id)"
         }
     }
 }

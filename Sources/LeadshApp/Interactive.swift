@@ -13,11 +13,12 @@ enum Interactive {
         let historyFile = HistoryFile(path: historyPath)
         let shell = Shell(session: session, printer: printer, dryRun: options.dryRun, continueOnError: options.onError == "continue", historyFile: historyFile)
         let completionNames = shell.completionNames
+        let dialect = session.dialect
         let source = EditLineSource(
             historyFile: historyFile,
             completer: { line, _ in
                 let names = completionNames.get()
-                return Completion.candidates(line: line, attributeNames: names).candidates
+                return Completion.candidates(line: line, attributeNames: names, dialect: dialect).candidates
             },
             onHistoryError: { error in
                 StandardStreams.err("leadsh: history: \(error)\n")
@@ -28,11 +29,11 @@ enum Interactive {
 
         let style = printer.style
         if let sandboxURL {
-            printer.plain(style.bold("leadsh") + " — " + style.yellow("sandbox") + ": a fake Intercom with sample leads on \(sandboxURL)")
+            printer.plain(style.bold("leadsh") + " — " + style.yellow("sandbox") + ": a fake Intercom with sample leads on \(sandboxURL) (API \(session.apiVersion))")
             printer.plain("Nothing here reaches your Intercom workspace; set INTERCOM_TOKEN to use it.")
             printer.plain("Try: load 5811f6bbe6b4704ddfa84ac0   set name \"O'Brien\"   diff   push     (help lists commands)")
         } else {
-            printer.plain(style.bold("leadsh") + " — \(hasToken ? endpoint.baseURL : "no token: offline edits only")\(options.offline ? " (offline)" : ""). Type help for commands.")
+            printer.plain(style.bold("leadsh") + " — \(hasToken ? endpoint.baseURL : "no token: offline edits only")\(options.offline ? " (offline)" : "") (API \(session.apiVersion)). Type help for commands.")
         }
 
         await session.setReplayObserver { event in

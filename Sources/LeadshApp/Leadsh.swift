@@ -73,6 +73,7 @@ public enum Leadsh {
         // Everything that can be refused is checked before anything starts.
         var token = try Resolved.token(options: options, environment: environment)
         var endpoint = try Resolved.endpoint(options: options, environment: environment)
+        let apiVersion = try Resolved.apiVersion(options: options, environment: environment)
         let script = try scriptWords.first.map { path in
             do {
                 return (path, path == "-" ? PlainLineSource.standardInput() : try PlainLineSource(path: path))
@@ -112,7 +113,7 @@ public enum Leadsh {
                 observer = { exchange in printer.writeErr(exchange.rendered + "\n") }
             }
             api = IntercomAPI(configuration: IntercomConfiguration(
-                endpoint: endpoint, token: token, intercomVersion: options.intercomVersion,
+                endpoint: endpoint, token: token, apiVersion: apiVersion,
                 requestTimeout: .milliseconds(Int64(options.timeout * 1000)), observer: observer))
         }
 
@@ -120,6 +121,7 @@ public enum Leadsh {
             label: sandbox ? "sandbox" : "online", startOffline: options.offline, coalesce: !options.noCoalesce,
             style: printer.style, syncWait: interactive ? 30 : options.wait, blind: options.blind)
         settings.jsonOutput = options.json
+        settings.apiVersion = apiVersion
         if isatty(1) == 1 { settings.queuePage = Leadsh.screenRows() }
         let session = Session(journal: journal, api: api, settings: settings)
 

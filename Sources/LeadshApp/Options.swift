@@ -19,8 +19,10 @@ struct LeadshOptions: ParsableArguments {
     @Option(help: "History file (default $XDG_STATE_HOME/leadsh/history).")
     var history: String?
 
-    @Option(name: .customLong("intercom-version"), help: "Send this Intercom-Version header.")
-    var intercomVersion: String?
+    @Option(
+        name: [.customLong("api-version"), .customLong("intercom-version")],
+        help: "The Intercom-Version every request carries: 1.0-1.4 (the 1.x dialect) or 2.7 and later 2.x (default $LEADSH_API_VERSION, else 1.4).")
+    var apiVersion: String?
 
     @Option(help: "Seconds to wait for an answer from the API.")
     var timeout: Double = 30
@@ -66,7 +68,7 @@ struct LeadshOptions: ParsableArguments {
 enum ArgumentSplitter {
     /// Options that take a value, so their value is not mistaken for the script or subcommand.
     static let valued: Set<String> = [
-        "--base-url", "--region", "--token-file", "--journal", "--history", "--intercom-version", "--timeout",
+        "--base-url", "--region", "--token-file", "--journal", "--history", "--api-version", "--intercom-version", "--timeout",
         "--on-error", "--wait", "--limit", "-c",
     ]
 

@@ -72,7 +72,7 @@ final class Shell: @unchecked Sendable {
                     return ProcessInfo.processInfo.environment[name]
                 }
             }
-            command = try CommandParser.parse(line, expand: expand)
+            command = try CommandParser.parse(line, expand: expand, dialect: session.dialect)
         } catch {
             let message = askedForSecret.map { "$\($0) is never expanded in commands: the token must not reach the journal, the history or Intercom" }
             printer.failure(CommandFailure(askedForSecret == nil ? error.code : "secret_variable", message ?? error.description), location: location.name, line: location.line)

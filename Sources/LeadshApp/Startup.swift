@@ -1,5 +1,6 @@
 import Foundation
 import IntercomClient
+import LeadModel
 
 /// A configuration problem found before anything runs (exit 2), or a journal that cannot be opened (exit 3).
 struct StartupError: Error, CustomStringConvertible {
@@ -62,6 +63,18 @@ enum Resolved {
             return token
         }
         return nil
+    }
+
+    /// The API version: `--api-version`, `$LEADSH_API_VERSION`, else 1.4.
+    static func apiVersion(options: LeadshOptions, environment: [String: String]) throws(StartupError) -> APIVersion {
+        let given = options.apiVersion ?? environment["LEADSH_API_VERSION"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let given else { return .default }
+        do {
+            return try APIVersion(given)
+        } catch {
+            let source = options.apiVersion == nil ? "LEADSH_API_VERSION: " : "--api-version: "
+            throw .usage(source + error.description)
+        }
     }
 
     /// The API: `--base-url`, `--region`, `$LEADSH_BASE_URL`, else Intercom's US host.

@@ -283,29 +283,60 @@ public final class Replayer: Sendable {
             event: .retryLater(entry, until: until, error.description))
     }
 
-    /// Sends one claimed row, re-reading the lead first when its cached copy may be stale.
+    /// Sends one claimed row in the client's dialect, re-reading the lead first when its
+    /// cached copy may be stale.
+    ///
+    /// The journal holds what to change; this renders it for the API version of the
+    /// session that sends it. A field that dialect cannot write fails the row (nothing
+    /// is sent). Under 2.x a row that names its lead only by `user_id` finds the
+    /// contact by `external_id` first; that search also serves as the re-read.
     private func deliver(_ entry: JournalEntry, options: ReplayOptions) async -> Outcome {
         var changes = entry.changes
+        var lead = entry.lead
         do {
-            if !options.blind, entry.baseUpdatedAt != nil, needsReread(entry, options: options) {
-                let current = try await fetch(entry.lead)
-                budget.observe(current.rateLimit, now: clock.now())
-                var toSend = FieldChanges()
-                var theirs = FieldChanges()
-                for (key, mine) in entry.changes {
-                    let server = current.value.value(of: key) ?? .null
-                    let base = entry.base[key] ?? .null
-                    if server == mine { continue }
-                    if server == base {
-                        toSend[key] = mine
-                    } else {
-                        theirs[key] = server
-                    }
+            var needsContactID = false
+            do {
+                _ = try api.request(for: LeadUpdate(lead: lead, changes: changes))
+            } catch .needsContactID {
+                needsContactID = true
+            } catch {
+                return .invalid(entry, Replayer.unsendable(error, entry: entry, version: api.configuration.apiVersion))
+            }
+            var current: IntercomResponse<Contact>?
+            if needsContactID, let userID = lead.userID {
+                let found = try await api.find(userID: userID)
+                budget.observe(found.rateLimit, now: clock.now())
+                guard found.value.count == 1, let contact = found.value.first else {
+                    let message = found.value.isEmpty
+                        ? "no contact has external_id \(userID) (merged, converted or deleted?)"
+                        : "\(found.value.count) contacts have external_id \(userID): \(found.value.map(\.id).joined(separator: ", ")); load the one to update by id and push again"
+                    return .invalid(entry, message)
                 }
-                if !theirs.isEmpty { return .conflict(entry, theirs) }
-                if toSend.isEmpty { return .sent(entry, current.value, current.rateLimit, alreadyApplied: true) }
-                changes = toSend
-                // The re-read used this row's slot in the rate budget; the POST takes another.
+                lead.id = contact.id
+                current = IntercomResponse(value: contact, status: found.status, rateLimit: found.rateLimit, requestID: found.requestID)
+            } else if !options.blind, entry.baseUpdatedAt != nil, needsReread(entry, options: options) {
+                current = try await fetch(lead)
+                budget.observe(current!.rateLimit, now: clock.now())
+            }
+            if let current {
+                if !options.blind, entry.baseUpdatedAt != nil {
+                    var toSend = FieldChanges()
+                    var theirs = FieldChanges()
+                    for (key, mine) in entry.changes {
+                        let server = current.value.value(of: key) ?? .null
+                        let base = entry.base[key] ?? .null
+                        if server == mine { continue }
+                        if server == base {
+                            toSend[key] = mine
+                        } else {
+                            theirs[key] = server
+                        }
+                    }
+                    if !theirs.isEmpty { return .conflict(entry, theirs) }
+                    if toSend.isEmpty { return .sent(entry, current.value, current.rateLimit, alreadyApplied: true) }
+                    changes = toSend
+                }
+                // The read used this row's slot in the rate budget; the update takes another.
                 budget.complete()
                 guard await waitFor(budget.reserve(now: clock.now())) else {
                     return .failure(entry, IntercomError(kind: .cancelled, detail: "cancelled"))
@@ -313,7 +344,7 @@ public final class Replayer: Sendable {
             }
             let update: LeadUpdate
             do {
-                update = try LeadUpdate(lead: entry.lead, changes: changes)
+                update = try LeadUpdate(lead: lead, changes: changes)
             } catch {
                 return .invalid(entry, error.description)
             }
@@ -321,6 +352,17 @@ public final class Replayer: Sendable {
             return .sent(entry, response.value, response.rateLimit, alreadyApplied: false)
         } catch {
             return .failure(entry, error)
+        }
+    }
+
+    /// Why a row cannot be said in the sending dialect, naming the version it was made under.
+    static func unsendable(_ error: LeadUpdateError, entry: JournalEntry, version: APIVersion) -> String {
+        let madeUnder = entry.apiVersion.map { " (it was made under \($0))" } ?? ""
+        switch error {
+        case .fieldNotInDialect:
+            return "cannot send under API \(version)\(madeUnder): \(error.description)"
+        default:
+            return error.description
         }
     }
 
@@ -340,6 +382,7 @@ public final class Replayer: Sendable {
         return clock.now() - fetchedAt > options.conflictCheckAge || entry.attempts > 1
     }
 
+    /// The conflict re-read: `GET /contacts/{id}`, or in 1.x by `user_id` when the row has no id.
     private func fetch(_ lead: LeadReference) async throws(IntercomError) -> IntercomResponse<Contact> {
         if let id = lead.id { return try await api.fetch(id: id) }
         return try await api.fetch(userID: lead.userID ?? "")

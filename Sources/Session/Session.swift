@@ -28,6 +28,10 @@ public struct SessionSettings: Sendable {
     public var jsonOutput = false
     /// How many rows `queue` lists as text when not told: a screenful on a terminal.
     public var queuePage = 1000
+    /// The API version every request names; with no token, it still decides the dialect of edits.
+    public var apiVersion: APIVersion = .default
+    /// How old (seconds) the cached list of custom attributes may be before `load` reads it again.
+    public var attributesMaxAge: Double = 3600
 
     public init(label: String = "online", startOffline: Bool = false, coalesce: Bool = true, style: Style = .plain, syncWait: Double = 30, blind: Bool = false) {
         self.label = label
@@ -57,6 +61,8 @@ public actor Session {
     public nonisolated let api: IntercomAPI?
     public nonisolated let replayer: Replayer?
     public let settings: SessionSettings
+    /// The dialect of the API version in use: which fields `set` takes, how updates are sent.
+    public nonisolated let dialect: Dialect
     public private(set) var mode: SessionMode
     /// Whether the API answered the last time it was asked (nil: not asked yet).
     public private(set) var reachable: Bool?
@@ -74,8 +80,12 @@ public actor Session {
         self.api = api
         self.replayer = api.map { Replayer(journal: journal, api: $0, clock: clock) }
         self.settings = settings
+        self.dialect = api?.configuration.apiVersion.dialect ?? settings.apiVersion.dialect
         self.mode = settings.startOffline || api == nil ? .offline : .online
     }
+
+    /// The API version in use.
+    public nonisolated var apiVersion: APIVersion { api?.configuration.apiVersion ?? settings.apiVersion }
 
     public func setReplayObserver(_ observer: @escaping @Sendable (ReplayEvent) -> Void) {
         onReplayEvent = observer
@@ -104,9 +114,10 @@ public actor Session {
         case .load(let target): return try await load(target)
         case .show(let field): return try show(field)
         case .set(let field, let value): return try edit(.standard(field), value)
-        case .attr(let name, let value): return try edit(.custom(name), value)
+        case .attr(let name, let value): return try await editAttribute(name, value)
         case .unset(let field): return try edit(.standard(field), .null)
-        case .unattr(let name): return try edit(.custom(name), .null)
+        case .unattr(let name): return try await editAttribute(name, .null)
+        case .attributes: return try await attributes()
         case .diff: return try diff()
         case .push(let dryRun): return try await push(dryRun: dryRun)
         case .discard: return discard()
@@ -152,12 +163,18 @@ public actor Session {
 
         if mode == .online, let api {
             do {
-                let response = id != nil ? try await api.fetch(id: id!) : try await api.fetch(userID: userID!)
+                let contact: Contact
+                if let id {
+                    contact = try await api.fetch(id: id).value
+                } else {
+                    contact = try chooseOne(try await api.find(userID: userID!).value, label: label)
+                }
                 reachable = true
-                try journalCall { try journal.cache(response.value) }
-                let cached = try journalCall { try journal.cachedLead(id: response.value.id) }
+                try journalCall { try journal.cache(contact) }
+                let cached = try journalCall { try journal.cachedLead(id: contact.id) }
                 guard let cached else { throw CommandFailure("journal", "the lead was fetched but could not be cached") }
-                return try loaded(cached, fresh: true, notices: [])
+                let stale = await refreshAttributesIfStale()
+                return try loaded(cached, fresh: true, notices: stale.map { [$0] } ?? [])
             } catch let error as IntercomError where error.isUnreachable {
                 enterOffline(reachable: false)
                 notices.append("API unreachable (\(error.detail)); working offline")
@@ -181,6 +198,18 @@ public actor Session {
         let firstTime = explainedLeads.insert(cached.contact.id).inserted
         if firstTime { notices.append("offline: using the copy cached \(age(Journal.now() - cached.fetchedAt)) ago") }
         return try loaded(cached, fresh: false, notices: notices, explain: firstTime)
+    }
+
+    /// The one contact a lookup found; several are listed and none is loaded.
+    private func chooseOne(_ contacts: [Contact], label: String) throws(CommandFailure) -> Contact {
+        if contacts.count == 1 { return contacts[0] }
+        if contacts.isEmpty {
+            throw CommandFailure("not_found", "lead \(label) not found (merged, converted or deleted?)")
+        }
+        let rows = contacts.map { [$0.id, $0.userID ?? "", $0.name ?? "", $0.email ?? ""] }
+        let table = Table.render(header: ["ID", dialect == .v1 ? "USER_ID" : "EXTERNAL_ID", "NAME", "EMAIL"], rows: rows, style: settings.style)
+        throw CommandFailure(
+            "several_matches", "\(contacts.count) contacts match \(label); nothing loaded. Load one by id:\n\(table)")
     }
 
     private func loaded(_ cached: CachedLead, fresh: Bool, notices: [String], explain: Bool = true) throws(CommandFailure) -> CommandOutput {
@@ -266,6 +295,102 @@ public actor Session {
             json: .object(JSONObject([("field", .string(key.description)), ("old", old ?? .null), ("new", value), ("changed", .bool(true))])))
     }
 
+    /// `attr`/`unattr`: under 2.x the attribute must exist, and the value must fit its type.
+    private func editAttribute(_ name: String, _ value: JSONValue) async throws(CommandFailure) -> CommandOutput {
+        _ = try requireLead()
+        if dialect == .v2 {
+            var catalog = try journalCall { try journal.cachedAttributes() }
+            if catalog == nil, mode == .online, api != nil {
+                _ = await refreshAttributes()
+                catalog = try journalCall { try journal.cachedAttributes() }
+            }
+            if let catalog { try check(name, value, against: catalog) }
+        }
+        return try edit(.custom(name), value)
+    }
+
+    /// Refuses an attribute the workspace lacks (with the nearest name), an archived one,
+    /// or a value of the wrong type.
+    private func check(_ name: String, _ value: JSONValue, against catalog: AttributeCatalog) throws(CommandFailure) {
+        guard let attribute = catalog.custom(named: name) else {
+            let names = catalog.writableCustomNames
+            let hint = CommandParser.nearest(to: name, among: names).map { "; did you mean `\($0)`?" }
+                ?? (names.isEmpty ? "; the workspace has none" : "; the workspace has \(names.prefix(12).joined(separator: ", "))\(names.count > 12 ? ", ..." : "")")
+            throw CommandFailure(
+                "unknown_attribute",
+                "the workspace has no custom attribute \(name)\(hint) (under 2.x an attribute must be created in Intercom before it is set; `attributes` lists them)")
+        }
+        if attribute.archived {
+            throw CommandFailure("archived_attribute", "the custom attribute \(name) is archived in Intercom and cannot be set")
+        }
+        if let problem = attribute.problem(with: value) {
+            throw CommandFailure("attribute_type", problem)
+        }
+    }
+
+    /// Reads the attribute list again when the cached one is older than an hour (2.x only).
+    /// Returns a notice when reading failed for a reason other than the network.
+    private func refreshAttributesIfStale() async -> String? {
+        guard dialect == .v2 else { return nil }
+        let catalog = try? journal.cachedAttributes()
+        if let catalog, Journal.now() - catalog.fetchedAt < settings.attributesMaxAge { return nil }
+        return await refreshAttributes()
+    }
+
+    /// `GET /data_attributes?model=contact` into the journal; a notice when it failed.
+    @discardableResult
+    private func refreshAttributes() async -> String? {
+        guard let api else { return nil }
+        do {
+            let response = try await api.dataAttributes()
+            try journal.cacheAttributes(response.value)
+            return nil
+        } catch let error as IntercomError {
+            if error.isUnreachable { return nil }
+            return "could not read the workspace's custom attributes: \(error.description)"
+        } catch {
+            return "could not cache the workspace's custom attributes: \(error)"
+        }
+    }
+
+    /// `attributes`: the workspace's custom attributes with their types, read again when online.
+    private func attributes() async throws(CommandFailure) -> CommandOutput {
+        var notices: [String] = []
+        var fresh = false
+        if mode == .online, let api {
+            do {
+                let response = try await api.dataAttributes()
+                reachable = true
+                try journalCall { try journal.cacheAttributes(response.value) }
+                fresh = true
+            } catch let error as IntercomError where error.isUnreachable {
+                enterOffline(reachable: false)
+                notices.append("API unreachable (\(error.detail)); showing the cached list")
+            } catch let error as IntercomError {
+                throw CommandFailure(error.code ?? "http_\(error.status ?? 0)", "reading the attributes failed: \(error.description)")
+            } catch let failure as CommandFailure {
+                throw failure
+            } catch {
+                throw CommandFailure("internal", "reading the attributes failed: \(error)")
+            }
+        }
+        guard let catalog = try journalCall({ try journal.cachedAttributes() }) else {
+            let why = api == nil ? "no token: set INTERCOM_TOKEN or pass --sandbox" : "offline"
+            throw CommandFailure("not_cached", "the workspace's attributes were never read (\(why)); run `attributes` once while online")
+        }
+        if !fresh { notices.append("cached \(age(Journal.now() - catalog.fetchedAt)) ago") }
+        let custom = catalog.attributes.filter(\.custom)
+        let rows = custom.map { [$0.name, $0.dataType, $0.archived ? "archived" : ""] }
+        let text = rows.isEmpty ? "no custom attributes" : Table.render(header: ["NAME", "TYPE", ""], rows: rows, style: settings.style)
+        let json = JSONValue.array(custom.map { attribute in
+            .object(JSONObject([
+                ("name", .string(attribute.name)), ("data_type", .string(attribute.dataType)),
+                ("archived", .bool(attribute.archived)),
+            ]))
+        })
+        return CommandOutput(text: text, json: json, notices: notices)
+    }
+
     private func diff() throws(CommandFailure) -> CommandOutput {
         let lead = try requireLead()
         let (table, items) = changes(of: lead)
@@ -319,7 +444,7 @@ public actor Session {
             let code: String
             switch error {
             case .noIdentifier, .emailOnly: code = "email_cannot_identify"
-            case .noChanges, .invalidValue: code = "invalid_update"
+            case .noChanges, .invalidValue, .fieldNotInDialect, .needsContactID: code = "invalid_update"
             }
             throw CommandFailure(code, "push refused: \(error.description)")
         }
@@ -328,17 +453,27 @@ public actor Session {
             if let value = lead.view.value(of: key) { base[key] = value }
         }
 
+        let call: (method: String, path: String, body: JSONObject)
+        do {
+            call = try IntercomAPI.request(for: update, in: dialect)
+        } catch {
+            throw CommandFailure("invalid_update", "push refused: \(error.description)")
+        }
         if dryRun {
             let (table, items) = changes(of: lead)
-            let text = "POST /contacts (dry run: nothing sent, nothing journaled)\n" + JSONText.prettyPrint(.object(update.body)) + "\n" + table
+            let text = "\(call.method) \(call.path) (Intercom-Version: \(apiVersion); dry run: nothing sent, nothing journaled)\n"
+                + JSONText.prettyPrint(.object(call.body)) + "\n" + table
             return CommandOutput(text: text, json: .object(JSONObject([
-                ("dry_run", .bool(true)), ("method", "POST"), ("path", "/contacts"), ("body", .object(update.body)),
+                ("dry_run", .bool(true)), ("method", .string(call.method)), ("path", .string(call.path)),
+                ("api_version", .string(apiVersion.description)), ("body", .object(call.body)),
                 ("lead", .string(lead.view.id)), ("changes", .array(items)),
             ])))
         }
 
         let appended = try journalCall {
-            try journal.append(NewUpdate(update: update, base: base, baseUpdatedAt: lead.view.updatedAt), coalesce: settings.coalesce)
+            try journal.append(
+                NewUpdate(update: update, base: base, baseUpdatedAt: lead.view.updatedAt, apiVersion: apiVersion.description),
+                coalesce: settings.coalesce)
         }
         // Durable from here on: the edits live in the journal.
         current?.view = lead.view.applying(edits)
@@ -433,12 +568,12 @@ public actor Session {
         let rows = entries.map { entry in
             [
                 "#\(entry.seq)", entry.lead.label, Session.shortened(entry.changes.keys.map(\.description).joined(separator: ","), to: 48),
-                entry.state.rawValue, "\(entry.attempts)", age(now - entry.createdAt), entry.lastError ?? "",
+                entry.state.rawValue, entry.apiVersion ?? "-", "\(entry.attempts)", age(now - entry.createdAt), entry.lastError ?? "",
             ]
         }
         var text = rows.isEmpty
             ? (all ? "the journal is empty" : "nothing queued")
-            : Table.render(header: ["SEQ", "LEAD", "FIELDS", "STATE", "ATTEMPTS", "AGE", "LAST ERROR"], rows: rows, style: settings.style)
+            : Table.render(header: ["SEQ", "LEAD", "FIELDS", "STATE", "API", "ATTEMPTS", "AGE", "LAST ERROR"], rows: rows, style: settings.style)
         if rows.count == page {
             let counts = try journalCall { try journal.counts() }
             let total = all ? counts.byState.values.reduce(0, +) : counts.byState.filter { $0.key != .sent && $0.key != .dropped }.values.reduce(0, +)
@@ -472,6 +607,7 @@ public actor Session {
         object["last_error_code"] = entry.lastErrorCode.map(JSONValue.string) ?? .null
         object["merged"] = .integer(Int64(entry.mergedCount))
         object["created_at"] = .double(entry.createdAt)
+        object["api_version"] = entry.apiVersion.map(JSONValue.string) ?? .null
         object["next_attempt_at"] = entry.nextAttemptAt > 0 ? .double(entry.nextAttemptAt) : .null
         if let theirs = entry.theirs { object["theirs"] = .object(theirs.jsonObject) }
         return .object(object)
@@ -663,14 +799,16 @@ public actor Session {
         var lines = [
             "mode        \(modeName)\(settings.label != "online" ? " (\(settings.label))" : "")",
             "endpoint    \(api?.configuration.endpoint.baseURL ?? "none (no token)")",
+            "api         Intercom-Version \(apiVersion) (the \(dialect) dialect: \(dialect == .v1 ? "updates with POST /contacts" : "updates with PUT /contacts/{id}"))",
             "reachable   \(reachable.map { $0 ? "yes" : "no" } ?? "unknown")",
             "journal     \(journal.path)",
             "updates     " + UpdateState.allCases.filter { counts[$0] > 0 }.map { "\($0.rawValue) \(counts[$0])" }.joined(separator: ", "),
         ]
-        if counts.byState.isEmpty { lines[4] = "updates     none" }
+        if counts.byState.isEmpty { lines[5] = "updates     none" }
         if let current { lines.append("lead        \(current.view.id)\(edits.isEmpty ? "" : " (\(edits.count) unpushed edits)")") }
         let json = JSONValue.object(JSONObject([
             ("mode", .string(modeName)), ("sandbox", .bool(settings.label == "sandbox")),
+            ("api_version", .string(apiVersion.description)), ("dialect", .string(dialect.rawValue)),
             ("reachable", reachable.map(JSONValue.bool) ?? .null), ("counts", .object(countsObject)),
             ("lead", current.map { .string($0.view.id) } ?? .null), ("unpushed_edits", .integer(Int64(edits.count))),
         ]))
@@ -691,6 +829,9 @@ public actor Session {
         guard let spec = CommandSpec.named(topic) else {
             throw CommandFailure("unknown_command", "no help for \"\(topic)\"")
         }
+        if spec.name == "set" {
+            return CommandOutput(text: CommandSpec.setHelp(in: dialect), json: json(spec))
+        }
         return CommandOutput(text: spec.help, json: json(spec))
     }
 
@@ -698,8 +839,12 @@ public actor Session {
 
     /// Custom attribute names of the current lead, for completion.
     public func attributeNames() -> [String] {
-        guard let current else { return [] }
-        return current.view.applying(edits).customAttributes.keys
+        var names = current?.view.applying(edits).customAttributes.keys ?? []
+        if dialect == .v2, let catalog = try? journal.cachedAttributes() {
+            let known = Set(names)
+            names += catalog.writableCustomNames.filter { !known.contains($0) }
+        }
+        return names
     }
 
     private func journalCall<T>(_ body: () throws -> T) throws(CommandFailure) -> T {

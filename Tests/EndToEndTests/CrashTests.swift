@@ -18,8 +18,8 @@ struct CrashTests {
         return allSampleIDs + copies.map(\.id)
     }
 
-    @Test("leadsh sync killed at random moments (300 pending, then more each round): the end state is exact, every row is sent, nothing was sent wrongly")
-    func syncKilledRepeatedly() async throws {
+    @Test("leadsh sync killed at random moments (300 pending, then more each round): the end state is exact, every row is sent, nothing was sent wrongly", arguments: apiVersions)
+    func syncKilledRepeatedly(version: String) async throws {
         let rounds = environmentInt("LEADSH_CRASH_ROUNDS", default: 6)
         // A few hundred pending updates at the first kill, and more journaled before each restart.
         func batch(_ round: Int) -> Int { round == 0 ? 300 : 40 }
@@ -27,7 +27,7 @@ struct CrashTests {
         var rng = SeededGenerator(state: seed)
         let seedNote = "LEADSH_SEED=\(seed)"
         let context = Comment(rawValue: seedNote)
-        try await withRig { rig in
+        try await withRig(version: version) { rig in
             let leads = Self.addLeads(to: rig.fake)
             rig.fake.setDelay(.milliseconds(8))
             var expected: [String: Int64] = [:]
@@ -82,12 +82,12 @@ struct CrashTests {
             // each lead's updates reached the fake in sequence order (a killed send may repeat).
             let byValue = Dictionary(uniqueKeysWithValues: rows.map { ($0.n!, $0.lead.id!) })
             for post in rig.posts {
-                let id = post.bodyJSON?["id"]?.stringValue
+                let id = post.leadID
                 let n = post.bodyJSON?["custom_attributes"]?["n"]?.integerValue
                 #expect(n.flatMap { byValue[$0] } == id, "a POST that matches no journaled update: \(String(decoding: post.body, as: UTF8.self)) [\(seedNote)]")
             }
             for lead in leads {
-                let values = rig.posts.filter { $0.bodyJSON?["id"] == .string(lead) }.compactMap { $0.bodyJSON?["custom_attributes"]?["n"]?.integerValue }
+                let values = rig.posts.filter { $0.leadID == lead }.compactMap { $0.bodyJSON?["custom_attributes"]?["n"]?.integerValue }
                 #expect(values == values.sorted(), "lead \(lead) out of order [\(seedNote)]")
                 #expect(Set(values) == Set(rows.filter { $0.lead.id == lead }.map { $0.n! }), "lead \(lead): every update delivered [\(seedNote)]")
             }
@@ -101,13 +101,13 @@ struct CrashTests {
 
     @Test(
         "a script of pushes killed with SIGKILL: every push acknowledged before the kill is in the journal, intact, and the journal passes integrity_check",
-        arguments: PushMode.allCases)
-    func scriptKilledMidPushes(mode: PushMode) async throws {
+        arguments: PushMode.allCases, apiVersions)
+    func scriptKilledMidPushes(mode: PushMode, version: String) async throws {
         let seed = reliabilitySeed()
         var rng = SeededGenerator(state: seed)
         let seedNote = "LEADSH_SEED=\(seed)"
         let context = Comment(rawValue: seedNote)
-        try await withRig { rig in
+        try await withRig(version: version) { rig in
             let load = try await rig.run(["load \(obrien)"])
             #expect(load.status == 0, "\(load.stderr)")
             rig.fake.setDelay(.milliseconds(3))

@@ -6,9 +6,9 @@ import Testing
 
 @Suite("Offline work, sync and the queue, end to end")
 struct OfflineEndToEndTests {
-    @Test("edits made offline are journaled, listed by queue --json, and delivered by leadsh sync")
-    func offlineThenSync() async throws {
-        try await withRig { rig in
+    @Test("edits made offline are journaled, listed by queue --json, and delivered by leadsh sync", arguments: apiVersions)
+    func offlineThenSync(version: String) async throws {
+        try await withRig(version: version) { rig in
             let online = try await rig.run(["load \(obrien)", "load 5811f7c1e6b4704ddfa84ad2"])
             #expect(online.status == 0, "\(online.stderr)")
             rig.fake.clearRequests()
@@ -38,9 +38,9 @@ struct OfflineEndToEndTests {
             #expect(sync.status == 0, "\(sync.stderr)")
             #expect(rig.posts.count == 3)
             // Leads go concurrently; each lead's updates go in sequence order.
-            let obrienPosts = rig.posts.filter { $0.bodyJSON?["id"] == .string(obrien) }.compactMap { $0.bodyJSON?["custom_attributes"]?.objectValue?.keys }
+            let obrienPosts = rig.posts.filter { $0.leadID == obrien }.compactMap { $0.bodyJSON?["custom_attributes"]?.objectValue?.keys }
             #expect(obrienPosts == [["plan"], ["seats"]])
-            #expect(rig.posts.filter { $0.bodyJSON?["id"] == .string("5811f7c1e6b4704ddfa84ad2") }.count == 1)
+            #expect(rig.posts.filter { $0.leadID == "5811f7c1e6b4704ddfa84ad2" }.count == 1)
             #expect(rig.fake.lead(id: obrien)?.customAttributes["plan"] == "pro")
             #expect(rig.fake.lead(id: obrien)?.customAttributes["seats"] == 3)
             #expect(rig.fake.lead(id: "5811f7c1e6b4704ddfa84ad2")?.name == "Julia2")
@@ -50,9 +50,9 @@ struct OfflineEndToEndTests {
         }
     }
 
-    @Test("a push while the API refuses connections is queued, exit 0; sync exits 4 until it is back")
-    func unreachableThenBack() async throws {
-        try await withRig { rig in
+    @Test("a push while the API refuses connections is queued, exit 0; sync exits 4 until it is back", arguments: apiVersions)
+    func unreachableThenBack(version: String) async throws {
+        try await withRig(version: version) { rig in
             _ = try await rig.run(["load \(obrien)"])
             await rig.fake.stopListening()
             let push = try await rig.run(["load \(obrien)", "attr plan team", "push", "status"])
@@ -67,9 +67,9 @@ struct OfflineEndToEndTests {
         }
     }
 
-    @Test("sync exits 5 when an update fails, with Intercom's message kept in the queue")
-    func failedExit5() async throws {
-        try await withRig { rig in
+    @Test("sync exits 5 when an update fails, with Intercom's message kept in the queue", arguments: apiVersions)
+    func failedExit5(version: String) async throws {
+        try await withRig(version: version) { rig in
             _ = try await rig.run(["load \(obrien)"])
             _ = try await rig.run(["load \(obrien)", "attr plan x", "push"], extra: ["--offline"])
             rig.fake.inject(.status(404, code: "not_found", message: "Contact Not Found"))

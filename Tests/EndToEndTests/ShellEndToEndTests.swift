@@ -7,24 +7,55 @@ import Testing
 let obrien = "5811f6bbe6b4704ddfa84ac0"
 let obrienUserID = "77177570-cf5d-4f1a-bc75-75202af47d4f"
 
+/// The API versions the suites that send updates run under: the seed's 1.4 and today's 2.14.
+let apiVersions = ["1.4", "2.14"]
+
 /// A temp home, a fake Intercom, and the arguments that point leadsh at both.
 struct Rig {
     let home: TempDirectory
     let fake: FakeIntercom
+    /// The `--api-version` leadsh runs with.
+    var version = "1.4"
     var journal: String { home.file("journal.sqlite") }
     var env: [String: String] { leadshEnvironment(home: home.path, token: fake.configuration.token) }
-    var args: [String] { ["--base-url", fake.baseURL, "--journal", journal] }
+    var args: [String] { ["--base-url", fake.baseURL, "--journal", journal, "--api-version", version] }
+    var isV2: Bool { version.hasPrefix("2.") }
 
     func run(_ commands: [String], extra: [String] = [], stdin: String? = nil, env: [String: String]? = nil) async throws -> ProcessResult {
         try await leadsh(args + extra + commands.flatMap { ["-c", $0] }, environment: env ?? self.env, stdin: stdin)
     }
 
-    var posts: [RecordedRequest] { fake.requests.filter { $0.method == "POST" } }
+    /// The update calls the fake received, in either dialect: 1.x `POST /contacts`, 2.x `PUT /contacts/{id}`.
+    var posts: [RecordedRequest] { fake.requests.filter(\.isUpdate) }
 }
 
-func withRig<T>(_ configuration: FakeIntercomConfiguration = .init(), _ body: (Rig) async throws -> T) async throws -> T {
+extension RecordedRequest {
+    /// True for an update call in either dialect.
+    var isUpdate: Bool {
+        (method == "POST" && path == "/contacts") || (method == "PUT" && path.hasPrefix("/contacts/"))
+    }
+
+    /// The lead an update names: 1.x in its body, 2.x in its path.
+    var leadID: String? {
+        if method == "PUT" { return path.split(separator: "/").last.map(String.init) }
+        return bodyJSON?["id"]?.stringValue
+    }
+}
+
+/// Custom attributes the suites set besides the sample leads' own; a 2.x workspace must have them.
+let testAttributes: [DataAttribute] = [
+    DataAttribute(name: "seats", dataType: "integer"), DataAttribute(name: "n", dataType: "integer"),
+    DataAttribute(name: "code", dataType: "string"), DataAttribute(name: "vip", dataType: "boolean"),
+    DataAttribute(name: "note", dataType: "string"), DataAttribute(name: "tier", dataType: "string"),
+]
+
+func withRig<T>(
+    _ configuration: FakeIntercomConfiguration = .init(), version: String = "1.4", _ body: (Rig) async throws -> T
+) async throws -> T {
     let home = TempDirectory("leadsh-e2e")
-    return try await withFakeIntercom(configuration) { fake in try await body(Rig(home: home, fake: fake)) }
+    var configuration = configuration
+    configuration.dataAttributes += testAttributes
+    return try await withFakeIntercom(configuration) { fake in try await body(Rig(home: home, fake: fake, version: version)) }
 }
 
 @Suite("leadsh end to end")

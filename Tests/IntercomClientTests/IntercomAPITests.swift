@@ -7,7 +7,7 @@ import Testing
 
 func client(_ fake: FakeIntercom, token: String? = nil, timeout: Duration = .seconds(5)) throws -> IntercomAPI {
     IntercomAPI(configuration: IntercomConfiguration(
-        endpoint: try Endpoint(fake.baseURL), token: token ?? fake.configuration.token, intercomVersion: "1.4",
+        endpoint: try Endpoint(fake.baseURL), token: token ?? fake.configuration.token, apiVersion: .default,
         requestTimeout: timeout))
 }
 

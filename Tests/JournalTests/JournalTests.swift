@@ -235,12 +235,57 @@ struct OutboxTests {
             try db.execute(sql: """
                 DROP TRIGGER update_counts_insert; DROP TRIGGER update_counts_delete; DROP TRIGGER update_counts_move;
                 DROP TABLE update_counts; PRAGMA user_version = 2;
+                ALTER TABLE updates DROP COLUMN api_version; DROP TABLE data_attributes; DROP TABLE meta;
                 """)
         }
         try queue.close()
         let upgraded = try Journal(path: old)
         defer { upgraded.close() }
         #expect(try counted(upgraded) == actual(old))
+    }
+
+    @Test("a version 3 journal upgrades to 4: its rows are kept, with no API version recorded, and new rows record theirs")
+    func upgradeFromVersion3() throws {
+        let dir = TempDirectory()
+        let path = dir.file("j.sqlite")
+        let journal = try Journal(path: path)
+        _ = try journal.append(try sampleUpdate("a", [(.standard("name"), "Old")]))
+        journal.close()
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(sql: """
+                ALTER TABLE updates DROP COLUMN api_version; DROP TABLE data_attributes; DROP TABLE meta;
+                PRAGMA user_version = 3;
+                """)
+        }
+        try queue.close()
+        let upgraded = try Journal(path: path)
+        defer { upgraded.close() }
+        let old = try #require(try upgraded.entry(seq: 1))
+        #expect(old.changes[.standard("name")] == "Old")
+        #expect(old.apiVersion == nil)
+        #expect(try upgraded.cachedAttributes() == nil)
+        var new = try sampleUpdate("b", [(.standard("name"), "New")])
+        new.apiVersion = "2.14"
+        _ = try upgraded.append(new)
+        #expect(try upgraded.entry(seq: 2)?.apiVersion == "2.14")
+        let version = try DatabaseQueue(path: path).read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") }
+        #expect(version == 4)
+    }
+
+    @Test("the workspace's attribute list is cached with when it was read, and replaced whole")
+    func attributeCache() throws {
+        let dir = TempDirectory()
+        let journal = try Journal(path: dir.file("j.sqlite"))
+        defer { journal.close() }
+        #expect(try journal.cachedAttributes() == nil)
+        try journal.cacheAttributes([DataAttribute(name: "plan", dataType: "string"), DataAttribute(name: "seats", dataType: "integer", archived: true)], fetchedAt: 100)
+        let first = try #require(try journal.cachedAttributes())
+        #expect(first.fetchedAt == 100)
+        #expect(first.writableCustomNames == ["plan"])
+        #expect(first.custom(named: "seats")?.archived == true)
+        try journal.cacheAttributes([DataAttribute(name: "tier", dataType: "string")], fetchedAt: 200)
+        #expect(try journal.cachedAttributes() == AttributeCatalog(attributes: [DataAttribute(name: "tier", dataType: "string")], fetchedAt: 200))
     }
 
     @Test("the user's view applies their own unsent updates to the cached lead")

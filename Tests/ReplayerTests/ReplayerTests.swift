@@ -275,3 +275,54 @@ struct BackoffTests {
         #expect(backoff.delay(afterAttempt: 3, jitter: FixedJitter(value: 0.25)) == 1)
     }
 }
+
+@Suite("Replay in the 2.x dialect")
+struct V2ReplayTests {
+    /// A replayer that speaks 2.14 to the fake.
+    static func v2Rig(_ fake: FakeIntercom) throws -> (ReplayRig, IntercomAPI) {
+        let rig = try ReplayRig(fake: fake)
+        let api = IntercomAPI(configuration: IntercomConfiguration(
+            endpoint: try Endpoint(fake.baseURL), token: fake.configuration.token,
+            apiVersion: try APIVersion("2.14"), requestTimeout: .seconds(2)))
+        return (rig, api)
+    }
+
+    @Test("a row that names its lead only by user_id is found by external_id, then updated with PUT /contacts/{id}")
+    func userIDOnlyRow() async throws {
+        try await withFakeIntercom { fake in
+            let (rig, api) = try Self.v2Rig(fake)
+            defer { Task { await api.shutdown() } }
+            let update = try LeadUpdate(
+                lead: LeadReference(userID: "77177570-cf5d-4f1a-bc75-75202af47d4f"),
+                changes: FieldChanges([(.standard("name"), "Found")]))
+            _ = try rig.journal.append(NewUpdate(update: update, base: FieldChanges(), baseUpdatedAt: nil, apiVersion: "1.4"))
+            let report = await Replayer(journal: rig.journal, api: api, clock: rig.clock, jitter: FixedJitter()).drain()
+            #expect(report.sent == 1)
+            #expect(fake.requests.map { "\($0.method) \($0.path)" } == ["POST /contacts/search", "PUT /contacts/\(leadA)"])
+            #expect(fake.requests.last?.bodyJSON == ["name": "Found"])
+            #expect(fake.lead(id: leadA)?.name == "Found")
+        }
+    }
+
+    @Test("a user_id that no contact has, or several have, fails the row with what to do; nothing is updated")
+    func userIDNotFoundOrAmbiguous() async throws {
+        try await withFakeIntercom { fake in
+            let (rig, api) = try Self.v2Rig(fake)
+            defer { Task { await api.shutdown() } }
+            var twin = try #require(fake.lead(id: leadA))
+            twin.fields["id"] = "5811f6bbe6b4704ddfa84ff0"
+            twin.fields["email"] = "twin@truth.org"
+            fake.insert(twin)
+            for userID in ["nobody-has-this", "77177570-cf5d-4f1a-bc75-75202af47d4f"] {
+                let update = try LeadUpdate(lead: LeadReference(userID: userID), changes: FieldChanges([(.standard("name"), "X")]))
+                _ = try rig.journal.append(NewUpdate(update: update, base: FieldChanges(), baseUpdatedAt: nil))
+            }
+            let report = await Replayer(journal: rig.journal, api: api, clock: rig.clock, jitter: FixedJitter()).drain()
+            #expect(report.failed == 2)
+            #expect(!fake.requests.contains { $0.method == "PUT" })
+            let rows = try rig.journal.entries(all: true)
+            #expect(rows[0].lastError?.contains("no contact has external_id nobody-has-this") == true, "\(rows[0].lastError ?? "")")
+            #expect(rows[1].lastError?.contains("2 contacts have external_id") == true, "\(rows[1].lastError ?? "")")
+        }
+    }
+}
