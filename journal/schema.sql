@@ -1,10 +1,10 @@
--- The leadsh journal, version 3: exactly what a fresh journal holds.
+-- The leadsh journal, version 4: exactly what a fresh journal holds.
 -- Checked by Tests/JournalTests/SchemaTests.swift against what leadsh creates.
 -- The file is SQLite in WAL mode (PRAGMA journal_mode = WAL), written with
 -- PRAGMA synchronous = FULL, created with mode 0600.
 
 PRAGMA application_id = 1279546184; -- 0x4C445348, "LDSH": marks a leadsh journal
-PRAGMA user_version = 3;            -- the schema version; a newer one is refused
+PRAGMA user_version = 4;            -- the schema version; a newer one is refused
 
 -- leads: the cache of loaded leads. snapshot is the lead's JSON as Intercom
 -- sent it; updated_at is the lead's own updated_at; fetched_at is Unix seconds.
@@ -13,6 +13,9 @@ PRAGMA user_version = 3;            -- the schema version; a newer one is refuse
 -- in the lead as the user saw it (keys: field names, custom attributes as
 -- custom_attributes.NAME). state: pending -> sending -> sent, or failed,
 -- conflict (theirs holds the server's values), dropped (by the user).
+-- api_version (version 4) is the Intercom-Version the update was made under
+-- (NULL for rows journaled before version 4); the replay renders the fields in
+-- the dialect of the session that sends them, whatever this says.
 
 CREATE TABLE leads (
     id          TEXT PRIMARY KEY NOT NULL,
@@ -46,6 +49,7 @@ CREATE TABLE updates (
     created_at       REAL NOT NULL,
     updated_at       REAL NOT NULL,
     sent_at          REAL,
+    api_version      TEXT,
     CHECK (lead_id IS NOT NULL OR lead_user_id IS NOT NULL)
 );
 CREATE INDEX updates_by_state ON updates(state, next_attempt_at, seq);
@@ -73,3 +77,16 @@ CREATE TRIGGER update_counts_move AFTER UPDATE OF state ON updates WHEN OLD.stat
     INSERT INTO update_counts (state, n) VALUES (NEW.state, 1)
         ON CONFLICT (state) DO UPDATE SET n = n + 1;
 END;
+-- Version 4: the workspace's custom attributes as `GET /data_attributes?model=contact`
+-- last listed them (2.x refuses attributes that do not exist), and small facts about
+-- the journal as key/value pairs (attributes_fetched_at: when that list was read).
+CREATE TABLE data_attributes (
+    name       TEXT PRIMARY KEY NOT NULL,
+    data_type  TEXT NOT NULL,
+    custom     INTEGER NOT NULL,
+    archived   INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE meta (
+    key    TEXT PRIMARY KEY NOT NULL,
+    value  TEXT NOT NULL
+) WITHOUT ROWID;
