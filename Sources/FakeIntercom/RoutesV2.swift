@@ -24,7 +24,9 @@ extension Backend.State {
         case ("POST", "/contacts"):
             let body = try Self.bodyObject(of: request)
             let write = try ContactV2.write(body, rejectsV1Fields: false, attributes: attributes)
-            return .json(render(try store.create(write, now: now)))
+            // Changed first, rendered after: `render(try store.create(...))` would read `self` before the change.
+            let created = try store.create(write, now: now)
+            return .json(render(created))
         case ("POST", "/contacts/search"):
             let body = try Self.bodyObject(of: request)
             guard let queryValue = body["query"] else {
@@ -67,7 +69,8 @@ extension Backend.State {
             }
             let body = try Self.bodyObject(of: request)
             let write = try ContactV2.write(body, rejectsV1Fields: true, attributes: attributes)
-            return .json(render(try store.update(id: id, write, now: now)))
+            let updated = try store.update(id: id, write, now: now)
+            return .json(render(updated))
         default:
             throw .resourceNotFound
         }

@@ -89,6 +89,20 @@ struct ContactsV2Tests {
         }
     }
 
+    @Test func putCanChangeTheRole() async throws {
+        try await withFakeAndClient { fake, client in
+            let before = try #require(fake.lead(id: obrienID)?.updatedAt)
+            let reply = try await client.send("PUT", "/contacts/\(obrienID)", json: #"{"role":"user"}"#)
+            #expect(try reply.json["role"] == "user")
+            #expect(try #require(fake.lead(id: obrienID)?.updatedAt) > before)
+            #expect(fake.role(ofLead: obrienID) == "user")
+            #expect(try await client.get("/contacts/\(obrienID)").json["role"] == "user")
+            let search = try await client.send(
+                "POST", "/contacts/search", json: #"{"query":{"field":"role","operator":"=","value":"user"}}"#)
+            #expect(try search.json["data"]?.arrayValue?.map { $0["id"] } == [.string(obrienID)])
+        }
+    }
+
     @Test func a1xUpdateReadsBackIn2x() async throws {
         try await withFakeAndClient { _, client in
             let update = try await client.send(
