@@ -73,7 +73,8 @@ final class Backend: Sendable {
 
     func addDataAttribute(_ attribute: DataAttribute) {
         state.withLock { state in
-            if let index = state.attributes.firstIndex(where: { $0.name == attribute.name && $0.custom == attribute.custom }) {
+            let index = state.attributes.firstIndex { $0.name == attribute.name && $0.custom == attribute.custom }
+            if let index {
                 state.attributes[index] = attribute
             } else {
                 state.attributes.append(attribute)
@@ -280,7 +281,9 @@ extension Backend.State {
     }
 
     /// The 1.x lead API, unchanged since the fake answered only 1.x.
-    mutating func routeV1(_ request: RecordedRequest, path: String, now: Int64) throws(IntercomError) -> Backend.Outcome {
+    mutating func routeV1(
+        _ request: RecordedRequest, path: String, now: Int64
+    ) throws(IntercomError) -> Backend.Outcome {
         switch (request.method, path) {
         case ("GET", "/contacts"):
             if let userID = request.queryValue("user_id"), !userID.isEmpty {

@@ -42,7 +42,10 @@ struct FakeIntercomCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("app-version"),
-        help: "The workspace's API version, for requests without an Intercom-Version header (1.0-1.4, 2.0-2.16, Unstable, Preview).")
+        help: """
+            The workspace's API version, for requests without an Intercom-Version header \
+            (1.0-1.4, 2.0-2.16, Unstable, Preview).
+            """)
     var appVersion = "2.14"
 
     @Flag(name: .customLong("refuse-v1"), help: "Answer every 1.x request with 400 intercom_version_invalid.")

@@ -13,7 +13,9 @@ struct AuthAndReadTests {
     }
 
     @Test func missingTokenIsRejectedWithIntercomsErrorBody() async throws {
-        try await withFakeAndClient(.init(rateLimit: RateLimit(limit: 5, window: .seconds(10)), appVersion: "1.4")) { _, client in
+        try await withFakeAndClient(
+            .init(rateLimit: RateLimit(limit: 5, window: .seconds(10)), appVersion: "1.4")
+        ) { _, client in
             let reply = try await client.post(#"{"id":"\#(obrienID)","name":"X"}"#, token: nil)
             #expect(reply.status == 401)
             #expect(reply.header("Content-Type")?.hasPrefix("application/json") == true)

@@ -36,7 +36,9 @@ struct RateLimitTests {
     }
 
     @Test func unauthenticatedRequestsAreNotCountedAndCarryNoHeaders() async throws {
-        try await withFakeAndClient(.init(rateLimit: RateLimit(limit: 1, window: .seconds(10)), appVersion: "1.4")) { _, client in
+        try await withFakeAndClient(
+            .init(rateLimit: RateLimit(limit: 1, window: .seconds(10)), appVersion: "1.4")
+        ) { _, client in
             for _ in 0..<3 {
                 let rejected = try await client.get("/me", token: nil)
                 #expect(rejected.status == 401)
@@ -71,7 +73,9 @@ struct RateLimitTests {
     }
 
     @Test func rejectedUpdatesAreNotApplied() async throws {
-        try await withFakeAndClient(.init(rateLimit: RateLimit(limit: 0, window: .seconds(10)), appVersion: "1.4")) { fake, client in
+        try await withFakeAndClient(
+            .init(rateLimit: RateLimit(limit: 0, window: .seconds(10)), appVersion: "1.4")
+        ) { fake, client in
             let reply = try await client.post(#"{"id":"\#(obrienID)","name":"X"}"#)
             #expect(reply.status == 429)
             #expect(fake.lead(id: obrienID)?.name == "OBrien")
