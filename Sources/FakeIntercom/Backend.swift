@@ -8,6 +8,9 @@ import Synchronization
 /// written outside it.
 final class Backend: Sendable {
     let token: String
+    /// The workspace: `app.id_code` and `app.name` in `/me`, `workspace_id` of 2.x contacts.
+    let appID: String
+    let appName: String
     private let state: Mutex<State>
 
     struct State: Sendable {
@@ -19,6 +22,11 @@ final class Backend: Sendable {
         var delay: Duration
         var rateLimit: RateLimit?
         var window: RateWindow?
+        /// The version requests without `Intercom-Version` run on.
+        var appVersion: APIVersion
+        var acceptsV1: Bool
+        var attributes: [DataAttribute]
+        let appID: String
     }
 
     /// The rate-limit window in progress, in Unix seconds.
@@ -28,13 +36,50 @@ final class Backend: Sendable {
     }
 
     init(configuration: FakeIntercomConfiguration) {
+        guard let appVersion = APIVersion(configuration.appVersion) else {
+            preconditionFailure("FakeIntercom: unknown appVersion \(configuration.appVersion)")
+        }
         token = configuration.token
+        appID = configuration.appID
+        appName = configuration.appName
+        var store = LeadStore(configuration.leads)
+        store.appID = configuration.appID
         state = Mutex(
             State(
-                store: LeadStore(configuration.leads),
+                store: store,
                 recordsRequests: configuration.recordsRequests,
                 delay: configuration.delay,
-                rateLimit: configuration.rateLimit))
+                rateLimit: configuration.rateLimit,
+                appVersion: appVersion,
+                acceptsV1: configuration.acceptsV1,
+                attributes: configuration.dataAttributes,
+                appID: configuration.appID))
+    }
+
+    // MARK: The workspace
+
+    var appVersion: String { state.withLock { $0.appVersion.name } }
+
+    func setAppVersion(_ version: String) {
+        guard let parsed = APIVersion(version) else { preconditionFailure("FakeIntercom: unknown version \(version)") }
+        state.withLock { $0.appVersion = parsed }
+    }
+
+    var acceptsV1: Bool { state.withLock { $0.acceptsV1 } }
+    func setAcceptsV1(_ accepts: Bool) { state.withLock { $0.acceptsV1 = accepts } }
+
+    var dataAttributes: [DataAttribute] { state.withLock { $0.attributes } }
+    func setDataAttributes(_ attributes: [DataAttribute]) { state.withLock { $0.attributes = attributes } }
+
+    func addDataAttribute(_ attribute: DataAttribute) {
+        state.withLock { state in
+            let index = state.attributes.firstIndex { $0.name == attribute.name && $0.custom == attribute.custom }
+            if let index {
+                state.attributes[index] = attribute
+            } else {
+                state.attributes.append(attribute)
+            }
+        }
     }
 
     // MARK: Server-side state
@@ -49,6 +94,10 @@ final class Backend: Sendable {
 
     func insert(_ lead: Contact) { state.withLock { $0.store.insert(lead) } }
     func removeLead(id: String) -> Contact? { state.withLock { $0.store.remove(id: id) } }
+    func merge(leadID: String, into targetID: String) -> Contact? {
+        state.withLock { $0.store.merge(id: leadID, into: targetID) }
+    }
+    func role(ofLead id: String) -> String { state.withLock { $0.store.role(of: id) } }
 
     // MARK: Requests and faults
 
@@ -73,9 +122,11 @@ final class Backend: Sendable {
 
     /// Records a request as it arrives; returns how long to wait and the fault it draws, if any.
     ///
-    /// Only requests to `/contacts` and below draw faults.
+    /// Only requests to `/contacts`, `/data_attributes` and below draw faults.
     func receive(_ request: RecordedRequest) -> (delay: Duration, fault: Fault?) {
-        let drawsFault = request.path == "/contacts" || request.path.hasPrefix("/contacts/")
+        let drawsFault = ["/contacts", "/data_attributes"].contains { prefix in
+            request.path == prefix || request.path.hasPrefix(prefix + "/")
+        }
         return state.withLock { state in
             if state.recordsRequests { state.requests.append(request) }
             let fault = drawsFault && !state.faults.isEmpty ? state.faults.removeFirst() : nil
@@ -87,8 +138,11 @@ final class Backend: Sendable {
 
     /// What a request gets, before it becomes JSON.
     enum Outcome {
+        /// A lead in 1.x shape.
         case contact(Contact)
         case admin
+        /// A 2.x answer (a contact, a list), serialized outside the lock.
+        case json(JSONValue)
     }
 
     /// Answers a request as Intercom would: authentication, rate limit, then the call itself.
@@ -110,7 +164,8 @@ final class Backend: Sendable {
         var reply: Reply
         switch result {
         case .success(.contact(let contact)): reply = Reply(status: 200, json: contact.json)
-        case .success(.admin): reply = Reply(status: 200, json: Self.adminJSON)
+        case .success(.admin): reply = Reply(status: 200, json: adminJSON)
+        case .success(.json(let value)): reply = Reply(status: 200, json: JSONText.serialize(value))
         case .failure(let error): reply = Reply(error: error)
         }
         reply.headers.append(contentsOf: rateHeaders)
@@ -140,9 +195,19 @@ final class Backend: Sendable {
             && parts[1].trimmingCharacters(in: .whitespaces) == token
     }
 
-    static let adminJSON = JSONText.serialize([
-        "type": "admin", "id": "991267", "name": "Sandbox Admin", "email": "admin@example.com",
-    ])
+    /// The admin the token belongs to, with the workspace as `app`.
+    var adminJSON: String {
+        JSONText.serialize([
+            "type": "admin", "id": .string(Self.adminID), "name": "Sandbox Admin", "email": "admin@example.com",
+            "email_verified": true,
+            "app": [
+                "type": "app", "id_code": .string(appID), "name": .string(appName), "created_at": 1_477_572_000,
+                "secure": false, "identity_verification": false, "timezone": "Europe/Dublin", "region": "US",
+            ],
+        ])
+    }
+
+    static let adminID = "991267"
 }
 
 extension Backend.State {
@@ -167,12 +232,59 @@ extension Backend.State {
     }
 
     /// The call itself, once the request is authenticated and within the limit.
+    ///
+    /// The version is the header's when there is one, else the app's; 1.x requests
+    /// get the lead API, 2.x ones the contacts API.
     mutating func route(_ request: RecordedRequest, now: Int64) throws(IntercomError) -> Backend.Outcome {
+        let version = try effectiveVersion(of: request)
         var path = request.path
         if path.count > 1, path.hasSuffix("/") { path.removeLast() }
         switch (request.method, path) {
         case ("GET", "/me"):
             return .admin
+        case ("GET", "/data_attributes"):
+            return .json(try dataAttributeList(request))
+        default:
+            if version.isV1 { return try routeV1(request, path: path, now: now) }
+            return try routeV2(request, path: path, version: version, now: now)
+        }
+    }
+
+    /// The version a request runs on; throws `intercom_version_invalid` for an unknown one,
+    /// and for 1.x when the workspace no longer accepts it.
+    func effectiveVersion(of request: RecordedRequest) throws(IntercomError) -> APIVersion {
+        let version: APIVersion
+        if let header = request.header("Intercom-Version") {
+            guard let parsed = APIVersion(header.trimmingCharacters(in: .whitespaces)) else { throw .versionUnknown }
+            version = parsed
+        } else {
+            version = appVersion
+        }
+        if version.isV1, !acceptsV1 { throw .versionRefused(version.name) }
+        return version
+    }
+
+    /// `GET /data_attributes[?model=contact][&include_archived=true]`.
+    func dataAttributeList(_ request: RecordedRequest) throws(IntercomError) -> JSONValue {
+        let model = request.queryValue("model")
+        guard model == nil || ["contact", "company", "conversation"].contains(model!) else {
+            throw .parameterInvalid("model must be one of contact, company, conversation", field: "model")
+        }
+        let includeArchived = request.queryValue("include_archived") == "true"
+        var items: [JSONValue] = []
+        if model == nil || model == "contact" {
+            for (index, attribute) in attributes.enumerated() where includeArchived || !attribute.archived {
+                items.append(attribute.json(id: 1000 + index, adminID: Backend.adminID, createdAt: 1_477_572_283))
+            }
+        }
+        return ["type": "list", "data": .array(items)]
+    }
+
+    /// The 1.x lead API, unchanged since the fake answered only 1.x.
+    mutating func routeV1(
+        _ request: RecordedRequest, path: String, now: Int64
+    ) throws(IntercomError) -> Backend.Outcome {
+        switch (request.method, path) {
         case ("GET", "/contacts"):
             if let userID = request.queryValue("user_id"), !userID.isEmpty {
                 guard let lead = store.lead(userID: userID) else { throw .contactNotFound }
@@ -192,13 +304,24 @@ extension Backend.State {
             case nil: throw .badRequest("Invalid JSON in request body")
             case _?: throw .badRequest("The request body must be a JSON object")
             }
-            return .contact(try store.post(body, now: now))
+            let lead = try store.post(body, now: now)
+            learnAttributes(from: body)
+            return .contact(lead)
         case ("GET", _) where path.hasPrefix("/contacts/"):
             let id = RecordedRequest.percentDecode(path.dropFirst("/contacts/".count), plusIsSpace: false)
             guard !id.contains("/"), let lead = store.lead(id: id) else { throw .contactNotFound }
             return .contact(lead)
         default:
             throw .resourceNotFound
+        }
+    }
+
+    /// 1.x creates a custom attribute the first time an update sets it; its type follows the value.
+    mutating func learnAttributes(from body: JSONObject) {
+        guard let custom = body["custom_attributes"]?.objectValue else { return }
+        for (name, value) in custom where !attributes.contains(where: { $0.custom && $0.name == name }) {
+            guard let type = DataAttribute.inferredType(of: value) else { continue }
+            attributes.append(DataAttribute(name: name, dataType: type))
         }
     }
 }
@@ -223,5 +346,6 @@ struct Reply: Sendable {
 
     init(error: IntercomError) {
         self.init(status: error.status, json: error.body)
+        if let link = error.link { headers.append(("Link", link)) }
     }
 }

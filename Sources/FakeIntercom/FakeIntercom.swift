@@ -3,12 +3,18 @@ import LeadModel
 import Logging
 import Synchronization
 
-/// A local stand-in for Intercom's v1 lead API, served over loopback HTTP.
+/// A local stand-in for an Intercom workspace's API, served over loopback HTTP.
 ///
-/// It answers `POST /contacts` (update by `id` or `user_id`, create when neither
-/// is given), `GET /contacts/{id}`, `GET /contacts?user_id=` and `GET /me` the way
-/// Intercom does, checks the Bearer token, meters requests when a rate limit is
-/// set, records every request, and answers with the faults a test queues.
+/// It answers per API version, as a workspace does: the `Intercom-Version` header's,
+/// else the app's own (``FakeIntercomConfiguration/appVersion``, 2.14 by default).
+/// On 1.x it is the lead API: `POST /contacts` (update by `id` or `user_id`, create
+/// when neither is given), `GET /contacts/{id}`, `GET /contacts?user_id=`. On 2.x
+/// it is the contacts API: `GET`/`PUT /contacts/{id}`, `POST /contacts` (create
+/// only), `POST /contacts/search`, `GET /contacts`. Both versions answer `GET /me`
+/// and `GET /data_attributes`, over one store of leads, so a change made through
+/// one version reads back through the other. It checks the Bearer token, meters
+/// requests when a rate limit is set, records every request, and answers with the
+/// faults a test queues.
 ///
 /// ```swift
 /// let fake = FakeIntercom()
@@ -115,6 +121,45 @@ public final class FakeIntercom: Sendable {
     @discardableResult
     public func removeLead(id: String) -> Contact? { backend.removeLead(id: id) }
 
+    /// Removes a lead as merged into another, as Intercom's merge does.
+    ///
+    /// Later reads of the merged id answer 404 before 2.16 and, from 2.16,
+    /// `410 contact_merged` with `Link: </contacts/TARGET>; rel="canonical"`.
+    ///
+    /// - Returns: the removed lead; nil (nothing changes) when either id names no lead, or both are the same.
+    @discardableResult
+    public func merge(leadID: String, into targetID: String) -> Contact? {
+        backend.merge(leadID: leadID, into: targetID)
+    }
+
+    /// The lead's role as 2.x shows it: `lead`, unless a 2.x update or create made it `user`.
+    public func role(ofLead id: String) -> String { backend.role(ofLead: id) }
+
+    // MARK: The workspace
+
+    /// The version requests without `Intercom-Version` run on now.
+    public var appVersion: String { backend.appVersion }
+
+    /// Changes the app's version, as a teammate would in Intercom's Developer Hub.
+    ///
+    /// - Precondition: `version` is one of ``knownVersions``.
+    public func setAppVersion(_ version: String) { backend.setAppVersion(version) }
+
+    /// Whether 1.x requests are answered now.
+    public var acceptsV1: Bool { backend.acceptsV1 }
+
+    /// Accepts or refuses 1.x; refused, every 1.x request answers `400 intercom_version_invalid`.
+    public func setAcceptsV1(_ accepts: Bool) { backend.setAcceptsV1(accepts) }
+
+    /// The data attributes the workspace lists now (1.x updates add custom ones they set).
+    public var dataAttributes: [DataAttribute] { backend.dataAttributes }
+
+    /// Replaces the data attributes.
+    public func setDataAttributes(_ attributes: [DataAttribute]) { backend.setDataAttributes(attributes) }
+
+    /// Adds a data attribute, or replaces the one with the same name (and customness).
+    public func addDataAttribute(_ attribute: DataAttribute) { backend.addDataAttribute(attribute) }
+
     // MARK: What it received
 
     /// Every request received since start or ``clearRequests()``, rejected ones included, oldest first.
@@ -125,7 +170,7 @@ public final class FakeIntercom: Sendable {
 
     // MARK: Faults
 
-    /// Makes the next `times` requests to `/contacts` and below answer with `fault`.
+    /// Makes the next `times` requests to `/contacts`, `/data_attributes` and below answer with `fault`.
     ///
     /// Faults queue in order. A request that draws a fault is still recorded, but is
     /// not authenticated, rate-limited or (except for ``Fault/dropMidResponse``) carried out.

@@ -19,6 +19,20 @@ public struct FakeIntercomConfiguration: Sendable {
     public var recordsRequests: Bool
     /// Where the server logs; nil (the default) logs nothing.
     public var logger: Logger?
+    /// The workspace's own API version (set in Intercom's Developer Hub), used by requests
+    /// without an `Intercom-Version` header; the header overrides it. One of
+    /// ``FakeIntercom/knownVersions``; 2.14 by default, as today's workspaces.
+    public var appVersion: String
+    /// Whether 1.x requests are answered; when false every request whose version is 1.x
+    /// answers `400 intercom_version_invalid`, as on the day a workspace stops accepting 1.x.
+    public var acceptsV1: Bool
+    /// The workspace id: `app.id_code` in `GET /me`, `workspace_id` of 2.x contacts, `app_id` of new leads.
+    public var appID: String
+    /// The workspace name in `GET /me`.
+    public var appName: String
+    /// The contact data attributes `GET /data_attributes` lists; on 2.x only listed,
+    /// unarchived custom attributes can be set.
+    public var dataAttributes: [DataAttribute]
 
     public init(
         host: String = "127.0.0.1",
@@ -28,7 +42,12 @@ public struct FakeIntercomConfiguration: Sendable {
         rateLimit: RateLimit? = nil,
         delay: Duration = .zero,
         recordsRequests: Bool = true,
-        logger: Logger? = nil
+        logger: Logger? = nil,
+        appVersion: String = "2.14",
+        acceptsV1: Bool = true,
+        appID: String = "ja43hiec",
+        appName: String = "Sandbox",
+        dataAttributes: [DataAttribute] = DataAttribute.sampleAttributes
     ) {
         self.host = host
         self.port = port
@@ -38,6 +57,11 @@ public struct FakeIntercomConfiguration: Sendable {
         self.delay = delay
         self.recordsRequests = recordsRequests
         self.logger = logger
+        self.appVersion = appVersion
+        self.acceptsV1 = acceptsV1
+        self.appID = appID
+        self.appName = appName
+        self.dataAttributes = dataAttributes
     }
 }
 

@@ -7,6 +7,8 @@ struct IntercomError: Error, Sendable, Equatable {
     var code: String
     var message: String
     var field: String?
+    /// A `Link` header to send with the error, as `contact_merged` does.
+    var link: String? = nil
 
     static let unauthorized = IntercomError(status: 401, code: "unauthorized", message: "Access Token Invalid")
     static let contactNotFound = IntercomError(status: 404, code: "not_found", message: "Contact Not Found")
@@ -18,6 +20,30 @@ struct IntercomError: Error, Sendable, Equatable {
 
     static func parameterInvalid(_ message: String, field: String) -> IntercomError {
         IntercomError(status: 400, code: "parameter_invalid", message: message, field: field)
+    }
+
+    /// An `Intercom-Version` the API does not know.
+    static let versionUnknown = IntercomError(
+        status: 400, code: "intercom_version_invalid", message: "The requested version could not be found")
+
+    /// A known version this workspace no longer accepts (1.x when ``FakeIntercomConfiguration/acceptsV1`` is false).
+    static func versionRefused(_ version: String) -> IntercomError {
+        IntercomError(
+            status: 400, code: "intercom_version_invalid", message: "The requested version (\(version)) is not valid")
+    }
+
+    /// 2.16 and later: the contact was merged into `targetID`; `Link` names the canonical contact.
+    static func contactMerged(into targetID: String) -> IntercomError {
+        IntercomError(
+            status: 410, code: "contact_merged",
+            message: "This contact has been merged. See the 'Link' header for the canonical contact.",
+            link: "</contacts/\(targetID)>; rel=\"canonical\"")
+    }
+
+    /// `409 conflict`: another contact already has the email or external id.
+    static func conflict(with id: String) -> IntercomError {
+        IntercomError(
+            status: 409, code: "conflict", message: "A contact matching those details already exists with id=\(id)")
     }
 
     static func rateLimitExceeded(_ limit: RateLimit) -> IntercomError {

@@ -6,6 +6,12 @@ struct LeadStore: Sendable {
     private(set) var leads: [Contact] = []
     private var positionByID: [String: Int] = [:]
     private var positionByUserID: [String: Int] = [:]
+    /// The 2.x role of leads whose role was changed or set at creation; others are `lead`.
+    private var roles: [String: String] = [:]
+    /// Where merged leads went: merged id -> the id it was merged into.
+    private(set) var mergedInto: [String: String] = [:]
+    /// The workspace id new leads carry as `app_id`.
+    var appID = "ja43hiec"
 
     init(_ leads: [Contact]) {
         for lead in leads { insert(lead) }
@@ -19,8 +25,23 @@ struct LeadStore: Sendable {
         positionByUserID[userID].map { leads[$0] }
     }
 
+    /// The lead's role as 2.x shows it: `lead` unless changed.
+    func role(of id: String) -> String { roles[id] ?? "lead" }
+
+    /// Where a merged lead went, following merges of merges; nil when it was not merged.
+    func mergeTarget(of id: String) -> String? {
+        var target = mergedInto[id]
+        var hops = 0
+        while let next = target.flatMap({ mergedInto[$0] }), hops < 16 {
+            target = next
+            hops += 1
+        }
+        return target
+    }
+
     /// Adds a lead, or replaces the one with the same id in place.
     mutating func insert(_ lead: Contact) {
+        mergedInto[lead.id] = nil
         if let position = positionByID[lead.id] {
             replace(at: position, with: lead)
         } else {
@@ -34,6 +55,7 @@ struct LeadStore: Sendable {
     mutating func remove(id: String) -> Contact? {
         guard let position = positionByID[id] else { return nil }
         let removed = leads.remove(at: position)
+        roles[id] = nil
         positionByID = [:]
         positionByUserID = [:]
         for (offset, lead) in leads.enumerated() {
@@ -41,6 +63,55 @@ struct LeadStore: Sendable {
             if let userID = lead.userID { positionByUserID[userID] = offset }
         }
         return removed
+    }
+
+    /// Removes a lead as merged into another; later reads of it answer 404, or 410 on 2.16+.
+    ///
+    /// - Returns: the removed lead; nil (and nothing changes) when either id names no lead or both are the same.
+    mutating func merge(id: String, into targetID: String) -> Contact? {
+        guard id != targetID, lead(id: targetID) != nil, let removed = remove(id: id) else { return nil }
+        mergedInto[id] = targetID
+        return removed
+    }
+
+    /// Applies a checked 2.x `PUT /contacts/{id}` body.
+    ///
+    /// An email or external id that another lead already has answers 409. `updated_at`
+    /// moves only when a value changes, so repeating the same update gives the same contact.
+    mutating func update(id: String, _ write: ContactV2.Write, now: Int64) throws(IntercomError) -> Contact {
+        guard let current = lead(id: id) else { throw .contactNotFound }
+        if let other = duplicate(of: write, excluding: id) { throw .conflict(with: other.id) }
+        let changed = current.applying(write.changes)
+        let roleChanged = write.role.map { $0 != role(of: id) } ?? false
+        if let role = write.role { roles[id] = role == "lead" ? nil : role }
+        guard changed != current || roleChanged else { return current }
+        return edit(id: id, write.changes, now: now) ?? changed
+    }
+
+    /// Creates a lead for a checked 2.x `POST /contacts` body, which must name an email or external id.
+    mutating func create(_ write: ContactV2.Write, now: Int64) throws(IntercomError) -> Contact {
+        guard write.email != nil || write.externalID != nil else {
+            throw .parameterInvalid("Either email or external_id must be provided", field: "email")
+        }
+        if let other = duplicate(of: write, excluding: nil) { throw .conflict(with: other.id) }
+        var lead = Self.newLead(now: now, appID: appID)
+        lead.fields["user_id"] = .null
+        lead = lead.applying(write.changes)
+        insert(lead)
+        // Intercom makes a contact a user unless the body asks for a lead.
+        if write.role != "lead" { roles[lead.id] = write.role ?? "user" }
+        return lead
+    }
+
+    /// Another lead holding the email or external id a write sets.
+    private func duplicate(of write: ContactV2.Write, excluding id: String?) -> Contact? {
+        if let externalID = write.externalID, let other = lead(userID: externalID), other.id != id { return other }
+        if let email = write.email?.lowercased(),
+            let other = leads.first(where: { $0.id != id && $0.email?.lowercased() == email })
+        {
+            return other
+        }
+        return nil
     }
 
     /// Applies changes the way Intercom does, bumping `updated_at`; nil when no lead has this id.
@@ -58,7 +129,7 @@ struct LeadStore: Sendable {
         let userID = try identifier("user_id", in: body)
         let changes = try Self.changes(in: body)
         guard id != nil || userID != nil else {
-            let lead = Self.newLead(now: now).applying(changes)
+            let lead = Self.newLead(now: now, appID: appID).applying(changes)
             insert(lead)
             return lead
         }
@@ -125,7 +196,7 @@ struct LeadStore: Sendable {
     }
 
     /// A lead as Intercom creates one for `POST /contacts` without identifiers.
-    static func newLead(now: Int64) -> Contact {
+    static func newLead(now: Int64, appID: String = "ja43hiec") -> Contact {
         let template: JSONValue = [
             "type": "contact",
             "id": .string(makeID()),
@@ -136,7 +207,7 @@ struct LeadStore: Sendable {
             "name": nil,
             "pseudonym": "Sandbox Lead",
             "avatar": ["type": "avatar", "image_url": nil],
-            "app_id": "ja43hiec",
+            "app_id": .string(appID),
             "companies": ["type": "company.list", "companies": []],
             "location_data": ["type": "location_data"],
             "last_request_at": nil,

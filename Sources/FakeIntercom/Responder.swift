@@ -124,6 +124,7 @@ struct FakeResponder: HTTPResponder {
         case 404: "Not Found"
         case 408: "Request Timeout"
         case 409: "Conflict"
+        case 410: "Gone"
         case 422: "Unprocessable Entity"
         case 429: "Too Many Requests"
         case 500: "Internal Server Error"

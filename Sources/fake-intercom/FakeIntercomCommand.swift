@@ -8,8 +8,10 @@ import Foundation
 struct FakeIntercomCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fake-intercom",
-        abstract: "Serve a local stand-in for Intercom's v1 lead API.",
+        abstract: "Serve a local stand-in for an Intercom workspace's API (1.x leads, 2.x contacts).",
         discussion: """
+            Requests run on the Intercom-Version header's API version, else on the app's
+            (--app-version, 2.14 by default): 1.x is the lead API, 2.x the contacts API.
             Prints one line when ready, then serves until SIGINT or SIGTERM.
             The token may also come from FAKE_INTERCOM_TOKEN.
             """)
@@ -38,6 +40,20 @@ struct FakeIntercomCommand: AsyncParsableCommand {
     @Flag(name: .customLong("allow-remote"), help: "Allow listening on a non-loopback address.")
     var allowRemote = false
 
+    @Option(
+        name: .customLong("app-version"),
+        help: """
+            The workspace's API version, for requests without an Intercom-Version header \
+            (1.0-1.4, 2.0-2.16, Unstable, Preview).
+            """)
+    var appVersion = "2.14"
+
+    @Flag(name: .customLong("refuse-v1"), help: "Answer every 1.x request with 400 intercom_version_invalid.")
+    var refuseV1 = false
+
+    @Option(name: .customLong("app-id"), help: "The workspace id (app.id_code in GET /me, workspace_id of contacts).")
+    var appID = "ja43hiec"
+
     func validate() throws {
         guard allowRemote || Self.isLoopback(host) else {
             throw ValidationError("\(host) is not a loopback address; pass --allow-remote to listen on it anyway")
@@ -46,6 +62,12 @@ struct FakeIntercomCommand: AsyncParsableCommand {
         if let rateLimit, rateLimit < 0 { throw ValidationError("--rate-limit cannot be negative") }
         guard rateWindow > 0, rateWindow.isFinite else { throw ValidationError("--rate-window must be positive") }
         guard delayMilliseconds >= 0 else { throw ValidationError("--delay-ms cannot be negative") }
+        guard FakeIntercom.isKnownVersion(appVersion) else {
+            throw ValidationError(
+                "--app-version \(appVersion) is not an Intercom API version; use one of "
+                    + FakeIntercom.knownVersions.joined(separator: ", "))
+        }
+        guard !appID.isEmpty else { throw ValidationError("--app-id cannot be empty") }
     }
 
     func run() async throws {
@@ -54,7 +76,10 @@ struct FakeIntercomCommand: AsyncParsableCommand {
             host: host, port: port, token: token,
             rateLimit: rateLimit.map { RateLimit(limit: $0, window: .seconds(rateWindow)) },
             delay: .milliseconds(delayMilliseconds),
-            recordsRequests: false)
+            recordsRequests: false,
+            appVersion: appVersion,
+            acceptsV1: !refuseV1,
+            appID: appID)
         if let seed {
             let bytes = try Self.readSeed(seed)
             do {

@@ -13,7 +13,9 @@ struct AuthAndReadTests {
     }
 
     @Test func missingTokenIsRejectedWithIntercomsErrorBody() async throws {
-        try await withFakeAndClient(.init(rateLimit: RateLimit(limit: 5, window: .seconds(10)))) { _, client in
+        try await withFakeAndClient(
+            .init(rateLimit: RateLimit(limit: 5, window: .seconds(10)), appVersion: "1.4")
+        ) { _, client in
             let reply = try await client.post(#"{"id":"\#(obrienID)","name":"X"}"#, token: nil)
             #expect(reply.status == 401)
             #expect(reply.header("Content-Type")?.hasPrefix("application/json") == true)
@@ -28,7 +30,7 @@ struct AuthAndReadTests {
     }
 
     @Test func wrongTokenIsRejectedAndNothingChanges() async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             let reply = try await client.post(#"{"id":"\#(obrienID)","name":"X"}"#, token: "wrong")
             #expect(reply.status == 401)
             #expect(fake.lead(id: obrienID)?.name == "OBrien")
@@ -38,7 +40,7 @@ struct AuthAndReadTests {
     }
 
     @Test func meAnswersAnAdmin() async throws {
-        try await withFakeAndClient { _, client in
+        try await withFakeAndClient(.v1) { _, client in
             let reply = try await client.get("/me")
             #expect(reply.status == 200)
             #expect(try reply.json["type"] == "admin")
@@ -47,7 +49,7 @@ struct AuthAndReadTests {
     }
 
     @Test func getByIDAnswersTheWholeLeadInOrder() async throws {
-        try await withFakeAndClient { _, client in
+        try await withFakeAndClient(.v1) { _, client in
             let reply = try await client.get("/contacts/\(obrienID)")
             #expect(reply.status == 200)
             #expect(reply.text == FakeIntercom.sampleLeads[0].json)
@@ -59,7 +61,7 @@ struct AuthAndReadTests {
     }
 
     @Test func getByUserID() async throws {
-        try await withFakeAndClient { _, client in
+        try await withFakeAndClient(.v1) { _, client in
             let reply = try await client.get("/contacts?user_id=\(obrienUserID)")
             #expect(reply.status == 200)
             #expect(try Contact(jsonBytes: reply.body).id == obrienID)
@@ -67,7 +69,7 @@ struct AuthAndReadTests {
     }
 
     @Test func unknownLeadsAnswer404() async throws {
-        try await withFakeAndClient { _, client in
+        try await withFakeAndClient(.v1) { _, client in
             for path in ["/contacts/000000000000000000000000", "/contacts?user_id=nobody"] {
                 let reply = try await client.get(path)
                 #expect(reply.status == 404, "\(path)")
@@ -79,7 +81,7 @@ struct AuthAndReadTests {
     }
 
     @Test func listingWithoutIdentifierIsABadRequest() async throws {
-        try await withFakeAndClient { _, client in
+        try await withFakeAndClient(.v1) { _, client in
             let reply = try await client.get("/contacts")
             #expect(reply.status == 400)
             #expect(try reply.error.code == "parameter_not_found")
@@ -87,7 +89,7 @@ struct AuthAndReadTests {
     }
 
     @Test func unknownRouteAnswers404() async throws {
-        try await withFakeAndClient { _, client in
+        try await withFakeAndClient(.v1) { _, client in
             let reply = try await client.get("/users/1")
             #expect(reply.status == 404)
             #expect(try reply.error.code == "not_found")

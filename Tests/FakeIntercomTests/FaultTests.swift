@@ -6,7 +6,7 @@ import Testing
 @Suite("Fault injection")
 struct FaultTests {
     @Test func statusFaultsAnswerInOrderThenNormalService() async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             fake.inject(.serviceUnavailable, times: 2)
             fake.inject(.status(400, code: "parameter_invalid", message: "bad phone", field: "phone"))
             #expect(fake.pendingFaults.count == 3)
@@ -35,7 +35,7 @@ struct FaultTests {
 
     @Test(arguments: [500, 502, 403, 409, 422])
     func anyStatusCanBeInjected(status: Int) async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             fake.inject(.status(status, code: "code_\(status)", message: "message \(status)"))
             let reply = try await client.get("/contacts/\(obrienID)")
             #expect(reply.status == status)
@@ -45,7 +45,7 @@ struct FaultTests {
     }
 
     @Test func faultsOnlyHitContactsCalls() async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             fake.inject(.serverError)
             let me = try await client.get("/me")
             #expect(me.status == 200)
@@ -56,7 +56,7 @@ struct FaultTests {
     }
 
     @Test func rateLimitedWithHeadersAndRetryAfter() async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             fake.inject(.rateLimited(retryAfter: 7, withHeaders: true))
             let reply = try await client.get("/contacts/\(obrienID)")
             #expect(reply.status == 429)
@@ -69,7 +69,7 @@ struct FaultTests {
     }
 
     @Test func rateLimitedWithoutHeaders() async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             fake.inject(.rateLimited(retryAfter: nil, withHeaders: false))
             let reply = try await client.get("/contacts/\(obrienID)")
             #expect(reply.status == 429)
@@ -80,7 +80,7 @@ struct FaultTests {
     }
 
     @Test func dropMidResponseFailsTheClientButTheUpdateLands() async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             fake.inject(.dropMidResponse)
             await #expect(throws: (any Error).self) {
                 _ = try await client.post(#"{"id":"\#(obrienID)","name":"Dropped"}"#)
@@ -92,7 +92,7 @@ struct FaultTests {
     }
 
     @Test func dropMidResponseSendsTheHeadAndPartOfTheBody() async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             fake.inject(.dropMidResponse)
             var request = HTTPClientRequest(url: fake.baseURL + "/contacts/\(obrienID)")
             request.headers.add(name: "Authorization", value: "Bearer test-token")
@@ -107,7 +107,7 @@ struct FaultTests {
     }
 
     @Test func hangNeverAnswersAndShutdownStillReturns() async throws {
-        let fake = FakeIntercom()
+        let fake = FakeIntercom(configuration: .v1)
         try await fake.start()
         let client = TestClient(baseURL: fake.baseURL)
         fake.inject(.hang)
@@ -121,7 +121,7 @@ struct FaultTests {
     }
 
     @Test func hangIsCutByStopListening() async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             fake.inject(.hang)
             let hung = Task { try await client.send("GET", "/contacts/\(obrienID)", timeout: .seconds(10)) }
             while fake.requests.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
@@ -138,7 +138,7 @@ struct FaultTests {
     }
 
     @Test func nonJSONBody() async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             fake.inject(.nonJSON(status: 502))
             let reply = try await client.post(#"{"id":"\#(obrienID)","name":"X"}"#)
             #expect(reply.status == 502)
@@ -149,7 +149,7 @@ struct FaultTests {
     }
 
     @Test func clearFaultsForgetsPendingOnes() async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             fake.inject(.serverError, times: 3)
             fake.clearFaults()
             let reply = try await client.get("/contacts/\(obrienID)")

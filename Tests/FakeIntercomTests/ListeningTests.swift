@@ -17,7 +17,7 @@ struct ListeningTests {
     }
 
     @Test func stopListeningRefusesConnectionsFastAndResumeUsesTheSamePort() async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             let port = fake.port
             let before = try await client.get("/me")
             #expect(before.status == 200)
@@ -54,7 +54,7 @@ struct ListeningTests {
     }
 
     @Test func shutdownWithAnOpenKeepAliveConnectionIsQuickAndIdempotent() async throws {
-        let fake = FakeIntercom()
+        let fake = FakeIntercom(configuration: .v1)
         try await fake.start()
         let client = TestClient(baseURL: fake.baseURL)
         let reply = try await client.get("/me")  // leaves a pooled keep-alive connection open
@@ -87,7 +87,7 @@ struct ListeningTests {
     }
 
     @Test func delayHoldsEveryAnswer() async throws {
-        try await withFakeAndClient(.init(delay: .milliseconds(400))) { fake, client in
+        try await withFakeAndClient(.init(delay: .milliseconds(400), appVersion: "1.4")) { fake, client in
             let clock = ContinuousClock()
             var started = clock.now
             let slow = try await client.get("/me")
@@ -104,7 +104,7 @@ struct ListeningTests {
     }
 
     @Test func servesManyConcurrentRequests() async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for n in 0..<200 {
                     group.addTask {

@@ -6,7 +6,7 @@ import Testing
 struct RateLimitTests {
     @Test func limitPerWindowWithHeadersThenTheNextWindowAllowsAgain() async throws {
         let limit = RateLimit(limit: 3, window: .seconds(1))
-        try await withFakeAndClient(.init(rateLimit: limit)) { _, client in
+        try await withFakeAndClient(.init(rateLimit: limit, appVersion: "1.4")) { _, client in
             var remaining: [String?] = []
             for _ in 0..<3 {
                 let reply = try await client.get("/contacts/\(obrienID)")
@@ -36,7 +36,9 @@ struct RateLimitTests {
     }
 
     @Test func unauthenticatedRequestsAreNotCountedAndCarryNoHeaders() async throws {
-        try await withFakeAndClient(.init(rateLimit: RateLimit(limit: 1, window: .seconds(10)))) { _, client in
+        try await withFakeAndClient(
+            .init(rateLimit: RateLimit(limit: 1, window: .seconds(10)), appVersion: "1.4")
+        ) { _, client in
             for _ in 0..<3 {
                 let rejected = try await client.get("/me", token: nil)
                 #expect(rejected.status == 401)
@@ -52,7 +54,7 @@ struct RateLimitTests {
     }
 
     @Test func limitCanBeSetAndRemovedAtRunTime() async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             let unlimited = try await client.get("/me")
             #expect(unlimited.rateLimitHeaders.isEmpty)
 
@@ -71,7 +73,9 @@ struct RateLimitTests {
     }
 
     @Test func rejectedUpdatesAreNotApplied() async throws {
-        try await withFakeAndClient(.init(rateLimit: RateLimit(limit: 0, window: .seconds(10)))) { fake, client in
+        try await withFakeAndClient(
+            .init(rateLimit: RateLimit(limit: 0, window: .seconds(10)), appVersion: "1.4")
+        ) { fake, client in
             let reply = try await client.post(#"{"id":"\#(obrienID)","name":"X"}"#)
             #expect(reply.status == 429)
             #expect(fake.lead(id: obrienID)?.name == "OBrien")

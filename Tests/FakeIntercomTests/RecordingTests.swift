@@ -5,7 +5,7 @@ import Testing
 @Suite("Recorded requests")
 struct RecordingTests {
     @Test func recordsMethodPathQueryHeadersAndBody() async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             let body = #"{"id":"\#(obrienID)","custom_attributes":{"team_mates":9,"monthly_spend":155.5}}"#
             _ = try await client.send(
                 "POST", "/contacts", json: body, headers: [("Intercom-Version", "1.4")])
@@ -50,7 +50,7 @@ struct RecordingTests {
     }
 
     @Test func invalidJSONBodiesAreStillRecorded() async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             _ = try await client.post("not json")
             let request = try #require(fake.requests.first)
             #expect(request.bodyText == "not json")
@@ -59,7 +59,7 @@ struct RecordingTests {
     }
 
     @Test func recordingCanBeTurnedOff() async throws {
-        try await withFakeAndClient(.init(recordsRequests: false)) { fake, client in
+        try await withFakeAndClient(.init(recordsRequests: false, appVersion: "1.4")) { fake, client in
             _ = try await client.get("/me")
             #expect(fake.requests.isEmpty)
         }

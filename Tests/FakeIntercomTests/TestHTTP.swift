@@ -117,3 +117,17 @@ struct TestReply: Sendable {
 
 let obrienID = "5811f6bbe6b4704ddfa84ac0"
 let obrienUserID = "77177570-cf5d-4f1a-bc75-75202af47d4f"
+
+extension FakeIntercomConfiguration {
+    /// The default fake on a workspace set to 1.4: the lead API without an `Intercom-Version` header.
+    static let v1 = FakeIntercomConfiguration(appVersion: "1.4")
+}
+
+extension TestClient {
+    /// Sends a request on an explicit API version.
+    func send(
+        _ method: String, _ path: String, json body: String? = nil, version: String
+    ) async throws -> TestReply {
+        try await send(method, path, json: body, headers: [("Intercom-Version", version)])
+    }
+}

@@ -13,7 +13,7 @@ struct UpdateTests {
         """
 
     @Test func theSeedsUpdateAnswersTheWholeLeadWithTypedValues() async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             let before = try #require(fake.lead(id: obrienID))
             let reply = try await client.post(Self.seedBody)
             #expect(reply.status == 200)
@@ -30,7 +30,7 @@ struct UpdateTests {
     }
 
     @Test func updateByIDAppliesFieldsAndMergesAttributesInOrder() async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             let reply = try await client.post(
                 """
                 {"id":"\(obrienID)","name":"O'Brien","unsubscribed_from_emails":true,"created_at":1,"type":"user",
@@ -51,7 +51,7 @@ struct UpdateTests {
     }
 
     @Test func updateByUserID() async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             let reply = try await client.post(#"{"user_id":"\#(obrienUserID)","email":"obrien@minitrue.example"}"#)
             #expect(reply.status == 200)
             #expect(try Contact(jsonBytes: reply.body).id == obrienID)
@@ -60,7 +60,7 @@ struct UpdateTests {
     }
 
     @Test func identifiersNamingDifferentLeadsOrNoLeadAnswer404() async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             let julia = FakeIntercom.sampleLeads[1]
             for body in [
                 #"{"id":"\#(obrienID)","user_id":"\#(julia.userID!)","name":"X"}"#,
@@ -80,14 +80,14 @@ struct UpdateTests {
         let future: Int64 = 4_000_000_000
         var lead = FakeIntercom.sampleLeads[0]
         lead.fields["updated_at"] = .integer(future)
-        try await withFakeAndClient(.init(leads: [lead])) { _, client in
+        try await withFakeAndClient(.init(leads: [lead], appVersion: "1.4")) { _, client in
             let reply = try await client.post(#"{"id":"\#(obrienID)","name":"X"}"#)
             #expect(try Contact(jsonBytes: reply.body).updatedAt == future + 1)
         }
     }
 
     @Test func postWithoutIdentifiersCreatesANewLeadEveryTime() async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             let body = #"{"email":"obrien@truth.org","name":"Duplicate","custom_attributes":{"team_mates":2}}"#
             let first = try Contact(jsonBytes: try await client.post(body).body)
             let second = try Contact(jsonBytes: try await client.post(body).body)
@@ -111,7 +111,7 @@ struct UpdateTests {
         #"{"team_mates":[9]}"#,
     ])
     func nestedAttributeValuesAreRejected(attributes: String) async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             let reply = try await client.post(#"{"id":"\#(obrienID)","name":"X","custom_attributes":\#(attributes)}"#)
             #expect(reply.status == 400)
             let error = try reply.error
@@ -123,7 +123,7 @@ struct UpdateTests {
     }
 
     @Test func customAttributesMustBeAnObjectWithValidNames() async throws {
-        try await withFakeAndClient { _, client in
+        try await withFakeAndClient(.v1) { _, client in
             let notObject = try await client.post(#"{"id":"\#(obrienID)","custom_attributes":[1]}"#)
             #expect(notObject.status == 400)
             #expect(try notObject.error.code == "parameter_invalid")
@@ -142,7 +142,7 @@ struct UpdateTests {
         (#""last_request_at":"yesterday""#, "last_request_at"),
     ])
     func standardFieldsOfTheWrongTypeAreRejected(field: String, name: String) async throws {
-        try await withFakeAndClient { _, client in
+        try await withFakeAndClient(.v1) { _, client in
             let reply = try await client.post(#"{"id":"\#(obrienID)",\#(field)}"#)
             #expect(reply.status == 400)
             #expect(try reply.error.code == "parameter_invalid")
@@ -151,7 +151,7 @@ struct UpdateTests {
     }
 
     @Test func invalidJSONIsABadRequest() async throws {
-        try await withFakeAndClient { _, client in
+        try await withFakeAndClient(.v1) { _, client in
             let reply = try await client.post(#"{"id": "#)
             #expect(reply.status == 400)
             #expect(try reply.error.code == "bad_request")
@@ -159,7 +159,7 @@ struct UpdateTests {
     }
 
     @Test func anyContentTypeIsReadAsJSON() async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             let reply = try await client.send(
                 "POST", "/contacts", json: #"{"id":"\#(obrienID)","name":"X"}"#,
                 headers: [("Content-Type", "application/x-www-form-urlencoded")])
@@ -169,7 +169,7 @@ struct UpdateTests {
     }
 
     @Test func teammateEditsBumpUpdatedAtAndShowInReads() async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             let before = try #require(fake.lead(id: obrienID)?.updatedAt)
             let edited = fake.edit(leadID: obrienID, FieldChanges([(.standard("name"), "Big Brother"), (.custom("team_mates"), 12)]))
             #expect(try #require(edited?.updatedAt) > before)
@@ -181,7 +181,7 @@ struct UpdateTests {
     }
 
     @Test func removedLeadsAnswer404() async throws {
-        try await withFakeAndClient { fake, client in
+        try await withFakeAndClient(.v1) { fake, client in
             #expect(fake.removeLead(id: obrienID)?.id == obrienID)
             let byID = try await client.get("/contacts/\(obrienID)")
             let byUserID = try await client.get("/contacts?user_id=\(obrienUserID)")
