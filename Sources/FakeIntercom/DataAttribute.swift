@@ -1,37 +1,11 @@
 import LeadModel
 
-/// A contact data attribute as the workspace lists it in `GET /data_attributes`.
+/// The fake workspace's side of data attributes: the sample list, type checks, and the
+/// `data_attribute` objects `GET /data_attributes` answers with.
 ///
-/// On 2.x a custom attribute must be listed here, not archived, before a contact can
-/// take a value for it; 1.x creates one the first time an update sets it.
-public struct DataAttribute: Sendable, Hashable {
-    /// The attribute's name: `paid_subscriber`, or a standard field such as `email`.
-    public var name: String
-    /// `string`, `integer`, `float`, `boolean` or `date`.
-    public var dataType: String
-    /// Whether the workspace made it (a custom attribute) rather than Intercom.
-    public var custom: Bool
-    /// Whether it is archived; archived attributes cannot be set and are listed only on request.
-    public var archived: Bool
-    /// The name shown in Intercom's interface.
-    public var label: String
-    public var description: String
-    /// Whether the API may write it.
-    public var apiWritable: Bool
-
-    public init(
-        name: String, dataType: String, custom: Bool = true, archived: Bool = false,
-        label: String? = nil, description: String = "", apiWritable: Bool = true
-    ) {
-        self.name = name
-        self.dataType = dataType
-        self.custom = custom
-        self.archived = archived
-        self.label = label ?? name
-        self.description = description
-        self.apiWritable = apiWritable
-    }
-
+/// On 2.x a custom attribute must be listed, not archived, before a contact can take a
+/// value for it; 1.x creates one the first time an update sets it.
+extension DataAttribute {
     /// The attributes of the sample leads, custom ones first, then some standard ones.
     public static let sampleAttributes: [DataAttribute] = [
         .init(name: "paid_subscriber", dataType: "boolean", label: "Paid subscriber"),

@@ -59,6 +59,11 @@ public struct APIVersion: Sendable, Hashable, CustomStringConvertible {
 /// A version leadsh does not speak.
 public struct APIVersionError: Error, Sendable, Equatable, CustomStringConvertible {
     public var text: String
+
+    public init(text: String) {
+        self.text = text
+    }
+
     public var description: String {
         "unsupported API version \"\(text)\"; use \(APIVersion.acceptedSummary)"
     }

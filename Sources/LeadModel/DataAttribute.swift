@@ -11,12 +11,23 @@ public struct DataAttribute: Sendable, Hashable {
     public var custom: Bool
     /// Archived attributes cannot be set.
     public var archived: Bool
+    /// The name shown in Intercom's interface.
+    public var label: String
+    public var description: String
+    /// Whether the API may write it.
+    public var apiWritable: Bool
 
-    public init(name: String, dataType: String, custom: Bool = true, archived: Bool = false) {
+    public init(
+        name: String, dataType: String, custom: Bool = true, archived: Bool = false,
+        label: String? = nil, description: String = "", apiWritable: Bool = true
+    ) {
         self.name = name
         self.dataType = dataType
         self.custom = custom
         self.archived = archived
+        self.label = label ?? name
+        self.description = description
+        self.apiWritable = apiWritable
     }
 
     /// Reads one `data_attribute` object; nil when it has no name or type.
@@ -28,7 +39,8 @@ public struct DataAttribute: Sendable, Hashable {
         if name.hasPrefix(prefix) { name = String(name.dropFirst(prefix.count)) }
         self.init(
             name: name, dataType: dataType, custom: object["custom"]?.boolValue ?? false,
-            archived: object["archived"]?.boolValue ?? false)
+            archived: object["archived"]?.boolValue ?? false, label: object["label"]?.stringValue,
+            description: object["description"]?.stringValue ?? "", apiWritable: object["api_writable"]?.boolValue ?? true)
     }
 
     /// The type names people read in messages: `a float`, `an integer`.

@@ -270,3 +270,36 @@ func parseError(_ line: String) -> ParseError? {
         #expect(CommandSpec.named("nope") == nil)
     }
 }
+
+@Suite("The parser and completion follow the API dialect")
+struct DialectParsingTests {
+    @Test("set takes the dialect's fields and refuses the other's with its equivalent")
+    func setByDialect() throws {
+        #expect(try CommandParser.parse("set last_seen_at 1700000000", dialect: .v2) == .set(field: "last_seen_at", value: 1_700_000_000))
+        #expect(try CommandParser.parse("set owner_id 42", dialect: .v2) == .set(field: "owner_id", value: 42))
+        #expect(throws: ParseError.self) { try CommandParser.parse("set owner_id abc", dialect: .v2) }
+        do {
+            _ = try CommandParser.parse("set last_request_at 1", dialect: .v2)
+            Issue.record("a 1.x field was accepted under 2.x")
+        } catch {
+            #expect(error.description.contains("in 2.x use last_seen_at"), "\(error.description)")
+        }
+        do {
+            _ = try CommandParser.parse("set external_id x", dialect: .v1)
+            Issue.record("a 2.x field was accepted under 1.x")
+        } catch {
+            #expect(error.description.contains("external_id is a 2.x field"), "\(error.description)")
+        }
+        #expect(try CommandParser.parse("load external_id=abc") == .load(.userID("abc")))
+        #expect(try CommandParser.parse("attributes") == .attributes)
+    }
+
+    @Test("Tab offers the dialect's fields and load keys")
+    func completionByDialect() {
+        let v2 = Completion.candidates(line: "set last_", attributeNames: [], dialect: .v2).candidates
+        #expect(v2 == ["last_seen_at"])
+        let v1 = Completion.candidates(line: "set last_", attributeNames: [], dialect: .v1).candidates
+        #expect(v1 == ["last_request_at", "last_seen_ip", "last_seen_user_agent"])
+        #expect(Completion.candidates(line: "load ", attributeNames: [], dialect: .v2).candidates == ["email=", "external_id="])
+    }
+}
