@@ -22,11 +22,16 @@ public enum Leadsh {
             let message = LeadshOptions.fullMessage(for: error)
             if code == .success {
                 print(message)
-                print(Leadsh.moreHelp)
+                // Help ends with the modes; a completion script is printed alone.
+                if !arguments.contains(where: { $0.hasPrefix("--generate-completion-script") }) { print(Leadsh.moreHelp) }
                 return ExitCodes.success
             }
             StandardStreams.err("leadsh: \(message)\n(see leadsh --help)\n")
             return ExitCodes.usage
+        }
+        if options.version {
+            print(Leadsh.versionText)
+            return ExitCodes.success
         }
         do {
             return try await run(options: options, subcommand: subcommand, scriptWords: scriptWords, environment: environment)
@@ -39,6 +44,17 @@ public enum Leadsh {
         }
     }
 
+    /// The sandbox's app: never a real Intercom `id_code` (those have no hyphen), so a
+    /// sandbox journal and a real one can never replay into each other.
+    static let sandboxAppID = "leadsh-sandbox"
+
+    /// leadsh's own version.
+    public static let version = "0.2.0"
+
+    static var versionText: String {
+        "leadsh \(version) (journal schema \(Journal.schemaVersion), default Intercom-Version \(APIVersion.default))"
+    }
+
     static let moreHelp = """
 
         USAGE:
@@ -46,9 +62,13 @@ public enum Leadsh {
           leadsh -c 'COMMAND' [-c 'COMMAND'...]  run commands and exit
           leadsh sync [--wait S] [--blind]       replay the journal and exit (0 done, 4 pending, 5 failed/conflict)
           leadsh queue [--all] [--json]          list the journal and exit
+          leadsh config                          the resolved settings and where each came from
+          leadsh workspaces                      the configured workspaces and their pending updates
 
-        The token comes from INTERCOM_TOKEN or --token-file. Without one, an interactive
-        leadsh starts a sandbox (a fake Intercom with sample leads); scripts need --sandbox.
+        The token comes from --token-file, INTERCOM_TOKEN, or the workspace's token_file,
+        token_command or token_env in $XDG_CONFIG_HOME/leadsh/config.toml (-w NAME picks a
+        workspace). Without one, an interactive leadsh starts a sandbox (a fake Intercom with
+        sample leads); scripts need --sandbox.
         Type `help` inside the shell for its commands.
         """
 
@@ -56,7 +76,7 @@ public enum Leadsh {
         guard ["stop", "continue"].contains(options.onError) else {
             throw StartupError.usage("--on-error takes stop or continue, not \(options.onError)")
         }
-        guard options.timeout > 0, options.wait >= 0 else {
+        guard (options.timeout ?? 1) > 0, options.wait >= 0 else {
             throw StartupError.usage("--timeout must be positive and --wait not negative")
         }
         if let subcommand, let extra = scriptWords.first {
@@ -65,15 +85,23 @@ public enum Leadsh {
         if !options.c.isEmpty, let script = scriptWords.first {
             throw StartupError.usage("pass either -c commands or a script file (\(script)), not both")
         }
+        // Everything that can be refused is checked before anything starts.
+        let resolved = try WorkspaceSettings.resolve(options: options, environment: environment)
+        if subcommand == "config" {
+            StandardStreams.out(ConfigReport.render(resolved, json: options.json))
+            return ExitCodes.success
+        }
+        if subcommand == "workspaces" {
+            StandardStreams.out(ConfigReport.workspaces(resolved, options: options, environment: environment, json: options.json))
+            return ExitCodes.success
+        }
         let stdinIsTerminal = isatty(0) == 1
         let interactive = subcommand == nil && options.c.isEmpty && scriptWords.isEmpty && stdinIsTerminal
         let colour = isatty(1) == 1 && (environment["NO_COLOR"] ?? "").isEmpty && !options.json
         let printer = Printer(json: options.json, style: Style(enabled: colour))
 
-        // Everything that can be refused is checked before anything starts.
-        var token = try Resolved.token(options: options, environment: environment)
-        var endpoint = try Resolved.endpoint(options: options, environment: environment)
-        let apiVersion = try Resolved.apiVersion(options: options, environment: environment)
+        var endpoint = resolved.endpoint.value
+        let apiVersion = resolved.apiVersion.value
         let script = try scriptWords.first.map { path in
             do {
                 return (path, path == "-" ? PlainLineSource.standardInput() : try PlainLineSource(path: path))
@@ -81,11 +109,14 @@ public enum Leadsh {
                 throw StartupError.usage("cannot read the script \(path): \(error)")
             }
         }
-        let sandbox = options.sandbox || (interactive && token == nil && options.baseURL == nil
-            && (environment["LEADSH_BASE_URL"] ?? "").isEmpty)
+        let hasToken: Bool
+        if case .none = resolved.token.value { hasToken = false } else { hasToken = true }
+        let sandbox = options.sandbox || (interactive && !hasToken && resolved.endpoint.origin.description == Origin.builtIn.description)
+        var token = try await resolved.readToken(environment: environment)
+        let journalPath = options.journal ?? (sandbox ? WorkspaceSettings.sandboxJournalPath(environment: environment) : resolved.journal.value)
         let journal: Journal
         do {
-            journal = try Journal(path: options.journal ?? Resolved.defaultJournalPath(environment: environment, sandbox: sandbox))
+            journal = try Journal(path: journalPath)
         } catch {
             throw StartupError(message: error.message, exitCode: ExitCodes.journal)
         }
@@ -93,7 +124,7 @@ public enum Leadsh {
         var fake: FakeIntercom?
         if sandbox {
             let sandboxToken = "sandbox-" + UUID().uuidString.lowercased()
-            let server = FakeIntercom(configuration: FakeIntercomConfiguration(token: sandboxToken))
+            let server = FakeIntercom(configuration: FakeIntercomConfiguration(token: sandboxToken, appID: Leadsh.sandboxAppID))
             do {
                 try await server.start()
             } catch {
@@ -114,15 +145,17 @@ public enum Leadsh {
             }
             api = IntercomAPI(configuration: IntercomConfiguration(
                 endpoint: endpoint, token: token, apiVersion: apiVersion,
-                requestTimeout: .milliseconds(Int64(options.timeout * 1000)), observer: observer))
+                requestTimeout: .milliseconds(Int64(resolved.timeout.value * 1000)), observer: observer))
         }
 
+        let named = resolved.workspace.value != "default"
         var settings = SessionSettings(
-            label: sandbox ? "sandbox" : "online", startOffline: options.offline, coalesce: !options.noCoalesce,
+            label: sandbox ? "sandbox" : named ? resolved.workspace.value : "online", startOffline: options.offline, coalesce: !options.noCoalesce,
             style: printer.style, syncWait: interactive ? 30 : options.wait, blind: options.blind)
         settings.jsonOutput = options.json
         settings.apiVersion = apiVersion
         if isatty(1) == 1 { settings.queuePage = Leadsh.screenRows() }
+        settings.appAdvice = ConfigReport.appAdvice(resolved, journalPath: journalPath, environment: environment)
         let session = Session(journal: journal, api: api, settings: settings)
 
         let code: Int32
@@ -133,7 +166,7 @@ public enum Leadsh {
         } else if interactive {
             code = await Interactive.run(
                 session: session, printer: printer, options: options,
-                historyPath: options.history ?? Resolved.defaultHistoryPath(environment: environment),
+                historyPath: resolved.history.value,
                 sandboxURL: fake?.baseURL, endpoint: endpoint, hasToken: token != nil)
         } else {
             // -c commands, a script file, or lines piped to stdin: the same loop.
@@ -217,6 +250,7 @@ public enum Leadsh {
                 location: nil, line: nil)
             failed += 1
         }
+        if await session.wrongApp != nil { return ExitCodes.usage }
         return failed == 0 ? ExitCodes.success : ExitCodes.commandFailed
     }
 
@@ -233,7 +267,8 @@ public enum Leadsh {
         } catch {
             progress.finish()
             printer.failure(error, location: nil, line: nil)
-            return ExitCodes.commandFailed
+            // Another app's token: a setting must change (exit 2), and nothing was sent.
+            return error.code == "wrong_app" ? ExitCodes.usage : ExitCodes.commandFailed
         }
         progress.finish()
         printer.result(output)

@@ -24,8 +24,14 @@ struct LeadshOptions: ParsableArguments {
         help: "The Intercom-Version every request carries: 1.0-1.4 (the 1.x dialect) or 2.7 and later 2.x (default $LEADSH_API_VERSION, else 1.4).")
     var apiVersion: String?
 
-    @Option(help: "Seconds to wait for an answer from the API.")
-    var timeout: Double = 30
+    @Option(help: "Seconds to wait for an answer from the API (default $LEADSH_TIMEOUT, the workspace's timeout, else 30).")
+    var timeout: Double?
+
+    @Option(name: [.customShort("w"), .long], help: "The workspace: a [workspaces.NAME] section of the config file (default $LEADSH_WORKSPACE, else the file's default).")
+    var workspace: String?
+
+    @Option(help: "The config file (default $LEADSH_CONFIG, else $XDG_CONFIG_HOME/leadsh/config.toml).")
+    var config: String?
 
     @Flag(help: "Start offline: pushes are journaled, nothing is sent.")
     var offline = false
@@ -62,6 +68,9 @@ struct LeadshOptions: ParsableArguments {
 
     @Option(name: .short, help: "Run this command and exit (repeatable).")
     var c: [String] = []
+
+    @Flag(help: "Print leadsh's version, the journal schema version and the default API version.")
+    var version = false
 }
 
 /// Splits argv into the mode and the options, so options may come before or after `sync`/`queue`.
@@ -69,7 +78,8 @@ enum ArgumentSplitter {
     /// Options that take a value, so their value is not mistaken for the script or subcommand.
     static let valued: Set<String> = [
         "--base-url", "--region", "--token-file", "--journal", "--history", "--api-version", "--intercom-version", "--timeout",
-        "--on-error", "--wait", "--limit", "-c",
+        "--on-error", "--wait", "--limit", "-c", "--workspace", "-w", "--config",
+        "--generate-completion-script",
     ]
 
     /// Returns the subcommand (if the first positional word is `sync` or `queue`), the
@@ -92,7 +102,7 @@ enum ArgumentSplitter {
                 index += 1
                 continue
             }
-            if subcommand == nil, word == "sync" || word == "queue" {
+            if subcommand == nil, ["sync", "queue", "config", "workspaces"].contains(word) {
                 subcommand = word
                 index += 1
                 continue
