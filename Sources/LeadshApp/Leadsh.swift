@@ -13,25 +13,42 @@ import Session
 public enum Leadsh {
     /// Runs leadsh with the given arguments (without the program name); returns the exit code.
     public static func main(_ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment) async -> Int32 {
-        let (subcommand, optionWords, scriptWords) = ArgumentSplitter.split(arguments)
-        let options: LeadshOptions
+        let parsed: any ParsableCommand
         do {
-            options = try LeadshOptions.parse(optionWords)
+            parsed = try LeadshCommand.parseAsRoot(arguments)
         } catch {
-            let code = LeadshOptions.exitCode(for: error)
-            let message = LeadshOptions.fullMessage(for: error)
+            let code = LeadshCommand.exitCode(for: error)
+            let message = LeadshCommand.fullMessage(for: error)
             if code == .success {
                 print(message)
-                // Help ends with the modes; a completion script is printed alone.
-                if !arguments.contains(where: { $0.hasPrefix("--generate-completion-script") }) { print(Leadsh.moreHelp) }
                 return ExitCodes.success
             }
             StandardStreams.err("leadsh: \(message)\n(see leadsh --help)\n")
             return ExitCodes.usage
         }
-        if options.version {
-            print(Leadsh.versionText)
-            return ExitCodes.success
+        let (options, subcommand, scriptWords): (LeadshOptions, String?, [String])
+        switch parsed {
+        case let command as SyncCommand: (options, subcommand, scriptWords) = (command.options, "sync", [])
+        case let command as QueueCommand: (options, subcommand, scriptWords) = (command.options, "queue", [])
+        case let command as ConfigCommand: (options, subcommand, scriptWords) = (command.options, "config", [])
+        case let command as WorkspacesCommand: (options, subcommand, scriptWords) = (command.options, "workspaces", [])
+        case let command as RunCommand: (options, subcommand, scriptWords) = (command.options, nil, command.scriptWords)
+        case let command as LeadshCommand: (options, subcommand, scriptWords) = (command.options, nil, [])
+        default:
+            // ArgumentParser's own commands (`--help`, `help sync`) print and exit.
+            do {
+                var builtIn = parsed
+                try builtIn.run()
+                return ExitCodes.success
+            } catch {
+                let code = LeadshCommand.exitCode(for: error)
+                if code == .success {
+                    print(LeadshCommand.fullMessage(for: error))
+                    return ExitCodes.success
+                }
+                StandardStreams.err("leadsh: \(LeadshCommand.fullMessage(for: error))\n")
+                return ExitCodes.usage
+            }
         }
         do {
             return try await run(options: options, subcommand: subcommand, scriptWords: scriptWords, environment: environment)
@@ -56,20 +73,21 @@ public enum Leadsh {
     }
 
     static let moreHelp = """
+        MODES:
+          leadsh [options] [SCRIPT [ARGS...]]  the shell on a terminal; else SCRIPT
+                                               (- for stdin)
+          leadsh -c 'COMMAND' [-c ...]         run commands and exit
+          leadsh sync [--wait S] [--blind]     replay the journal and exit
+          leadsh queue [--all] [--json]        list the journal and exit
+          leadsh config                        the settings and where each came from
+          leadsh workspaces                    the workspaces and their pending updates
 
-        USAGE:
-          leadsh [options] [SCRIPT [ARGS...]]    interactive on a terminal; runs SCRIPT (or - for stdin)
-          leadsh -c 'COMMAND' [-c 'COMMAND'...]  run commands and exit
-          leadsh sync [--wait S] [--blind]       replay the journal and exit (0 done, 4 pending, 5 failed/conflict)
-          leadsh queue [--all] [--json]          list the journal and exit
-          leadsh config                          the resolved settings and where each came from
-          leadsh workspaces                      the configured workspaces and their pending updates
-
-        The token comes from --token-file, INTERCOM_TOKEN, or the workspace's token_file,
-        token_command or token_env in $XDG_CONFIG_HOME/leadsh/config.toml (-w NAME picks a
-        workspace). Without one, an interactive leadsh starts a sandbox (a fake Intercom with
-        sample leads); scripts need --sandbox.
-        Type `help` inside the shell for its commands.
+        The token comes from --token-file, INTERCOM_TOKEN, or the workspace's
+        token_file, token_command or token_env in the config file
+        ($XDG_CONFIG_HOME/leadsh/config.toml; -w NAME picks a workspace).
+        Without one, an interactive leadsh starts a sandbox (a fake Intercom
+        with sample leads); scripts need --sandbox. Type `help` inside the
+        shell for its commands.
         """
 
     private static func run(options: LeadshOptions, subcommand: String?, scriptWords: [String], environment: [String: String]) async throws -> Int32 {

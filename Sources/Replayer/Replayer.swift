@@ -141,6 +141,14 @@ public final class Replayer: Sendable {
                     case .failure(let refusal):
                         stop = refusal.stop
                         room = 0
+                        // The rows that would have gone say why they did not, as if their
+                        // own request had met the error; it is not an attempt.
+                        if let error = refusal.error {
+                            let due = (try? journal.recordAndClaim(records, claim: options.concurrency, now: clock.now())) ?? []
+                            records = due.map {
+                                .release(seq: $0.seq, countsAsAttempt: false, notBefore: 0, status: error.status, errorCode: error.code, error: error.description)
+                            }
+                        }
                     }
                 }
                 let now = clock.now()
@@ -225,6 +233,8 @@ public final class Replayer: Sendable {
     /// Why a replay may not start: carries the stop to report.
     private struct Refusal: Error {
         var stop: ReplayStop
+        /// The API's error, when asking for the app met one.
+        var error: IntercomError?
     }
 
     /// Learns the token's app (`GET /me`, once per process) and binds the journal to it, or
@@ -236,13 +246,13 @@ public final class Replayer: Sendable {
         } catch {
             switch (error.kind, error.status) {
             case (.cancelled, _): return .failure(Refusal(stop: .cancelled))
-            case (.http, 401?), (.http, 403?): return .failure(Refusal(stop: .unauthorized(error.description)))
+            case (.http, 401?), (.http, 403?): return .failure(Refusal(stop: .unauthorized(error.description), error: error))
             case (.http, 400?) where error.code == "intercom_version_invalid":
-                return .failure(Refusal(stop: .refused(error.description)))
+                return .failure(Refusal(stop: .refused(error.description), error: error))
             case (.http, 429?):
                 let until = budget.rateLimited(error.rateLimit, now: clock.now())
                 return .failure(Refusal(stop: .waiting(until: until)))
-            default: return .failure(Refusal(stop: .unreachable("GET /me: \(error.description)")))
+            default: return .failure(Refusal(stop: .unreachable(error.description), error: error))
             }
         }
         do {

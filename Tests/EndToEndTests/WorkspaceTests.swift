@@ -278,6 +278,43 @@ struct ConfigFileTests {
     }
 }
 
+@Suite("The command line: subcommands with one shared group of options")
+struct SubcommandTests {
+    @Test("global options work before and after sync, queue, config and workspaces")
+    func optionsEitherSide() async throws {
+        let home = TempDirectory("leadsh-cli")
+        let env = leadshEnvironment(home: home.path)
+        let journal = home.file("j.sqlite")
+        for arguments in [["--journal", journal, "config"], ["config", "--journal", journal], ["--json", "queue", "--journal", journal]] {
+            let result = try await leadsh(arguments, environment: env)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            if arguments.contains("config") { #expect(result.stdout.contains("\(journal)"), "\(result.stdout)") }
+        }
+        let queue = try await leadsh(["queue", "--json", "--journal", journal], environment: env)
+        #expect(queue.stdout == "[]\n", "\(queue.stdout)")
+        let listed = try await leadsh(["workspaces", "--journal", journal], environment: env)
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(listed.stdout.contains("* default") && listed.stdout.contains(journal), "\(listed.stdout)")
+    }
+
+    @Test("an unknown option is refused with exit 2; --generate-completion-script prints a script alone")
+    func refusalsAndCompletions() async throws {
+        let env = leadshEnvironment(home: TempDirectory("leadsh-cli").path)
+        let bogus = try await leadsh(["--bogus", "-c", "status"], environment: env)
+        #expect(bogus.status == 2)
+        #expect(bogus.stderr.contains("--bogus"), "\(bogus.stderr)")
+        for shell in ["bash", "zsh", "fish"] {
+            let script = try await leadsh(["--generate-completion-script", shell], environment: env)
+            #expect(script.status == 0, "\(script.stderr)")
+            #expect(script.stdout.contains("leadsh") && script.stdout.contains("workspaces"), "\(shell)")
+            #expect(!script.stdout.contains("MODES:"))
+        }
+        let help = try await leadsh(["--help"], environment: env)
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("SUBCOMMANDS") && help.stdout.contains("--workspace"), "\(help.stdout)")
+    }
+}
+
 @Suite("Workspaces: token_command")
 struct TokenCommandTests {
     static func withCommand(_ command: String, timeout: Int = 5, _ body: (ProcessResult, FakeIntercom) async throws -> Void) async throws {
