@@ -78,6 +78,49 @@ struct AppBindingTests {
         }
     }
 
+    @Test("with workspaces, the refusal names the workspace whose journal belongs to the token's app; leadsh workspaces lists apps and pending counts")
+    func refusalNamesTheWorkspace() async throws {
+        try await Self.withTwoApps { a, b, home in
+            let config = home.write("config.toml", """
+                default = "staging"
+
+                [workspaces.staging]
+                base_url = "\(a.baseURL)"
+                token_env = "TOKEN_A"
+
+                [workspaces.prod]
+                base_url = "\(b.baseURL)"
+                token_env = "TOKEN_B"
+                """)
+            let env = leadshEnvironment(home: home.path, extra: ["TOKEN_A": "token-a", "TOKEN_B": "token-b", "LEADSH_CONFIG": config])
+            let staging = try await leadsh(["-c", "load \(obrien)", "-c", "set name S1", "-c", "push"], environment: env)
+            #expect(staging.status == 0, "\(staging.stderr)")
+            let prod = try await leadsh(["-w", "prod", "-c", "load \(obrien)", "-c", "set name P1", "-c", "push"], environment: env)
+            #expect(prod.status == 0, "\(prod.stderr)")
+            #expect(a.lead(id: obrien)?.name == "S1" && b.lead(id: obrien)?.name == "P1")
+            let queued = try await leadsh(["--offline", "-c", "load \(obrien)", "-c", "set name S2", "-c", "push"], environment: env)
+            #expect(queued.status == 0, "\(queued.stderr)")
+
+            // Staging's journal with prod's token and URL (flags and INTERCOM_TOKEN win over the section).
+            var mixed = env
+            mixed["INTERCOM_TOKEN"] = "token-b"
+            let wrong = try await leadsh(["sync", "--base-url", b.baseURL], environment: mixed)
+            #expect(wrong.status == 2, "\(wrong.stderr)")
+            #expect(lines(wrong.stderr).count == 1, "\(wrong.stderr)")
+            #expect(wrong.stderr.contains("use -w prod"), "\(wrong.stderr)")
+            #expect(wrong.stderr.contains(Self.appA) && wrong.stderr.contains(Self.appB))
+            #expect(b.lead(id: obrien)?.name == "P1", "nothing reached prod")
+
+            let listed = try await leadsh(["workspaces"], environment: env)
+            #expect(listed.stdout.range(of: #"\* staging\s+1\s+appaaaa1"#, options: .regularExpression) != nil, "\(listed.stdout)")
+            #expect(listed.stdout.range(of: #"  prod\s+0\s+appbbbb2"#, options: .regularExpression) != nil, "\(listed.stdout)")
+
+            let right = try await leadsh(["sync"], environment: env)
+            #expect(right.status == 0, "\(right.stderr)")
+            #expect(a.lead(id: obrien)?.name == "S2")
+        }
+    }
+
     @Test("status shows the journal's app; the app is asked once per process")
     func statusShowsApp() async throws {
         try await Self.withTwoApps { a, _, home in
