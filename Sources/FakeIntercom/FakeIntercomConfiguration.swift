@@ -19,6 +19,8 @@ public struct FakeIntercomConfiguration: Sendable {
     public var recordsRequests: Bool
     /// Where the server logs; nil (the default) logs nothing.
     public var logger: Logger?
+    /// Serve HTTPS with this certificate and key instead of plain HTTP; nil (the default) serves HTTP.
+    public var tls: FakeTLS? = nil
 
     public init(
         host: String = "127.0.0.1",

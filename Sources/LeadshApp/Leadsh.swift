@@ -73,6 +73,7 @@ public enum Leadsh {
         // Everything that can be refused is checked before anything starts.
         var token = try Resolved.token(options: options, environment: environment)
         var endpoint = try Resolved.endpoint(options: options, environment: environment)
+        let transport = try Resolved.transport(caFile: options.caFile, proxy: options.proxy, endpoint: endpoint, environment: environment)
         let script = try scriptWords.first.map { path in
             do {
                 return (path, path == "-" ? PlainLineSource.standardInput() : try PlainLineSource(path: path))
@@ -111,9 +112,11 @@ public enum Leadsh {
             if options.verbose {
                 observer = { exchange in printer.writeErr(exchange.rendered + "\n") }
             }
-            api = IntercomAPI(configuration: IntercomConfiguration(
+            var configuration = IntercomConfiguration(
                 endpoint: endpoint, token: token, intercomVersion: options.intercomVersion,
-                requestTimeout: .milliseconds(Int64(options.timeout * 1000)), observer: observer))
+                requestTimeout: .milliseconds(Int64(options.timeout * 1000)), observer: observer)
+            if !sandbox { (configuration.trust, configuration.proxy) = (transport.trust, transport.proxy) }
+            api = IntercomAPI(configuration: configuration)
         }
 
         var settings = SessionSettings(

@@ -161,6 +161,8 @@ public actor Session {
             } catch let error as IntercomError where error.isUnreachable {
                 enterOffline(reachable: false)
                 notices.append("API unreachable (\(error.detail)); working offline")
+            } catch let error as IntercomError where error.isTransportRefusal {
+                throw CommandFailure(error.kind == .tls ? "tls" : "proxy", "load \(label) failed: \(error.description)")
             } catch let error as IntercomError {
                 throw CommandFailure(error.code ?? "http_\(error.status ?? 0)", "load \(label) failed: \(error.description)")
             } catch let failure as CommandFailure {
@@ -608,6 +610,9 @@ public actor Session {
         } catch let error where error.isUnreachable {
             enterOffline(reachable: false)
             throw CommandFailure("unreachable", "still offline: \(error.description)")
+        } catch let error where error.isTransportRefusal {
+            reachable = nil
+            throw CommandFailure(error.kind == .tls ? "tls" : "proxy", "cannot go online: \(error.description)")
         } catch {
             reachable = true
             mode = .online
@@ -627,6 +632,10 @@ public actor Session {
             _ = try await api.probe()
         } catch let error where error.isUnreachable {
             return nil
+        } catch let error where error.isTransportRefusal {
+            // TLS or the proxy refused: probing again cannot help until a setting changes.
+            reachable = nil
+            return "\(error.description); updates stay queued until this is fixed"
         } catch {
             // It answered (perhaps 401): reachable, but do not replay with a bad token.
         }

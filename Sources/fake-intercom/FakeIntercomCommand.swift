@@ -38,6 +38,12 @@ struct FakeIntercomCommand: AsyncParsableCommand {
     @Flag(name: .customLong("allow-remote"), help: "Allow listening on a non-loopback address.")
     var allowRemote = false
 
+    @Option(name: .customLong("tls-cert"), help: "Serve HTTPS with this PEM certificate (and chain); needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.")
+    var tlsKey: String?
+
     func validate() throws {
         guard allowRemote || Self.isLoopback(host) else {
             throw ValidationError("\(host) is not a loopback address; pass --allow-remote to listen on it anyway")
@@ -46,6 +52,7 @@ struct FakeIntercomCommand: AsyncParsableCommand {
         if let rateLimit, rateLimit < 0 { throw ValidationError("--rate-limit cannot be negative") }
         guard rateWindow > 0, rateWindow.isFinite else { throw ValidationError("--rate-window must be positive") }
         guard delayMilliseconds >= 0 else { throw ValidationError("--delay-ms cannot be negative") }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
     }
 
     func run() async throws {
@@ -63,6 +70,7 @@ struct FakeIntercomCommand: AsyncParsableCommand {
                 throw SeedError(description: "--seed \(seed): \(error)")
             }
         }
+        if let tlsCert, let tlsKey { configuration.tls = FakeTLS(certificatePath: tlsCert, keyPath: tlsKey) }
         let signals = SignalWaiter(signals: [SIGINT, SIGTERM])
         let fake = FakeIntercom(configuration: configuration)
         try await fake.start()
