@@ -204,10 +204,12 @@ enum CertificateInspector {
         let serverName: String? = ipAddressBytes(route.host) == nil ? route.host : nil
         let route = route
         let makeTLS: @Sendable () throws -> NIOSSLClientHandler = {
-            try NIOSSLClientHandler(context: context, serverHostname: serverName) { certificates, promise in
-                captured.leaf.withLock { $0 = certificates.first }
-                promise.succeed(.failed)
-            }
+            try NIOSSLClientHandler(
+                context: context, serverHostname: serverName,
+                customVerificationCallback: { (certificates: [NIOSSLCertificate], promise: EventLoopPromise<NIOSSLVerificationResult>) in
+                    captured.leaf.withLock { $0 = certificates.first }
+                    promise.succeed(.failed)
+                })
         }
         let timeAmount = TimeAmount.nanoseconds(timeout.nanoseconds)
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
