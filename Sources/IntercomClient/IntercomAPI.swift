@@ -231,6 +231,9 @@ public final class IntercomAPI: Sendable {
             if TransportFailure.isCertificateRejected(error) {
                 // Untrusted or expired: the error does not say which; the certificate does.
                 classified = await TransportFailure.certificateProblem(route, timeout: configuration.connectTimeout)
+            } else if let refusal = error as? HTTPClientError, refusal == .invalidProxyResponse {
+                // Refused by the proxy: the error does not carry the status; asking again does.
+                classified = await TransportFailure.proxyProblem(route, timeout: configuration.connectTimeout)
             }
             exchange.error = classified.description
             throw classified

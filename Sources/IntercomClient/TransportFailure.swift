@@ -181,6 +181,26 @@ enum TransportFailure {
         return IntercomError(kind: .tls, detail: untrusted(route))
     }
 
+    /// Names a proxy's refusal by the status it gives (a second `CONNECT`, nothing sent through it).
+    static func proxyProblem(_ route: Route, timeout: Duration) async -> IntercomError {
+        guard let proxy = route.proxy else { return IntercomError(kind: .proxy, detail: "proxy: the proxy refused the tunnel") }
+        let status = await ProxyInspector.connectStatus(route: route, proxy: proxy, timeout: timeout)
+        let code = status.flatMap { Int($0.prefix { $0.isNumber }) }
+        if code == 407 {
+            return classify(HTTPClientError.proxyAuthenticationRequired, route: route) ?? IntercomError(kind: .proxy)
+        }
+        if code == 401, proxy.hasCredentials {
+            return IntercomError(kind: .proxy, detail: "proxy: \(proxy) rejected the credentials in the proxy URL (\(status ?? "401"))")
+        }
+        guard let status, code.map({ !(200..<300).contains($0) }) ?? false else {
+            return classify(HTTPClientError.invalidProxyResponse, route: route) ?? IntercomError(kind: .proxy)
+        }
+        let printable = String(status.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7f }.map(Character.init))
+        return IntercomError(
+            kind: .proxy,
+            detail: "proxy: \(proxy) refused to open a tunnel to \(route.address) (CONNECT answered \(printable)); check the proxy's rules, or list \(route.host) in NO_PROXY")
+    }
+
     private static func utc(_ seconds: time_t) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
@@ -234,6 +254,36 @@ enum CertificateInspector {
     }
 }
 
+/// Asks the proxy for a tunnel once more, to read the status it refuses with
+/// (AsyncHTTPClient reports any refusal but 407 without it).
+enum ProxyInspector {
+    private final class Captured: Sendable {
+        let status = Mutex<String?>(nil)
+    }
+
+    /// The status line's code and reason, `403 Forbidden`, or nil when none came.
+    static func connectStatus(route: Route, proxy: ProxySetting, timeout: Duration) async -> String? {
+        let captured = Captured()
+        let timeAmount = TimeAmount.nanoseconds(timeout.nanoseconds)
+        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(timeAmount)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ConnectTunnel(route: route, proxy: proxy, then: nil, onStatus: { line in captured.status.withLock { $0 = line } }))
+                }
+            }
+        do {
+            let channel = try await bootstrap.connect(host: proxy.host, port: proxy.port).get()
+            channel.eventLoop.scheduleTask(in: timeAmount) { channel.close(promise: nil) }
+            try? await channel.closeFuture.get()
+        } catch {
+            return nil
+        }
+        return captured.status.withLock { $0 }
+    }
+}
+
 /// Opens a `CONNECT` tunnel through an HTTP proxy, then hands the channel to a TLS handler.
 private final class ConnectTunnel: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
@@ -241,13 +291,21 @@ private final class ConnectTunnel: ChannelInboundHandler, RemovableChannelHandle
 
     private let route: Route
     private let proxy: ProxySetting
-    private let then: @Sendable () throws -> NIOSSLClientHandler
+    private let then: (@Sendable () throws -> NIOSSLClientHandler)?
+    private let onStatus: @Sendable (String) -> Void
     private var received = ByteBuffer()
 
-    init(route: Route, proxy: ProxySetting, then: @escaping @Sendable () throws -> NIOSSLClientHandler) {
+    /// - Parameters:
+    ///   - then: the TLS handler to add once the tunnel is open; nil closes the channel instead.
+    ///   - onStatus: called with the proxy's status, `403 Forbidden`.
+    init(
+        route: Route, proxy: ProxySetting, then: (@Sendable () throws -> NIOSSLClientHandler)?,
+        onStatus: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.route = route
         self.proxy = proxy
         self.then = then
+        self.onStatus = onStatus
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -264,10 +322,12 @@ private final class ConnectTunnel: ChannelInboundHandler, RemovableChannelHandle
         var chunk = unwrapInboundIn(data)
         received.writeBuffer(&chunk)
         let text = String(buffer: received)
-        guard text.contains("\r\n\r\n") else { return }
-        let statusLine = text.prefix { $0 != "\r" }
-        let parts = statusLine.split(separator: " ")
-        guard parts.count >= 2, parts[1].hasPrefix("2") else {
+        guard text.contains("\r\n\r\n") || text.contains("\n\n") else { return }
+        // By scalars: "\r\n" is one Character.
+        let statusLine = String(String.UnicodeScalarView(text.unicodeScalars.prefix { $0 != "\r" && $0 != "\n" }))
+        let parts = statusLine.split(separator: " ", maxSplits: 1)
+        if parts.count == 2 { onStatus(String(parts[1].prefix(80))) }
+        guard parts.count == 2, parts[1].hasPrefix("2"), let then else {
             context.close(promise: nil)
             return
         }

@@ -82,10 +82,11 @@ public final class TinyProxy: @unchecked Sendable {
         }
     }
 
-    /// Stops the proxy (SIGTERM) and waits for it.
+    /// Stops the proxy and waits for it. SIGKILL: tinyproxy may sit out a SIGTERM while
+    /// connections are open, and it keeps nothing that needs flushing (its log is written per line).
     public func stop() {
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
     }
