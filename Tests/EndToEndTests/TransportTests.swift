@@ -296,6 +296,38 @@ struct ProxyTransportTests {
     }
 }
 
+@Suite("Transport: the shell and refusals")
+struct TransportShellTests {
+    @Test(
+        "the interactive shell does not keep retrying a refused proxy by itself: the proxy sees no more CONNECTs",
+        .enabled(if: tinyproxyAvailable && tmuxAvailable))
+    func noRetrySpin() async throws {
+        let ca = try TestCA()
+        let proxy = try await TinyProxy.start(connectPorts: [443])
+        defer { proxy.stop() }
+        try await withTLSRig(ca) { rig in
+            _ = try journalUpdates(rig.journal, count: 1, leads: [obrien])
+            let terminal = try TmuxSession(
+                command: [productsDirectory() + "/leadsh"] + rig.args
+                    + ["--ca-file", ca.certificate, "--proxy", proxy.url(), "--history", rig.home.file("history")],
+                environment: rig.env)
+            defer { terminal.close() }
+            _ = try await terminal.waitFor("(1 pending)>")
+            terminal.typeLine("sync")
+            _ = try await terminal.waitFor("sent 0, pending 1")
+            #expect(terminal.capture().contains("refused to open a tunnel"))
+            try await Task.sleep(for: .milliseconds(300))
+            let afterSync = proxy.connects.count
+            #expect(afterSync > 0)
+            // The shell's background loop runs every 2 seconds; give it several turns.
+            try await Task.sleep(for: .seconds(7))
+            #expect(proxy.connects.count == afterSync, "the shell retried by itself: \(proxy.connects.count - afterSync) more CONNECTs")
+            #expect(rig.posts.isEmpty)
+            terminal.typeLine("quit")
+        }
+    }
+}
+
 extension TestCA {
     /// `2024-01-31`, as the expired-certificate message starts the date.
     static func day(_ date: Date) -> String {
