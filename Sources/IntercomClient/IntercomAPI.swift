@@ -317,9 +317,13 @@ public final class IntercomAPI: Sendable {
         if afterResponse {
             return IntercomError(kind: .connectionLost, detail: IntercomAPI.describe(error))
         }
+        if let connection = error as? NIOConnectionError, let proxy = route.proxy {
+            // With a proxy, every connection goes to the proxy.
+            let reason = connection.connectionErrors.first.map { IntercomAPI.describe($0.error) } ?? "cannot connect"
+            return IntercomError(kind: .unreachable, detail: "cannot reach the proxy \(proxy) (\(reason))")
+        }
         if error is NIOConnectionError || error is ChannelError || error is IOError || error is SocketAddressError {
-            let detail = IntercomAPI.describe(error)
-            return IntercomError(kind: .unreachable, detail: route.proxy != nil && error is NIOConnectionError ? "the proxy: " + detail : detail)
+            return IntercomError(kind: .unreachable, detail: IntercomAPI.describe(error))
         }
         return IntercomError(kind: .connectionLost, detail: IntercomAPI.describe(error))
     }

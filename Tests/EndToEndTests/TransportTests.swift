@@ -151,6 +151,34 @@ struct TLSTransportTests {
         }
     }
 
+    @Test("fake-intercom --tls-cert --tls-key serves HTTPS that leadsh trusts through --ca-file; one flag alone is refused")
+    func fakeProgramOverTLS() async throws {
+        let ca = try TestCA()
+        let server = try ca.issue(names: ["127.0.0.1"])
+        let token = "tok_" + UUID().uuidString.prefix(8)
+        let program = try RunningProduct(
+            "fake-intercom", ["--port", "0", "--token", token, "--tls-cert", server.certificate, "--tls-key", server.key],
+            environment: ProcessInfo.processInfo.environment)
+        let line = await program.firstLine()
+        let prefix = "fake-intercom listening on "
+        #expect(line.hasPrefix(prefix + "https://127.0.0.1:"), "\(line)")
+        let baseURL = String(line.dropFirst(prefix.count).prefix { $0 != " " })
+        let home = TempDirectory("leadsh-tlsfake")
+        let env = leadshEnvironment(home: home.path, token: token)
+        let base = ["--base-url", baseURL, "--journal", home.file("j.sqlite")]
+        let trusted = try await leadsh(base + ["--ca-file", ca.certificate, "-c", "load \(obrien)"], environment: env)
+        #expect(trusted.status == 0, "\(trusted.stderr)")
+        let untrusted = try await leadsh(base + ["-c", "load \(obrien)"], environment: env)
+        #expect(untrusted.status == 1)
+        #expect(untrusted.stderr.contains("untrusted certificate"), "\(untrusted.stderr)")
+        program.signal(SIGTERM)
+        #expect(await program.wait() == 0)
+
+        let alone = try await runProduct("fake-intercom", ["--tls-cert", server.certificate], environment: ProcessInfo.processInfo.environment)
+        #expect(alone.status != 0)
+        #expect(alone.stderr.contains("--tls-cert and --tls-key go together"), "\(alone.stderr)")
+    }
+
     @Test("a CA file that is missing or holds no certificate is refused at start with exit 2")
     func badCAFile() async throws {
         let home = TempDirectory("leadsh-cafile")
@@ -212,7 +240,7 @@ struct ProxyTransportTests {
             env["HTTPS_PROXY"] = "http://127.0.0.1:\(try freeLoopbackPort())"
             let blocked = try await leadsh(rig.args + ["sync", "--ca-file", ca.certificate], environment: env)
             #expect(blocked.status == 4)
-            #expect(blocked.stderr.contains("proxy"), "\(blocked.stderr)")
+            #expect(blocked.stderr.contains("cannot reach the proxy http://127.0.0.1:"), "\(blocked.stderr)")
             expectNoInternals(blocked.stderr)
             #expect(rig.posts.isEmpty)
             let noProxy = try await leadsh(rig.args + ["sync", "--ca-file", ca.certificate, "--proxy", ""], environment: env)
