@@ -74,6 +74,7 @@ public enum Leadsh {
         var token = try Resolved.token(options: options, environment: environment)
         var endpoint = try Resolved.endpoint(options: options, environment: environment)
         let apiVersion = try Resolved.apiVersion(options: options, environment: environment)
+        let transport = try Resolved.transport(caFile: options.caFile, proxy: options.proxy, endpoint: endpoint, environment: environment)
         let script = try scriptWords.first.map { path in
             do {
                 return (path, path == "-" ? PlainLineSource.standardInput() : try PlainLineSource(path: path))
@@ -112,9 +113,11 @@ public enum Leadsh {
             if options.verbose {
                 observer = { exchange in printer.writeErr(exchange.rendered + "\n") }
             }
-            api = IntercomAPI(configuration: IntercomConfiguration(
+            var configuration = IntercomConfiguration(
                 endpoint: endpoint, token: token, apiVersion: apiVersion,
-                requestTimeout: .milliseconds(Int64(options.timeout * 1000)), observer: observer))
+                requestTimeout: .milliseconds(Int64(options.timeout * 1000)), observer: observer)
+            if !sandbox { (configuration.trust, configuration.proxy) = (transport.trust, transport.proxy) }
+            api = IntercomAPI(configuration: configuration)
         }
 
         var settings = SessionSettings(

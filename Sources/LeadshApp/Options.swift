@@ -24,6 +24,12 @@ struct LeadshOptions: ParsableArguments {
         help: "The Intercom-Version every request carries: 1.0-1.4 (the 1.x dialect) or 2.7 and later 2.x (default $LEADSH_API_VERSION, else 1.4).")
     var apiVersion: String?
 
+    @Option(name: .customLong("ca-file"), help: "Also trust the CA certificates in this PEM file (default $SSL_CERT_FILE); the system's roots stay trusted.")
+    var caFile: String?
+
+    @Option(help: "Send https:// calls through this HTTP proxy, http://[user:password@]host:port (default $HTTPS_PROXY; $NO_PROXY bypasses it; \"\" for none).")
+    var proxy: String?
+
     @Option(help: "Seconds to wait for an answer from the API.")
     var timeout: Double = 30
 
@@ -69,7 +75,7 @@ enum ArgumentSplitter {
     /// Options that take a value, so their value is not mistaken for the script or subcommand.
     static let valued: Set<String> = [
         "--base-url", "--region", "--token-file", "--journal", "--history", "--api-version", "--intercom-version", "--timeout",
-        "--on-error", "--wait", "--limit", "-c",
+        "--on-error", "--wait", "--limit", "-c", "--ca-file", "--proxy",
     ]
 
     /// Returns the subcommand (if the first positional word is `sync` or `queue`), the

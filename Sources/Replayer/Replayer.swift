@@ -234,6 +234,11 @@ public final class Replayer: Sendable {
                 return Step(
                     record: .release(seq: entry.seq, countsAsAttempt: false, notBefore: 0, status: nil, errorCode: nil, error: error.description),
                     stop: .unreachable(error.description))
+            case (.tls, _), (.proxy, _):
+                // Trust or the proxy must change: nothing will get through until it does.
+                return Step(
+                    record: .release(seq: entry.seq, countsAsAttempt: false, notBefore: 0, status: nil, errorCode: nil, error: error.description),
+                    stop: .refused(error.description))
             case (.http, 400?) where error.code == "intercom_version_invalid":
                 return Step(
                     record: .release(

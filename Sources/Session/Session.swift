@@ -72,6 +72,10 @@ public actor Session {
     /// Leads whose cached-copy notices were given once already: a script that loads the
     /// same lead offline a hundred times says so once, not a hundred times.
     private var explainedLeads: Set<String> = []
+    /// Why the last replay stopped for a setting (TLS, the proxy, the token, the API version):
+    /// until a replay gets further, the shell does not replay by itself, so it does not
+    /// repeat the same refusal every few seconds. Commands (`sync`, `push`, `online`) still replay.
+    private var refusedSetting: String?
     /// Called with replay progress (for notices on a terminal).
     private var onReplayEvent: @Sendable (ReplayEvent) -> Void = { _ in }
 
@@ -178,6 +182,8 @@ public actor Session {
             } catch let error as IntercomError where error.isUnreachable {
                 enterOffline(reachable: false)
                 notices.append("API unreachable (\(error.detail)); working offline")
+            } catch let error as IntercomError where error.isTransportRefusal {
+                throw CommandFailure(error.kind == .tls ? "tls" : "proxy", "load \(label) failed: \(error.description)")
             } catch let error as IntercomError {
                 throw CommandFailure(error.code ?? "http_\(error.status ?? 0)", "load \(label) failed: \(error.description)")
             } catch let failure as CommandFailure {
@@ -526,6 +532,7 @@ public actor Session {
     }
 
     private func noteStop(_ stop: ReplayStop) -> [String] {
+        refusedSetting = nil
         switch stop {
         case .finished, .cancelled: return []
         case .unreachable(let why):
@@ -533,8 +540,10 @@ public actor Session {
             return ["API unreachable (\(why)); working offline, will replay when it answers"]
         case .unauthorized(let why):
             reachable = true
+            refusedSetting = why
             return ["Intercom refused the token: \(why); updates stay queued until the token is fixed"]
         case .refused(let why):
+            refusedSetting = why
             return ["\(why); updates stay queued until this is fixed"]
         case .busy:
             return ["another leadsh is replaying this journal; it will send the update"]
@@ -744,6 +753,9 @@ public actor Session {
         } catch let error where error.isUnreachable {
             enterOffline(reachable: false)
             throw CommandFailure("unreachable", "still offline: \(error.description)")
+        } catch let error where error.isTransportRefusal {
+            reachable = nil
+            throw CommandFailure(error.kind == .tls ? "tls" : "proxy", "cannot go online: \(error.description)")
         } catch {
             reachable = true
             mode = .online
@@ -763,6 +775,11 @@ public actor Session {
             _ = try await api.probe()
         } catch let error where error.isUnreachable {
             return nil
+        } catch let error where error.isTransportRefusal {
+            // TLS or the proxy refused: probing again cannot help until a setting changes.
+            reachable = nil
+            refusedSetting = error.description
+            return "\(error.description); updates stay queued until this is fixed"
         } catch {
             // It answered (perhaps 401): reachable, but do not replay with a bad token.
         }
@@ -776,7 +793,7 @@ public actor Session {
 
     /// Sends rows whose backoff has ended, when online. Returns a notice when anything was sent.
     public func replayDue() async -> String? {
-        guard let replayer, mode == .online else { return nil }
+        guard let replayer, mode == .online, refusedSetting == nil else { return nil }
         guard let next = try? journal.nextAttemptTime(), next <= Journal.now() else { return nil }
         let report = await replayer.drain(ReplayOptions(blind: settings.blind), onEvent: onReplayEvent)
         let notes = noteStop(report.stop)
