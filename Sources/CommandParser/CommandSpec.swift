@@ -108,15 +108,17 @@ public struct CommandSpec: Sendable, Hashable {
             "  example: set name \"O'Brien\"",
             "  fields:",
         ]
-        for field in fields {
-            let kind: String
+        let kinds = fields.map { field -> String in
             switch field.kind {
-            case .string: kind = "text"
-            case .boolean: kind = "true or false"
-            case .timestamp: kind = "Unix seconds"
-            case .integer: kind = "an integer"
+            case .string: return "text"
+            case .boolean: return "true/false"
+            case .timestamp: return "Unix seconds"
+            case .integer: return "integer"
             }
-            lines.append("    " + field.name.padding(width) + "  " + kind + ": " + field.summary)
+        }
+        let kindWidth = kinds.map(\.count).max() ?? 0
+        for (field, kind) in zip(fields, kinds) {
+            lines.append("    " + field.name.padding(width) + "  " + kind.padding(kindWidth) + "  " + field.summary)
         }
         return lines.joined(separator: "\n")
     }

@@ -40,7 +40,7 @@ public final class FakeIntercom: Sendable {
         let logger =
             configuration.logger ?? Logger(label: "FakeIntercom", factory: { _ in SwiftLogNoOpLogHandler() })
         listener = Listener(
-            host: configuration.host, port: configuration.port,
+            host: configuration.host, port: configuration.port, tls: configuration.tls,
             responder: FakeResponder(backend: backend), logger: logger)
         boundPort = Mutex(nil)
     }
@@ -63,10 +63,10 @@ public final class FakeIntercom: Sendable {
         boundPort.withLock { $0 } ?? configuration.port
     }
 
-    /// `http://HOST:PORT`, the base URL to give a client.
+    /// `http://HOST:PORT` (`https://` when serving TLS), the base URL to give a client.
     public var baseURL: String {
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
-        return "http://\(host):\(port)"
+        return "\(configuration.tls == nil ? "http" : "https")://\(host):\(port)"
     }
 
     /// Closes the port and every open connection, as if the API were unreachable.

@@ -33,6 +33,8 @@ public struct FakeIntercomConfiguration: Sendable {
     /// The contact data attributes `GET /data_attributes` lists; on 2.x only listed,
     /// unarchived custom attributes can be set.
     public var dataAttributes: [DataAttribute]
+    /// Serve HTTPS with this certificate and key instead of plain HTTP; nil (the default) serves HTTP.
+    public var tls: FakeTLS? = nil
 
     public init(
         host: String = "127.0.0.1",

@@ -1,6 +1,40 @@
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
+import NIOSSL
 import Synchronization
+
+/// The certificate and key (PEM files) the fake serves HTTPS with.
+public struct FakeTLS: Sendable, Hashable {
+    /// The server's certificate, optionally followed by its chain.
+    public var certificatePath: String
+    /// The certificate's private key.
+    public var keyPath: String
+
+    public init(certificatePath: String, keyPath: String) {
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+    }
+
+    /// The server side of TLS, read from the files.
+    func serverConfiguration() throws -> TLSConfiguration {
+        let chain: [NIOSSLCertificate]
+        let key: NIOSSLPrivateKey
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(certificatePath)
+        } catch {
+            throw FakeIntercomError.invalidTLS("cannot read a PEM certificate from \(certificatePath)")
+        }
+        guard !chain.isEmpty else { throw FakeIntercomError.invalidTLS("no certificate in \(certificatePath)") }
+        do {
+            key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
+        } catch {
+            throw FakeIntercomError.invalidTLS("cannot read a PEM private key from \(keyPath)")
+        }
+        return TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+    }
+}
 
 /// Runs the HTTP server on demand, so the fake can stop listening and listen again on the same port.
 ///
@@ -10,6 +44,7 @@ import Synchronization
 actor Listener {
     private let host: String
     private(set) var port: Int
+    private let tls: FakeTLS?
     private let responder: FakeResponder
     private let logger: Logger
     private var serving: Task<Void, Never>?
@@ -17,9 +52,10 @@ actor Listener {
     private var starting: StartSignal?
     private var isShutDown = false
 
-    init(host: String, port: Int, responder: FakeResponder, logger: Logger) {
+    init(host: String, port: Int, tls: FakeTLS? = nil, responder: FakeResponder, logger: Logger) {
         self.host = host
         self.port = port
+        self.tls = tls
         self.responder = responder
         self.logger = logger
     }
@@ -31,9 +67,15 @@ actor Listener {
         if isShutDown { throw FakeIntercomError.shutDown }
         if let starting { return try await starting.value }
         if serving != nil { return port }
+        let server: HTTPServerBuilder
+        if let tls {
+            server = try HTTPServerBuilder.tls(.http1(), tlsConfiguration: tls.serverConfiguration())
+        } else {
+            server = .http1()
+        }
         let started = StartSignal()
         let app = Application(
-            responder: responder,
+            responder: responder, server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: nil, reuseAddress: true),
             onServerRunning: { channel in started.resolve(.success(channel.localAddress?.port ?? 0)) },
             logger: logger)
@@ -82,12 +124,15 @@ public enum FakeIntercomError: Error, Sendable, CustomStringConvertible {
     case stoppedWhileStarting
     /// A list of leads (a seed file) is not a JSON array of contacts.
     case invalidLeads(String)
+    /// The TLS certificate or key cannot be used.
+    case invalidTLS(String)
 
     public var description: String {
         switch self {
         case .shutDown: "the fake Intercom is shut down"
         case .stoppedWhileStarting: "the fake Intercom stopped before it was listening"
         case .invalidLeads(let reason): "not a list of leads: \(reason)"
+        case .invalidTLS(let reason): "cannot serve HTTPS: \(reason)"
         }
     }
 }

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// How to reach Intercom.
@@ -20,6 +21,10 @@ public struct IntercomConfiguration: Sendable {
     public var requestTimeout: Duration
     /// Called with every exchange (token redacted), for `--verbose`.
     public var observer: (@Sendable (HTTPExchange) -> Void)?
+    /// CA certificates trusted on top of the system's roots (`--ca-file`, `SSL_CERT_FILE`).
+    public var trust: TrustBundle?
+    /// The proxy `https://` calls go through (`--proxy`, `HTTPS_PROXY` less `NO_PROXY`); never used for `http://`.
+    public var proxy: ProxySetting?
 
     public init(
         endpoint: Endpoint, token: String, apiVersion: APIVersion = .default,
@@ -61,10 +66,13 @@ public struct HTTPExchange: Sendable {
     public var responseBody: String?
     public var error: String?
     public var duration: Duration
+    /// The proxy the call went through, credentials redacted.
+    public var proxy: String? = nil
 
     /// The exchange as lines of text, headers aligned as curl -v shows them.
     public var rendered: String {
-        var lines = ["> \(method) \(url)"]
+        var lines = proxy.map { ["* through proxy \($0)"] } ?? []
+        lines.append("> \(method) \(url)")
         lines += requestHeaders.map { "> \($0.0): \($0.1)" }
         if let requestBody { lines.append("> \(requestBody)") }
         if let status {
@@ -108,6 +116,8 @@ public final class IntercomAPI: Sendable {
     private let client = Mutex<HTTPClient?>(nil)
     /// The token's app, once `GET /me` named it: asked once per process.
     private let knownApp = Mutex<IntercomApp?>(nil)
+    /// Where calls go, for naming TLS and proxy failures.
+    private let route: Route
     /// Responses larger than this are refused.
     private static let maxBody = 8 << 20
 
@@ -121,7 +131,18 @@ public final class IntercomAPI: Sendable {
         )
         httpConfiguration.redirectConfiguration = .disallow
         httpConfiguration.decompression = .disabled
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let trust = configuration.trust {
+            tls.additionalTrustRoots = [.certificates(trust.certificates)]
+        }
+        httpConfiguration.tlsConfiguration = tls
+        if configuration.endpoint.isHTTPS, let proxy = configuration.proxy {
+            httpConfiguration.proxy = proxy.configuration
+        }
         self.httpConfiguration = httpConfiguration
+        route = Route(
+            endpoint: configuration.endpoint, proxy: configuration.endpoint.isHTTPS ? configuration.proxy : nil,
+            trust: configuration.trust)
     }
 
     private var http: HTTPClient {
@@ -305,6 +326,7 @@ public final class IntercomAPI: Sendable {
             requestHeaders: request.headers.map { ($0.name, $0.name.lowercased() == "authorization" ? "Bearer [redacted]" : $0.value) },
             requestBody: body, status: nil, responseHeaders: [], responseBody: nil, error: nil, duration: .zero
         )
+        exchange.proxy = route.proxy?.description
         defer {
             if let observer = configuration.observer {
                 exchange.duration = clock.now - started
@@ -323,13 +345,20 @@ public final class IntercomAPI: Sendable {
                 var buffer = try await response.body.collect(upTo: IntercomAPI.maxBody)
                 bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
             } catch {
-                throw IntercomAPI.classify(error, afterResponse: true)
+                throw IntercomAPI.classify(error, afterResponse: true, route: route)
             }
         } catch let error as IntercomError {
             exchange.error = error.description
             throw error
         } catch {
-            let classified = IntercomAPI.classify(error, afterResponse: false)
+            var classified = IntercomAPI.classify(error, afterResponse: false, route: route)
+            if TransportFailure.isCertificateRejected(error) {
+                // Untrusted or expired: the error does not say which; the certificate does.
+                classified = await TransportFailure.certificateProblem(route, timeout: configuration.connectTimeout)
+            } else if let refusal = error as? HTTPClientError, refusal == .invalidProxyResponse {
+                // Refused by the proxy: the error does not carry the status; asking again does.
+                classified = await TransportFailure.proxyProblem(route, timeout: configuration.connectTimeout)
+            }
             exchange.error = classified.description
             throw classified
         }
@@ -395,9 +424,14 @@ public final class IntercomAPI: Sendable {
     }
 
     /// Sorts a transport failure into what the replayer must do about it.
-    static func classify(_ error: any Error, afterResponse: Bool) -> IntercomError {
+    ///
+    /// TLS and proxy failures are named in ``TransportFailure``; the rest by their types.
+    static func classify(_ error: any Error, afterResponse: Bool, route: Route) -> IntercomError {
         if error is CancellationError {
             return IntercomError(kind: .cancelled, detail: "cancelled")
+        }
+        if let named = TransportFailure.classify(error, route: route) {
+            return named
         }
         if let error = error as? HTTPClientError {
             switch error {
@@ -414,32 +448,51 @@ public final class IntercomAPI: Sendable {
             }
         }
         if afterResponse {
-            return IntercomError(kind: .connectionLost, detail: "\(error)")
+            return IntercomError(kind: .connectionLost, detail: IntercomAPI.describe(error))
         }
-        if error is NIOConnectionError || error is ChannelError || error is IOError {
+        if let connection = error as? NIOConnectionError, let proxy = route.proxy {
+            // With a proxy, every connection goes to the proxy.
+            let reason = connection.connectionErrors.first.map { IntercomAPI.describe($0.error) } ?? "cannot connect"
+            return IntercomError(kind: .unreachable, detail: "cannot reach the proxy \(proxy) (\(reason))")
+        }
+        if error is NIOConnectionError || error is ChannelError || error is IOError || error is SocketAddressError {
             return IntercomError(kind: .unreachable, detail: IntercomAPI.describe(error))
         }
-        let text = "\(error)"
-        if text.localizedCaseInsensitiveContains("connect") || text.localizedCaseInsensitiveContains("resolve") {
-            return IntercomError(kind: .unreachable, detail: IntercomAPI.describe(error))
-        }
-        return IntercomError(kind: .connectionLost, detail: text)
+        return IntercomError(kind: .connectionLost, detail: IntercomAPI.describe(error))
     }
 
+    /// A failure in words, without Swift type names or source paths.
     private static func describe(_ error: any Error) -> String {
         if let error = error as? NIOConnectionError {
             if let first = error.connectionErrors.first {
                 return "cannot connect to \(error.host):\(error.port) (\(describe(first.error)))"
             }
-            if let dns = error.dnsAAAAError ?? error.dnsAError {
-                return "cannot resolve \(error.host) (\(dns))"
+            if error.dnsAAAAError != nil || error.dnsAError != nil {
+                return "cannot resolve \(error.host)"
             }
             return "cannot connect to \(error.host):\(error.port)"
         }
         if let error = error as? IOError {
             return String(cString: strerror(error.errnoCode)).lowercased()
         }
-        return "\(error)"
+        if error is SocketAddressError {
+            return "cannot resolve the host"
+        }
+        if let error = error as? ChannelError {
+            switch error {
+            case .connectTimeout: return "connect timed out"
+            case .ioOnClosedChannel, .alreadyClosed, .eof, .outputClosed, .inputClosed: return "the connection closed"
+            default: return "the connection failed"
+            }
+        }
+        if let error = error as? NIOSSLError, case .uncleanShutdown = error {
+            return "the server closed the connection without ending TLS"
+        }
+        if let error = error as? HTTPClientError {
+            // AsyncHTTPClient's own words ("Remote connection closed"), not its type name.
+            return error.shortDescription.lowercased()
+        }
+        return "the connection failed"
     }
 }
 

@@ -52,6 +52,11 @@ public struct IntercomError: Error, Sendable, CustomStringConvertible {
         case cancelled
         /// leadsh could not put the request into the API's dialect; nothing was sent.
         case invalidRequest
+        /// TLS refused the server: an untrusted, expired or misnamed certificate, or a failed
+        /// handshake. A setting must change; retrying will not help.
+        case tls
+        /// The proxy refused to carry the call (407, 403, 502 to `CONNECT`). A setting must change.
+        case proxy
     }
 
     public let kind: Kind
@@ -84,6 +89,9 @@ public struct IntercomError: Error, Sendable, CustomStringConvertible {
     /// True when the network, not Intercom, failed: the update should wait for the API.
     public var isUnreachable: Bool { kind == .unreachable || kind == .timeout }
 
+    /// True when a setting (trust, proxy) must change before any call can succeed.
+    public var isTransportRefusal: Bool { kind == .tls || kind == .proxy }
+
     /// One line for people: `404 not_found — Contact Not Found (merged, converted or deleted?)`.
     public var description: String {
         switch kind {
@@ -92,6 +100,7 @@ public struct IntercomError: Error, Sendable, CustomStringConvertible {
         case .connectionLost: return "the connection closed mid-response: \(detail)"
         case .cancelled: return "cancelled"
         case .invalidRequest: return detail
+        case .tls, .proxy: return detail
         case .invalidResponse:
             return "unexpected response\(status.map { " (HTTP \($0))" } ?? ""): \(detail)"
         case .http:

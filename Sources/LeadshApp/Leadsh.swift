@@ -120,6 +120,7 @@ public enum Leadsh {
 
         var endpoint = resolved.endpoint.value
         let apiVersion = resolved.apiVersion.value
+        let transport = try Resolved.transport(caFile: options.caFile, proxy: options.proxy, endpoint: endpoint, environment: environment)
         let script = try scriptWords.first.map { path in
             do {
                 return (path, path == "-" ? PlainLineSource.standardInput() : try PlainLineSource(path: path))
@@ -161,9 +162,11 @@ public enum Leadsh {
             if options.verbose {
                 observer = { exchange in printer.writeErr(exchange.rendered + "\n") }
             }
-            api = IntercomAPI(configuration: IntercomConfiguration(
+            var configuration = IntercomConfiguration(
                 endpoint: endpoint, token: token, apiVersion: apiVersion,
-                requestTimeout: .milliseconds(Int64(resolved.timeout.value * 1000)), observer: observer))
+                requestTimeout: .milliseconds(Int64(resolved.timeout.value * 1000)), observer: observer)
+            if !sandbox { (configuration.trust, configuration.proxy) = (transport.trust, transport.proxy) }
+            api = IntercomAPI(configuration: configuration)
         }
 
         let named = resolved.workspace.value != "default"

@@ -32,6 +32,12 @@ struct LeadshOptions: ParsableArguments {
     @Option(help: "The config file (default $LEADSH_CONFIG, else $XDG_CONFIG_HOME/leadsh/config.toml).")
     var config: String?
 
+    @Option(name: .customLong("ca-file"), help: "Also trust the CA certificates in this PEM file (default $SSL_CERT_FILE); the system's roots stay trusted.")
+    var caFile: String?
+
+    @Option(help: "Send https:// calls through this HTTP proxy, http://[user:password@]host:port (default $HTTPS_PROXY; $NO_PROXY bypasses it; \"\" for none).")
+    var proxy: String?
+
     @Flag(help: "Start offline: pushes are journaled, nothing is sent.")
     var offline = false
 

@@ -20,3 +20,30 @@ public enum ExitCodes {
     public static let pending: Int32 = 4
     public static let failed: Int32 = 5
 }
+
+/// How calls travel, resolved from options and environment (the rest: ``WorkspaceSettings``).
+enum Resolved {
+    /// How calls travel: the extra CA bundle (`--ca-file`, else `$SSL_CERT_FILE`) and the proxy
+    /// (`--proxy`, else `$https_proxy`/`$HTTPS_PROXY`, less `$no_proxy`/`$NO_PROXY`).
+    ///
+    /// A CA file that is missing or holds no certificate, or a proxy URL leadsh cannot use, is refused (exit 2).
+    /// `caFile` and `proxy` are the explicit settings (the options; a config file's values can come in here).
+    static func transport(
+        caFile: String?, proxy: String?, endpoint: Endpoint, environment: [String: String]
+    ) throws(StartupError) -> (trust: TrustBundle?, proxy: ProxySetting?) {
+        var trust: TrustBundle?
+        let fromEnvironment = environment["SSL_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        if let path = caFile ?? fromEnvironment {
+            do {
+                trust = try TrustBundle(path: path)
+            } catch {
+                throw .usage(caFile == nil ? "SSL_CERT_FILE: \(error.message)" : error.message)
+            }
+        }
+        do {
+            return (trust, try ProxySetting.resolve(for: endpoint, flag: proxy, environment: environment))
+        } catch {
+            throw .usage(error.message)
+        }
+    }
+}

@@ -29,7 +29,7 @@ enum TokenCommand {
                         let result = try await Subprocess.run(
                             executable, arguments: arguments, input: .none,
                             output: .string(limit: 64 * 1024), error: .string(limit: 64 * 1024))
-                        return .success((result.terminationStatus, result.standardOutput ?? "", result.standardError ?? ""))
+                        return .success((result.terminationStatus, result.standardOutput, result.standardError))
                     } catch {
                         return .failure(error)
                     }

@@ -247,6 +247,7 @@ public final class Replayer: Sendable {
             switch (error.kind, error.status) {
             case (.cancelled, _): return .failure(Refusal(stop: .cancelled))
             case (.http, 401?), (.http, 403?): return .failure(Refusal(stop: .unauthorized(error.description), error: error))
+            case (.tls, _), (.proxy, _): return .failure(Refusal(stop: .refused(error.description), error: error))
             case (.http, 400?) where error.code == "intercom_version_invalid":
                 return .failure(Refusal(stop: .refused(error.description), error: error))
             case (.http, 429?):
@@ -301,6 +302,11 @@ public final class Replayer: Sendable {
                 return Step(
                     record: .release(seq: entry.seq, countsAsAttempt: false, notBefore: 0, status: nil, errorCode: nil, error: error.description),
                     stop: .unreachable(error.description))
+            case (.tls, _), (.proxy, _):
+                // Trust or the proxy must change: nothing will get through until it does.
+                return Step(
+                    record: .release(seq: entry.seq, countsAsAttempt: false, notBefore: 0, status: nil, errorCode: nil, error: error.description),
+                    stop: .refused(error.description))
             case (.http, 400?) where error.code == "intercom_version_invalid":
                 return Step(
                     record: .release(

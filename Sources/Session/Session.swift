@@ -80,6 +80,10 @@ public actor Session {
     /// The refusal's line once a replay found the token's app is not the journal's: the
     /// token does not change, so every later send is refused the same way.
     public private(set) var wrongApp: String?
+    /// Why the last replay stopped for a setting (TLS, the proxy, the token, the API version):
+    /// until a replay gets further, the shell does not replay by itself, so it does not
+    /// repeat the same refusal every few seconds. Commands (`sync`, `push`, `online`) still replay.
+    private var refusedSetting: String?
     /// Called with replay progress (for notices on a terminal).
     private var onReplayEvent: @Sendable (ReplayEvent) -> Void = { _ in }
 
@@ -186,6 +190,8 @@ public actor Session {
             } catch let error as IntercomError where error.isUnreachable {
                 enterOffline(reachable: false)
                 notices.append("API unreachable (\(error.detail)); working offline")
+            } catch let error as IntercomError where error.isTransportRefusal {
+                throw CommandFailure(error.kind == .tls ? "tls" : "proxy", "load \(label) failed: \(error.description)")
             } catch let error as IntercomError {
                 throw CommandFailure(error.code ?? "http_\(error.status ?? 0)", "load \(label) failed: \(error.description)")
             } catch let failure as CommandFailure {
@@ -537,6 +543,7 @@ public actor Session {
     }
 
     private func noteStop(_ stop: ReplayStop) -> [String] {
+        refusedSetting = nil
         switch stop {
         case .finished, .cancelled: return []
         case .unreachable(let why):
@@ -544,8 +551,10 @@ public actor Session {
             return ["API unreachable (\(why)); working offline, will replay when it answers"]
         case .unauthorized(let why):
             reachable = true
+            refusedSetting = why
             return ["Intercom refused the token: \(why); updates stay queued until the token is fixed"]
         case .refused(let why):
+            refusedSetting = why
             return ["\(why); updates stay queued until this is fixed"]
         case .wrongApp(let journalApp, let tokenApp):
             let unsent = (try? journal.unsentCount()) ?? 0
@@ -766,6 +775,9 @@ public actor Session {
         } catch let error where error.isUnreachable {
             enterOffline(reachable: false)
             throw CommandFailure("unreachable", "still offline: \(error.description)")
+        } catch let error where error.isTransportRefusal {
+            reachable = nil
+            throw CommandFailure(error.kind == .tls ? "tls" : "proxy", "cannot go online: \(error.description)")
         } catch {
             reachable = true
             mode = .online
@@ -785,6 +797,11 @@ public actor Session {
             _ = try await api.probe()
         } catch let error where error.isUnreachable {
             return nil
+        } catch let error where error.isTransportRefusal {
+            // TLS or the proxy refused: probing again cannot help until a setting changes.
+            reachable = nil
+            refusedSetting = error.description
+            return "\(error.description); updates stay queued until this is fixed"
         } catch {
             // It answered (perhaps 401): reachable, but do not replay with a bad token.
         }
@@ -798,7 +815,7 @@ public actor Session {
 
     /// Sends rows whose backoff has ended, when online. Returns a notice when anything was sent.
     public func replayDue() async -> String? {
-        guard let replayer, mode == .online, wrongApp == nil else { return nil }
+        guard let replayer, mode == .online, refusedSetting == nil, wrongApp == nil else { return nil }
         guard let next = try? journal.nextAttemptTime(), next <= Journal.now() else { return nil }
         let report = await replayer.drain(ReplayOptions(blind: settings.blind), onEvent: onReplayEvent)
         let notes = noteStop(report.stop)

@@ -54,6 +54,12 @@ struct FakeIntercomCommand: AsyncParsableCommand {
     @Option(name: .customLong("app-id"), help: "The workspace id (app.id_code in GET /me, workspace_id of contacts).")
     var appID = "ja43hiec"
 
+    @Option(name: .customLong("tls-cert"), help: "Serve HTTPS with this PEM certificate (and chain); needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.")
+    var tlsKey: String?
+
     func validate() throws {
         guard allowRemote || Self.isLoopback(host) else {
             throw ValidationError("\(host) is not a loopback address; pass --allow-remote to listen on it anyway")
@@ -68,6 +74,8 @@ struct FakeIntercomCommand: AsyncParsableCommand {
                     + FakeIntercom.knownVersions.joined(separator: ", "))
         }
         guard !appID.isEmpty else { throw ValidationError("--app-id cannot be empty") }
+
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
     }
 
     func run() async throws {
@@ -88,6 +96,7 @@ struct FakeIntercomCommand: AsyncParsableCommand {
                 throw SeedError(description: "--seed \(seed): \(error)")
             }
         }
+        if let tlsCert, let tlsKey { configuration.tls = FakeTLS(certificatePath: tlsCert, keyPath: tlsKey) }
         let signals = SignalWaiter(signals: [SIGINT, SIGTERM])
         let fake = FakeIntercom(configuration: configuration)
         try await fake.start()

@@ -94,9 +94,9 @@ func parseError(_ line: String) -> ParseError? {
     }
 
     static let usageErrors: [(String, String)] = [
-        ("load", "load ID | load user_id=UID | load email=EMAIL"),
-        ("load a b", "load ID | load user_id=UID | load email=EMAIL"),
-        ("load phone=1", "load ID | load user_id=UID | load email=EMAIL"),
+        ("load", "load ID | load user_id=UID | load external_id=UID | load email=EMAIL"),
+        ("load a b", "load ID | load user_id=UID | load external_id=UID | load email=EMAIL"),
+        ("load phone=1", "load ID | load user_id=UID | load external_id=UID | load email=EMAIL"),
         ("show a b", "show [FIELD]"),
         ("set", "set FIELD VALUE"),
         ("set name", "set FIELD VALUE"),

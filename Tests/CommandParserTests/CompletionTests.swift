@@ -47,7 +47,7 @@ import Testing
         #expect(complete("sync ").candidates == ["--blind"])
         #expect(complete("history 5 --").candidates == ["--as-script"])
         #expect(complete("push --dry-run ").candidates.isEmpty)
-        #expect(complete("help at").candidates == ["attr"])
+        #expect(complete("help at").candidates == ["attr", "attributes"])
     }
 
     @Test func cursorInTheMiddleOfTheLine() {

@@ -111,6 +111,22 @@ struct APIVersionTests {
         }
     }
 
+    @Test("offline with no attribute list, 2.x edits are accepted; the replay's 400 fails the row with Intercom's message")
+    func offlineWithoutAttributeList() async throws {
+        try await withRig(version: "2.14") { rig in
+            // Cached under 1.4, which never reads the attribute list.
+            #expect(try await rig.run(["load \(obrien)"], extra: ["--api-version", "1.4"]).status == 0)
+            let offline = try await rig.run(["load \(obrien)", "attr churn_risk 3", "push"], extra: ["--offline"])
+            #expect(offline.status == 0, "\(offline.stderr)")
+            let sync = try await leadsh(rig.args + ["sync", "--blind"], environment: rig.env)
+            #expect(sync.status == 5, "\(sync.stdout) \(sync.stderr)")
+            let queue = try await leadsh(rig.args + ["queue", "--json"], environment: rig.env)
+            let row = try #require(try JSONText.parse(queue.stdout).arrayValue?.first)
+            #expect(row["state"] == "failed")
+            #expect(row["last_error"]?.stringValue?.contains("churn_risk") == true, "\(row)")
+        }
+    }
+
     @Test("help set and Tab completion follow the dialect")
     func catalogFollowsDialect() async throws {
         try await withRig(version: "2.14") { rig in
