@@ -1,10 +1,10 @@
--- The leadsh journal, version 4: exactly what a fresh journal holds.
+-- The leadsh journal, version 5: exactly what a fresh journal holds.
 -- Checked by Tests/JournalTests/SchemaTests.swift against what leadsh creates.
 -- The file is SQLite in WAL mode (PRAGMA journal_mode = WAL), written with
 -- PRAGMA synchronous = FULL, created with mode 0600.
 
 PRAGMA application_id = 1279546184; -- 0x4C445348, "LDSH": marks a leadsh journal
-PRAGMA user_version = 4;            -- the schema version; a newer one is refused
+PRAGMA user_version = 5;            -- the schema version; a newer one is refused
 
 -- leads: the cache of loaded leads. snapshot is the lead's JSON as Intercom
 -- sent it; updated_at is the lead's own updated_at; fetched_at is Unix seconds.
@@ -16,6 +16,9 @@ PRAGMA user_version = 4;            -- the schema version; a newer one is refuse
 -- api_version (version 4) is the Intercom-Version the update was made under
 -- (NULL for rows journaled before version 4); the replay renders the fields in
 -- the dialect of the session that sends them, whatever this says.
+-- app_id (version 5) is the app (workspace, `app.id_code` of GET /me) the update
+-- belongs to, recorded when the journal knew its app; NULL rows belong to the
+-- journal's app (meta key app_id). Nothing is sent with a token of another app.
 
 CREATE TABLE leads (
     id          TEXT PRIMARY KEY NOT NULL,
@@ -50,6 +53,7 @@ CREATE TABLE updates (
     updated_at       REAL NOT NULL,
     sent_at          REAL,
     api_version      TEXT,
+    app_id           TEXT,
     CHECK (lead_id IS NOT NULL OR lead_user_id IS NOT NULL)
 );
 CREATE INDEX updates_by_state ON updates(state, next_attempt_at, seq);
@@ -79,7 +83,8 @@ CREATE TRIGGER update_counts_move AFTER UPDATE OF state ON updates WHEN OLD.stat
 END;
 -- Version 4: the workspace's custom attributes as `GET /data_attributes?model=contact`
 -- last listed them (2.x refuses attributes that do not exist), and small facts about
--- the journal as key/value pairs (attributes_fetched_at: when that list was read).
+-- the journal as key/value pairs (attributes_fetched_at: when that list was read;
+-- app_id: the app the journal is bound to, from the first GET /me, version 5).
 CREATE TABLE data_attributes (
     name       TEXT PRIMARY KEY NOT NULL,
     data_type  TEXT NOT NULL,

@@ -92,6 +92,18 @@ extension Duration {
     }
 }
 
+/// The app (workspace) a token belongs to, as `GET /me` names it.
+public struct IntercomApp: Sendable, Hashable {
+    /// `app.id_code`: the same in every API version.
+    public var id: String
+    public var name: String?
+
+    public init(id: String, name: String? = nil) {
+        self.id = id
+        self.name = name
+    }
+}
+
 /// Intercom's lead calls over HTTP: view a lead, update a lead, probe reachability.
 ///
 /// A refused connection fails in milliseconds as `.unreachable` (the pool does
@@ -102,6 +114,8 @@ public final class IntercomAPI: Sendable {
     public let configuration: IntercomConfiguration
     private let httpConfiguration: HTTPClient.Configuration
     private let client = Mutex<HTTPClient?>(nil)
+    /// The token's app, once `GET /me` named it: asked once per process.
+    private let knownApp = Mutex<IntercomApp?>(nil)
     /// Where calls go, for naming TLS and proxy failures.
     private let route: Route
     /// Responses larger than this are refused.
@@ -242,8 +256,35 @@ public final class IntercomAPI: Sendable {
     }
 
     /// An authenticated `GET /me`: succeeds when the API answers and accepts the token.
+    /// The app it names is kept, so ``app()`` costs no second request.
     public func probe() async throws(IntercomError) -> RateLimitInfo {
-        try await send(method: .GET, path: "/me", body: nil).rateLimit
+        let raw = try await send(method: .GET, path: "/me", body: nil)
+        if let app = IntercomAPI.app(from: raw.body) { knownApp.withLock { $0 = app } }
+        return raw.rateLimit
+    }
+
+    /// The app (workspace) the token belongs to: `app.id_code` of `GET /me`, asked once
+    /// per process and kept.
+    public func app() async throws(IntercomError) -> IntercomApp {
+        if let known = knownApp.withLock({ $0 }) { return known }
+        let raw = try await send(method: .GET, path: "/me", body: nil)
+        guard let app = IntercomAPI.app(from: raw.body) else {
+            throw IntercomError(
+                kind: .invalidResponse, status: raw.status, requestID: raw.requestID, rateLimit: raw.rateLimit,
+                detail: "GET /me did not name the app (no app.id_code)")
+        }
+        knownApp.withLock { $0 = app }
+        return app
+    }
+
+    /// The app `GET /me` named, if it was asked already.
+    public var cachedApp: IntercomApp? { knownApp.withLock { $0 } }
+
+    static func app(from body: [UInt8]) -> IntercomApp? {
+        guard let object = (try? JSONText.parse(body))?.objectValue, let app = object["app"]?.objectValue,
+            let id = app["id_code"]?.stringValue, !id.isEmpty
+        else { return nil }
+        return IntercomApp(id: id, name: app["name"]?.stringValue)
     }
 
     private struct RawResponse {

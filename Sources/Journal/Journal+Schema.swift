@@ -94,6 +94,11 @@ extension Journal {
             value  TEXT NOT NULL
         ) WITHOUT ROWID;
         """,
+        // 5: the app (workspace) each update belongs to: `app.id_code` of `GET /me`, recorded
+        // when the journal knew its app (meta `app_id`); NULL rows belong to the journal's app.
+        """
+        ALTER TABLE updates ADD COLUMN app_id TEXT;
+        """,
     ]
 
     /// Brings a journal up to `schemaVersion`, one migration per transaction.

@@ -60,6 +60,8 @@ public struct JournalEntry: Sendable, Hashable {
     /// The API version the update was made under (the latest push merged into it), or nil
     /// for rows journaled before leadsh recorded it.
     public var apiVersion: String?
+    /// The app (`app.id_code`) the update belongs to, or nil: the journal's app.
+    public var appID: String?
 }
 
 /// A lead as cached in the journal.

@@ -13,20 +13,42 @@ import Session
 public enum Leadsh {
     /// Runs leadsh with the given arguments (without the program name); returns the exit code.
     public static func main(_ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment) async -> Int32 {
-        let (subcommand, optionWords, scriptWords) = ArgumentSplitter.split(arguments)
-        let options: LeadshOptions
+        let parsed: any ParsableCommand
         do {
-            options = try LeadshOptions.parse(optionWords)
+            parsed = try LeadshCommand.parseAsRoot(arguments)
         } catch {
-            let code = LeadshOptions.exitCode(for: error)
-            let message = LeadshOptions.fullMessage(for: error)
+            let code = LeadshCommand.exitCode(for: error)
+            let message = LeadshCommand.fullMessage(for: error)
             if code == .success {
                 print(message)
-                print(Leadsh.moreHelp)
                 return ExitCodes.success
             }
             StandardStreams.err("leadsh: \(message)\n(see leadsh --help)\n")
             return ExitCodes.usage
+        }
+        let (options, subcommand, scriptWords): (LeadshOptions, String?, [String])
+        switch parsed {
+        case let command as SyncCommand: (options, subcommand, scriptWords) = (command.options, "sync", [])
+        case let command as QueueCommand: (options, subcommand, scriptWords) = (command.options, "queue", [])
+        case let command as ConfigCommand: (options, subcommand, scriptWords) = (command.options, "config", [])
+        case let command as WorkspacesCommand: (options, subcommand, scriptWords) = (command.options, "workspaces", [])
+        case let command as RunCommand: (options, subcommand, scriptWords) = (command.options, nil, command.scriptWords)
+        case let command as LeadshCommand: (options, subcommand, scriptWords) = (command.options, nil, [])
+        default:
+            // ArgumentParser's own commands (`--help`, `help sync`) print and exit.
+            do {
+                var builtIn = parsed
+                try builtIn.run()
+                return ExitCodes.success
+            } catch {
+                let code = LeadshCommand.exitCode(for: error)
+                if code == .success {
+                    print(LeadshCommand.fullMessage(for: error))
+                    return ExitCodes.success
+                }
+                StandardStreams.err("leadsh: \(LeadshCommand.fullMessage(for: error))\n")
+                return ExitCodes.usage
+            }
         }
         do {
             return try await run(options: options, subcommand: subcommand, scriptWords: scriptWords, environment: environment)
@@ -39,24 +61,40 @@ public enum Leadsh {
         }
     }
 
+    /// The sandbox's app: never a real Intercom `id_code` (those have no hyphen), so a
+    /// sandbox journal and a real one can never replay into each other.
+    static let sandboxAppID = "leadsh-sandbox"
+
+    /// leadsh's own version.
+    public static let version = "0.2.0"
+
+    static var versionText: String {
+        "leadsh \(version) (journal schema \(Journal.schemaVersion), default Intercom-Version \(APIVersion.default))"
+    }
+
     static let moreHelp = """
+        MODES:
+          leadsh [options] [SCRIPT [ARGS...]]  the shell on a terminal; else SCRIPT
+                                               (- for stdin)
+          leadsh -c 'COMMAND' [-c ...]         run commands and exit
+          leadsh sync [--wait S] [--blind]     replay the journal and exit
+          leadsh queue [--all] [--json]        list the journal and exit
+          leadsh config                        the settings and where each came from
+          leadsh workspaces                    the workspaces and their pending updates
 
-        USAGE:
-          leadsh [options] [SCRIPT [ARGS...]]    interactive on a terminal; runs SCRIPT (or - for stdin)
-          leadsh -c 'COMMAND' [-c 'COMMAND'...]  run commands and exit
-          leadsh sync [--wait S] [--blind]       replay the journal and exit (0 done, 4 pending, 5 failed/conflict)
-          leadsh queue [--all] [--json]          list the journal and exit
-
-        The token comes from INTERCOM_TOKEN or --token-file. Without one, an interactive
-        leadsh starts a sandbox (a fake Intercom with sample leads); scripts need --sandbox.
-        Type `help` inside the shell for its commands.
+        The token comes from --token-file, INTERCOM_TOKEN, or the workspace's
+        token_file, token_command or token_env in the config file
+        ($XDG_CONFIG_HOME/leadsh/config.toml; -w NAME picks a workspace).
+        Without one, an interactive leadsh starts a sandbox (a fake Intercom
+        with sample leads); scripts need --sandbox. Type `help` inside the
+        shell for its commands.
         """
 
     private static func run(options: LeadshOptions, subcommand: String?, scriptWords: [String], environment: [String: String]) async throws -> Int32 {
         guard ["stop", "continue"].contains(options.onError) else {
             throw StartupError.usage("--on-error takes stop or continue, not \(options.onError)")
         }
-        guard options.timeout > 0, options.wait >= 0 else {
+        guard (options.timeout ?? 1) > 0, options.wait >= 0 else {
             throw StartupError.usage("--timeout must be positive and --wait not negative")
         }
         if let subcommand, let extra = scriptWords.first {
@@ -65,15 +103,23 @@ public enum Leadsh {
         if !options.c.isEmpty, let script = scriptWords.first {
             throw StartupError.usage("pass either -c commands or a script file (\(script)), not both")
         }
+        // Everything that can be refused is checked before anything starts.
+        let resolved = try WorkspaceSettings.resolve(options: options, environment: environment)
+        if subcommand == "config" {
+            StandardStreams.out(ConfigReport.render(resolved, json: options.json))
+            return ExitCodes.success
+        }
+        if subcommand == "workspaces" {
+            StandardStreams.out(ConfigReport.workspaces(resolved, options: options, environment: environment, json: options.json))
+            return ExitCodes.success
+        }
         let stdinIsTerminal = isatty(0) == 1
         let interactive = subcommand == nil && options.c.isEmpty && scriptWords.isEmpty && stdinIsTerminal
         let colour = isatty(1) == 1 && (environment["NO_COLOR"] ?? "").isEmpty && !options.json
         let printer = Printer(json: options.json, style: Style(enabled: colour))
 
-        // Everything that can be refused is checked before anything starts.
-        var token = try Resolved.token(options: options, environment: environment)
-        var endpoint = try Resolved.endpoint(options: options, environment: environment)
-        let apiVersion = try Resolved.apiVersion(options: options, environment: environment)
+        var endpoint = resolved.endpoint.value
+        let apiVersion = resolved.apiVersion.value
         let transport = try Resolved.transport(caFile: options.caFile, proxy: options.proxy, endpoint: endpoint, environment: environment)
         let script = try scriptWords.first.map { path in
             do {
@@ -82,11 +128,14 @@ public enum Leadsh {
                 throw StartupError.usage("cannot read the script \(path): \(error)")
             }
         }
-        let sandbox = options.sandbox || (interactive && token == nil && options.baseURL == nil
-            && (environment["LEADSH_BASE_URL"] ?? "").isEmpty)
+        let hasToken: Bool
+        if case .none = resolved.token.value { hasToken = false } else { hasToken = true }
+        let sandbox = options.sandbox || (interactive && !hasToken && resolved.endpoint.origin.description == Origin.builtIn.description)
+        var token = try await resolved.readToken(environment: environment)
+        let journalPath = options.journal ?? (sandbox ? WorkspaceSettings.sandboxJournalPath(environment: environment) : resolved.journal.value)
         let journal: Journal
         do {
-            journal = try Journal(path: options.journal ?? Resolved.defaultJournalPath(environment: environment, sandbox: sandbox))
+            journal = try Journal(path: journalPath)
         } catch {
             throw StartupError(message: error.message, exitCode: ExitCodes.journal)
         }
@@ -94,7 +143,7 @@ public enum Leadsh {
         var fake: FakeIntercom?
         if sandbox {
             let sandboxToken = "sandbox-" + UUID().uuidString.lowercased()
-            let server = FakeIntercom(configuration: FakeIntercomConfiguration(token: sandboxToken))
+            let server = FakeIntercom(configuration: FakeIntercomConfiguration(token: sandboxToken, appID: Leadsh.sandboxAppID))
             do {
                 try await server.start()
             } catch {
@@ -115,17 +164,19 @@ public enum Leadsh {
             }
             var configuration = IntercomConfiguration(
                 endpoint: endpoint, token: token, apiVersion: apiVersion,
-                requestTimeout: .milliseconds(Int64(options.timeout * 1000)), observer: observer)
+                requestTimeout: .milliseconds(Int64(resolved.timeout.value * 1000)), observer: observer)
             if !sandbox { (configuration.trust, configuration.proxy) = (transport.trust, transport.proxy) }
             api = IntercomAPI(configuration: configuration)
         }
 
+        let named = resolved.workspace.value != "default"
         var settings = SessionSettings(
-            label: sandbox ? "sandbox" : "online", startOffline: options.offline, coalesce: !options.noCoalesce,
+            label: sandbox ? "sandbox" : named ? resolved.workspace.value : "online", startOffline: options.offline, coalesce: !options.noCoalesce,
             style: printer.style, syncWait: interactive ? 30 : options.wait, blind: options.blind)
         settings.jsonOutput = options.json
         settings.apiVersion = apiVersion
         if isatty(1) == 1 { settings.queuePage = Leadsh.screenRows() }
+        settings.appAdvice = ConfigReport.appAdvice(resolved, journalPath: journalPath, environment: environment)
         let session = Session(journal: journal, api: api, settings: settings)
 
         let code: Int32
@@ -136,7 +187,7 @@ public enum Leadsh {
         } else if interactive {
             code = await Interactive.run(
                 session: session, printer: printer, options: options,
-                historyPath: options.history ?? Resolved.defaultHistoryPath(environment: environment),
+                historyPath: resolved.history.value,
                 sandboxURL: fake?.baseURL, endpoint: endpoint, hasToken: token != nil)
         } else {
             // -c commands, a script file, or lines piped to stdin: the same loop.
@@ -220,6 +271,7 @@ public enum Leadsh {
                 location: nil, line: nil)
             failed += 1
         }
+        if await session.wrongApp != nil { return ExitCodes.usage }
         return failed == 0 ? ExitCodes.success : ExitCodes.commandFailed
     }
 
@@ -236,7 +288,8 @@ public enum Leadsh {
         } catch {
             progress.finish()
             printer.failure(error, location: nil, line: nil)
-            return ExitCodes.commandFailed
+            // Another app's token: a setting must change (exit 2), and nothing was sent.
+            return error.code == "wrong_app" ? ExitCodes.usage : ExitCodes.commandFailed
         }
         progress.finish()
         printer.result(output)

@@ -1,9 +1,8 @@
 import ArgumentParser
 
-/// The command-line options. Options may stand before or after the `sync`/`queue` subcommand.
+/// The global options, one `@OptionGroup` shared by `leadsh` and each subcommand, so an
+/// option may stand before or after `sync`, `queue`, `config` or `workspaces`.
 struct LeadshOptions: ParsableArguments {
-    static let configuration = CommandConfiguration(commandName: "leadsh")
-
     @Option(name: .customLong("base-url"), help: "Intercom API base URL (https://, or http:// to a loopback host; default $LEADSH_BASE_URL, else Intercom's US host).")
     var baseURL: String?
 
@@ -24,14 +23,20 @@ struct LeadshOptions: ParsableArguments {
         help: "The Intercom-Version every request carries: 1.0-1.4 (the 1.x dialect) or 2.7 and later 2.x (default $LEADSH_API_VERSION, else 1.4).")
     var apiVersion: String?
 
+    @Option(help: "Seconds to wait for an answer from the API (default $LEADSH_TIMEOUT, the workspace's timeout, else 30).")
+    var timeout: Double?
+
+    @Option(name: [.customShort("w"), .long], help: "The workspace: a [workspaces.NAME] section of the config file (default $LEADSH_WORKSPACE, else the file's default).")
+    var workspace: String?
+
+    @Option(help: "The config file (default $LEADSH_CONFIG, else $XDG_CONFIG_HOME/leadsh/config.toml).")
+    var config: String?
+
     @Option(name: .customLong("ca-file"), help: "Also trust the CA certificates in this PEM file (default $SSL_CERT_FILE); the system's roots stay trusted.")
     var caFile: String?
 
     @Option(help: "Send https:// calls through this HTTP proxy, http://[user:password@]host:port (default $HTTPS_PROXY; $NO_PROXY bypasses it; \"\" for none).")
     var proxy: String?
-
-    @Option(help: "Seconds to wait for an answer from the API.")
-    var timeout: Double = 30
 
     @Flag(help: "Start offline: pushes are journaled, nothing is sent.")
     var offline = false
@@ -70,42 +75,66 @@ struct LeadshOptions: ParsableArguments {
     var c: [String] = []
 }
 
-/// Splits argv into the mode and the options, so options may come before or after `sync`/`queue`.
-enum ArgumentSplitter {
-    /// Options that take a value, so their value is not mistaken for the script or subcommand.
-    static let valued: Set<String> = [
-        "--base-url", "--region", "--token-file", "--journal", "--history", "--api-version", "--intercom-version", "--timeout",
-        "--on-error", "--wait", "--limit", "-c", "--ca-file", "--proxy",
-    ]
+/// `leadsh`: the shell, a script, or `-c` commands (the hidden default subcommand `run`),
+/// or one of the subcommands.
+///
+/// The root parses the global options wherever they stand; each subcommand's
+/// `@OptionGroup` of the same type receives those values.
+struct LeadshCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "leadsh",
+        abstract: "A shell for editing Intercom leads, online or offline.",
+        discussion: Leadsh.moreHelp,
+        version: Leadsh.versionText,
+        subcommands: [RunCommand.self, SyncCommand.self, QueueCommand.self, ConfigCommand.self, WorkspacesCommand.self],
+        defaultSubcommand: RunCommand.self)
 
-    /// Returns the subcommand (if the first positional word is `sync` or `queue`), the
-    /// option words, and the script words (the first positional and all after it).
-    static func split(_ arguments: [String]) -> (subcommand: String?, options: [String], script: [String]) {
-        var options: [String] = []
-        var index = 0
-        var subcommand: String?
-        while index < arguments.count {
-            let word = arguments[index]
-            if word == "--" {
-                return (subcommand, options, Array(arguments[(index + 1)...]))
-            }
-            if word.hasPrefix("-") && word != "-" {
-                options.append(word)
-                if valued.contains(word), index + 1 < arguments.count {
-                    options.append(arguments[index + 1])
-                    index += 1
-                }
-                index += 1
-                continue
-            }
-            if subcommand == nil, word == "sync" || word == "queue" {
-                subcommand = word
-                index += 1
-                continue
-            }
-            // The script and its arguments: everything from here on belongs to the script.
-            return (subcommand, options, Array(arguments[index...]))
+    @OptionGroup var options: LeadshOptions
+}
+
+/// The default: interactive on a terminal, else a script (`SCRIPT ARGS...`, `-` for stdin) or `-c` commands.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run the shell, a script or -c commands (the default).", shouldDisplay: false)
+
+    @OptionGroup var options: LeadshOptions
+
+    @Argument(parsing: .allUnrecognized, help: "A script file (or - for stdin) and its arguments ($1, $2, ...).")
+    var script: [String] = []
+
+    func validate() throws {
+        if let first = script.first, first.hasPrefix("-"), first != "-", first != "--" {
+            throw ValidationError("Unknown option '\(first)'")
         }
-        return (subcommand, options, [])
     }
+
+    /// The script and its arguments, without a leading `--`.
+    var scriptWords: [String] { script.first == "--" ? Array(script.dropFirst()) : script }
+}
+
+struct SyncCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync", abstract: "Replay the journal and exit (0 done, 2 another app's token, 4 pending, 5 failed or in conflict).")
+
+    @OptionGroup var options: LeadshOptions
+}
+
+struct QueueCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "queue", abstract: "List the journal and exit.")
+
+    @OptionGroup var options: LeadshOptions
+}
+
+struct ConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "Print the resolved settings and where each came from (the token only as where it is read from).")
+
+    @OptionGroup var options: LeadshOptions
+}
+
+struct WorkspacesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "workspaces", abstract: "List the configured workspaces, their journals' apps and pending updates.")
+
+    @OptionGroup var options: LeadshOptions
 }

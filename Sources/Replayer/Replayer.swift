@@ -35,6 +35,9 @@ public enum ReplayStop: Sendable, Equatable {
     /// A setting must change before anything can be sent (the API version the workspace
     /// refuses, the certificate trust, the proxy); everything stays pending.
     case refused(String)
+    /// The token belongs to another app (workspace) than the journal or its updates:
+    /// nothing is sent, everything stays pending, nothing counts as an attempt.
+    case wrongApp(journal: String, token: String)
     /// Updates wait for a backoff or rate-limit window that ends after the allowed wait.
     case waiting(until: Double)
     /// Another replayer holds this journal.
@@ -119,6 +122,8 @@ public final class Replayer: Sendable {
 
         let deadline = clock.now() + options.maxWait
         var stop: ReplayStop?
+        // The token's app, checked against the journal's before the first row is claimed.
+        var tokenApp: String?
 
         // Outcomes land here; the loop takes every one that is ready at once.
         let finished = Finished()
@@ -129,12 +134,39 @@ public final class Replayer: Sendable {
             var events: [ReplayEvent] = []
             while true {
                 // Record what finished and claim what can start, in one transaction.
-                let room = stop == nil && !Task.isCancelled ? options.concurrency - inFlight : 0
+                var room = stop == nil && !Task.isCancelled ? options.concurrency - inFlight : 0
+                if room > 0, tokenApp == nil, ((try? journal.unsentCount()) ?? 1) > 0 {
+                    switch await checkApp() {
+                    case .success(let app): tokenApp = app
+                    case .failure(let refusal):
+                        stop = refusal.stop
+                        room = 0
+                        // The rows that would have gone say why they did not, as if their
+                        // own request had met the error; it is not an attempt.
+                        if let error = refusal.error {
+                            let due = (try? journal.recordAndClaim(records, claim: options.concurrency, now: clock.now())) ?? []
+                            records = due.map {
+                                .release(seq: $0.seq, countsAsAttempt: false, notBefore: 0, status: error.status, errorCode: error.code, error: error.description)
+                            }
+                        }
+                    }
+                }
                 let now = clock.now()
-                let claimed = (try? journal.recordAndClaim(records, claim: room, now: now)) ?? []
+                var claimed = (try? journal.recordAndClaim(records, claim: room, now: now)) ?? []
                 records.removeAll(keepingCapacity: true)
                 for event in events { onEvent(event) }
                 events.removeAll(keepingCapacity: true)
+                // A row recorded under another app than the token's goes back untouched.
+                if let tokenApp, claimed.contains(where: { $0.appID != nil && $0.appID != tokenApp }) {
+                    let foreign = claimed.first { $0.appID != nil && $0.appID != tokenApp }!
+                    if stop == nil { stop = .wrongApp(journal: foreign.appID!, token: tokenApp) }
+                    for entry in claimed {
+                        records.append(.release(seq: entry.seq, countsAsAttempt: false, notBefore: 0, status: nil, errorCode: nil, error: nil))
+                    }
+                    claimed = []
+                    _ = try? journal.recordAndClaim(records, claim: 0, now: now)
+                    records.removeAll(keepingCapacity: true)
+                }
                 for entry in claimed {
                     inFlight += 1
                     let slot = budget.reserve(now: now)
@@ -196,6 +228,42 @@ public final class Replayer: Sendable {
         }
         report.counts = (try? journal.counts()) ?? JournalCounts()
         return report
+    }
+
+    /// Why a replay may not start: carries the stop to report.
+    private struct Refusal: Error {
+        var stop: ReplayStop
+        /// The API's error, when asking for the app met one.
+        var error: IntercomError?
+    }
+
+    /// Learns the token's app (`GET /me`, once per process) and binds the journal to it, or
+    /// refuses when the journal belongs to another app.
+    private func checkApp() async -> Result<String, Refusal> {
+        let app: IntercomApp
+        do {
+            app = try await api.app()
+        } catch {
+            switch (error.kind, error.status) {
+            case (.cancelled, _): return .failure(Refusal(stop: .cancelled))
+            case (.http, 401?), (.http, 403?): return .failure(Refusal(stop: .unauthorized(error.description), error: error))
+            case (.tls, _), (.proxy, _): return .failure(Refusal(stop: .refused(error.description), error: error))
+            case (.http, 400?) where error.code == "intercom_version_invalid":
+                return .failure(Refusal(stop: .refused(error.description), error: error))
+            case (.http, 429?):
+                let until = budget.rateLimited(error.rateLimit, now: clock.now())
+                return .failure(Refusal(stop: .waiting(until: until)))
+            default: return .failure(Refusal(stop: .unreachable(error.description), error: error))
+            }
+        }
+        do {
+            if let other = try journal.bind(toApp: app.id) {
+                return .failure(Refusal(stop: .wrongApp(journal: other, token: app.id)))
+            }
+        } catch {
+            return .failure(Refusal(stop: .unreachable("journal: \(error)")))
+        }
+        return .success(app.id)
     }
 
     /// What one outcome does: the row's new state, the event to report once it is

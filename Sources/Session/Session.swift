@@ -32,6 +32,11 @@ public struct SessionSettings: Sendable {
     public var apiVersion: APIVersion = .default
     /// How old (seconds) the cached list of custom attributes may be before `load` reads it again.
     public var attributesMaxAge: Double = 3600
+    /// What to use instead when the journal belongs to one app and the token to another:
+    /// given the journal's app and the token's, the end of the refusal's one line.
+    public var appAdvice: @Sendable (_ journalApp: String, _ tokenApp: String) -> String = { journalApp, tokenApp in
+        "use app \(journalApp)'s token with this journal, or another journal for app \(tokenApp) (--journal PATH or -w WORKSPACE)"
+    }
 
     public init(label: String = "online", startOffline: Bool = false, coalesce: Bool = true, style: Style = .plain, syncWait: Double = 30, blind: Bool = false) {
         self.label = label
@@ -72,6 +77,9 @@ public actor Session {
     /// Leads whose cached-copy notices were given once already: a script that loads the
     /// same lead offline a hundred times says so once, not a hundred times.
     private var explainedLeads: Set<String> = []
+    /// The refusal's line once a replay found the token's app is not the journal's: the
+    /// token does not change, so every later send is refused the same way.
+    public private(set) var wrongApp: String?
     /// Why the last replay stopped for a setting (TLS, the proxy, the token, the API version):
     /// until a replay gets further, the shell does not replay by itself, so it does not
     /// repeat the same refusal every few seconds. Commands (`sync`, `push`, `online`) still replay.
@@ -492,6 +500,9 @@ public actor Session {
         if let replayer, mode == .online {
             let report = await replayer.drain(ReplayOptions(blind: settings.blind), onEvent: onReplayEvent)
             notices += noteStop(report.stop)
+            if case .wrongApp = report.stop, let wrongApp {
+                throw CommandFailure("wrong_app", "update #\(seq) journaled, not sent: \(wrongApp)")
+            }
             // The replay moved the row on: read its state now.
             entry = try journalCall { try journal.entry(seq: seq) } ?? entry
         } else if api == nil {
@@ -545,6 +556,13 @@ public actor Session {
         case .refused(let why):
             refusedSetting = why
             return ["\(why); updates stay queued until this is fixed"]
+        case .wrongApp(let journalApp, let tokenApp):
+            let unsent = (try? journal.unsentCount()) ?? 0
+            let line = "this journal (\(journal.path)) belongs to app \(journalApp), but the token is for app \(tokenApp): "
+                + "nothing was sent, \(unsent) update\(unsent == 1 ? "" : "s") stay\(unsent == 1 ? "s" : "") pending; "
+                + settings.appAdvice(journalApp, tokenApp)
+            wrongApp = line
+            return [line]
         case .busy:
             return ["another leadsh is replaying this journal; it will send the update"]
         case .waiting(let until):
@@ -635,6 +653,7 @@ public actor Session {
         if mode == .offline { mode = .online }
         let report = await replayer.drain(ReplayOptions(maxWait: wait, blind: blind), onEvent: onReplayEvent)
         let notices = noteStop(report.stop)
+        if case .wrongApp = report.stop, let wrongApp { throw CommandFailure("wrong_app", wrongApp) }
         if case .finished = report.stop { reachable = true }
         try refreshCurrent()
         var parts = ["sent \(report.sent)"]
@@ -656,6 +675,7 @@ public actor Session {
         case .unreachable: return "unreachable"
         case .unauthorized: return "unauthorized"
         case .refused: return "refused"
+        case .wrongApp: return "wrong_app"
         case .waiting: return "waiting"
         case .busy: return "busy"
         case .cancelled: return "cancelled"
@@ -669,6 +689,7 @@ public actor Session {
         if let replayer, mode == .online {
             let report = await replayer.drain(ReplayOptions(blind: settings.blind), onEvent: onReplayEvent)
             notices = noteStop(report.stop)
+            if case .wrongApp = report.stop, let wrongApp { throw CommandFailure("wrong_app", wrongApp) }
             if let after = try journalCall({ try journal.entry(seq: seq) }) { text += "; now \(after.state.rawValue)" }
         }
         return CommandOutput(text: text, json: Session.entryJSON(entry), notices: notices)
@@ -729,6 +750,7 @@ public actor Session {
         if let replayer, mode == .online {
             let report = await replayer.drain(ReplayOptions(blind: settings.blind), onEvent: onReplayEvent)
             notices = noteStop(report.stop)
+            if case .wrongApp = report.stop, let wrongApp { throw CommandFailure("wrong_app", wrongApp) }
             if let after = try journalCall({ try journal.entry(seq: seq) }) { text += "; now \(after.state.rawValue)" }
         }
         return CommandOutput(text: text, json: .object(JSONObject([("seq", .integer(seq)), ("resolution", .string(resolution.rawValue))])), notices: notices)
@@ -770,7 +792,7 @@ public actor Session {
     /// Probes the API when offline (not by choice) and replays when it answers.
     /// Returns a one-line notice when something changed, for the shell to print.
     public func probeAndReplay() async -> String? {
-        guard let api, let replayer, mode == .offline, reachable == false else { return nil }
+        guard let api, let replayer, mode == .offline, reachable == false, wrongApp == nil else { return nil }
         do {
             _ = try await api.probe()
         } catch let error where error.isUnreachable {
@@ -793,7 +815,7 @@ public actor Session {
 
     /// Sends rows whose backoff has ended, when online. Returns a notice when anything was sent.
     public func replayDue() async -> String? {
-        guard let replayer, mode == .online, refusedSetting == nil else { return nil }
+        guard let replayer, mode == .online, refusedSetting == nil, wrongApp == nil else { return nil }
         guard let next = try? journal.nextAttemptTime(), next <= Journal.now() else { return nil }
         let report = await replayer.drain(ReplayOptions(blind: settings.blind), onEvent: onReplayEvent)
         let notes = noteStop(report.stop)
@@ -822,11 +844,18 @@ public actor Session {
             "updates     " + UpdateState.allCases.filter { counts[$0] > 0 }.map { "\($0.rawValue) \(counts[$0])" }.joined(separator: ", "),
         ]
         if counts.byState.isEmpty { lines[5] = "updates     none" }
+        let journalApp = try journalCall { try journal.appID() }
+        let tokenApp = api?.cachedApp
+        var appLine = "app         " + (journalApp ?? "not known yet (learnt at the first connection)")
+        if let name = tokenApp?.name, tokenApp?.id == journalApp { appLine += " (\(name))" }
+        if let tokenApp, let journalApp, tokenApp.id != journalApp { appLine += "; the token is for app \(tokenApp.id): nothing is sent" }
+        lines.insert(appLine, at: 5)
         if let current { lines.append("lead        \(current.view.id)\(edits.isEmpty ? "" : " (\(edits.count) unpushed edits)")") }
         let json = JSONValue.object(JSONObject([
             ("mode", .string(modeName)), ("sandbox", .bool(settings.label == "sandbox")),
             ("api_version", .string(apiVersion.description)), ("dialect", .string(dialect.rawValue)),
             ("reachable", reachable.map(JSONValue.bool) ?? .null), ("counts", .object(countsObject)),
+            ("app", journalApp.map(JSONValue.string) ?? .null), ("token_app", tokenApp.map { .string($0.id) } ?? .null),
             ("lead", current.map { .string($0.view.id) } ?? .null), ("unpushed_edits", .integer(Int64(edits.count))),
         ]))
         return CommandOutput(text: lines.joined(separator: "\n"), json: json)

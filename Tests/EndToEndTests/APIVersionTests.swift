@@ -175,7 +175,8 @@ struct APIVersionTests {
             rig.fake.clearRequests()
             let sync2 = try await leadsh(v2 + ["sync", "--blind"], environment: rig.env)
             #expect(sync2.status == 0, "\(sync2.stderr)")
-            #expect(rig.fake.requests.map { "\($0.method) \($0.path)" } == ["PUT /contacts/\(obrien)"])
+            // `GET /me` first: the token's app, checked against the journal's before any send.
+            #expect(rig.fake.requests.map { "\($0.method) \($0.path)" } == ["GET /me", "PUT /contacts/\(obrien)"])
             #expect(rig.fake.lead(id: obrien)?.customAttributes["plan"] == "made_in_1")
 
             let offline2 = try await leadsh(v2 + ["--offline", "-c", "load \(obrien)", "-c", "attr plan made_in_2", "-c", "push"], environment: rig.env)
@@ -185,8 +186,8 @@ struct APIVersionTests {
             rig.fake.clearRequests()
             let sync1 = try await leadsh(v1 + ["sync", "--blind"], environment: rig.env)
             #expect(sync1.status == 0, "\(sync1.stderr)")
-            #expect(rig.fake.requests.map { "\($0.method) \($0.path)" } == ["POST /contacts"])
-            #expect(rig.fake.requests.first?.bodyJSON?["id"] == .string(obrien))
+            #expect(rig.fake.requests.map { "\($0.method) \($0.path)" } == ["GET /me", "POST /contacts"])
+            #expect(rig.fake.requests.last?.bodyJSON?["id"] == .string(obrien))
             #expect(rig.fake.lead(id: obrien)?.customAttributes["plan"] == "made_in_2")
         }
     }

@@ -1,3 +1,4 @@
+import FakeIntercom
 import Foundation
 import TestSupport
 import Testing
@@ -61,6 +62,29 @@ struct InteractiveTests {
         _ = try await again.waitFor("no lead loaded")
         again.press(.ctrlD)
         _ = try await again.waitForExit()
+    }
+
+    @Test("the prompt names the workspace: leadsh[staging] OBrien>")
+    func workspacePrompt() async throws {
+        let home = TempDirectory("leadsh-tty")
+        try await withFakeIntercom(FakeIntercomConfiguration(token: "staging-token")) { fake in
+            let config = home.write("config.toml", "[workspaces.staging]\nbase_url = \"\(fake.baseURL)\"\ntoken_env = \"STAGING_TOKEN\"\n")
+            let terminal = try TmuxSession(
+                command: [productsDirectory() + "/leadsh", "-w", "staging"],
+                environment: [
+                    "HOME": home.path, "XDG_DATA_HOME": home.file("data"), "XDG_STATE_HOME": home.file("state"), "INTERCOM_TOKEN": "",
+                    "TERM": "xterm", "LEADSH_CONFIG": config, "STAGING_TOKEN": "staging-token",
+                ])
+            defer { terminal.close() }
+            _ = try await terminal.waitFor("leadsh[staging]>")
+            terminal.typeLine("load 5811f6bbe6b4704ddfa84ac0")
+            _ = try await terminal.waitFor("leadsh[staging] OBrien>")
+            terminal.typeLine("offline")
+            _ = try await terminal.waitFor("leadsh[staging,offline] OBrien>")
+            terminal.press(.ctrlD)
+            _ = try await terminal.waitForExit()
+            #expect(FileManager.default.fileExists(atPath: home.file("state/leadsh/staging/history")))
+        }
     }
 
     @Test("source in the shell: arguments, the first failure stops the sourced script, history --as-script leaves dry runs out")

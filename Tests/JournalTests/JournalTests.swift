@@ -236,6 +236,7 @@ struct OutboxTests {
                 DROP TRIGGER update_counts_insert; DROP TRIGGER update_counts_delete; DROP TRIGGER update_counts_move;
                 DROP TABLE update_counts; PRAGMA user_version = 2;
                 ALTER TABLE updates DROP COLUMN api_version; DROP TABLE data_attributes; DROP TABLE meta;
+                ALTER TABLE updates DROP COLUMN app_id;
                 """)
         }
         try queue.close()
@@ -255,7 +256,7 @@ struct OutboxTests {
         try queue.write { db in
             try db.execute(sql: """
                 ALTER TABLE updates DROP COLUMN api_version; DROP TABLE data_attributes; DROP TABLE meta;
-                PRAGMA user_version = 3;
+                ALTER TABLE updates DROP COLUMN app_id; PRAGMA user_version = 3;
                 """)
         }
         try queue.close()
@@ -270,7 +271,32 @@ struct OutboxTests {
         _ = try upgraded.append(new)
         #expect(try upgraded.entry(seq: 2)?.apiVersion == "2.14")
         let version = try DatabaseQueue(path: path).read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") }
-        #expect(version == 4)
+        #expect(version == Journal.schemaVersion)
+    }
+
+    @Test("a version 4 journal upgrades to 5: old rows hold no app (the journal's); binding records the app on new rows and refuses another")
+    func upgradeFromVersion4() throws {
+        let dir = TempDirectory()
+        let path = dir.file("j.sqlite")
+        let journal = try Journal(path: path)
+        _ = try journal.append(try sampleUpdate("a", [(.standard("name"), "Old")]))
+        journal.close()
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in try db.execute(sql: "ALTER TABLE updates DROP COLUMN app_id; PRAGMA user_version = 4;") }
+        try queue.close()
+        let upgraded = try Journal(path: path)
+        defer { upgraded.close() }
+        #expect(try upgraded.entry(seq: 1)?.appID == nil)
+        #expect(try upgraded.appID() == nil)
+        #expect(try upgraded.bind(toApp: "appone") == nil, "an unbound journal binds to the first app")
+        #expect(try upgraded.appID() == "appone")
+        #expect(try upgraded.bind(toApp: "appone") == nil)
+        #expect(try upgraded.bind(toApp: "apptwo") == "appone", "another app is refused, naming the journal's")
+        #expect(try upgraded.appID() == "appone", "a refusal changes nothing")
+        _ = try upgraded.append(try sampleUpdate("b", [(.standard("name"), "New")]))
+        #expect(try upgraded.entry(seq: 2)?.appID == "appone")
+        #expect(Journal.peekAppID(path: path) == "appone")
+        #expect(Journal.peekUnsentCount(path: path) == 2)
     }
 
     @Test("the workspace's attribute list is cached with when it was read, and replaced whole")

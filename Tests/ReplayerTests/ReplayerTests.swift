@@ -298,7 +298,7 @@ struct V2ReplayTests {
             _ = try rig.journal.append(NewUpdate(update: update, base: FieldChanges(), baseUpdatedAt: nil, apiVersion: "1.4"))
             let report = await Replayer(journal: rig.journal, api: api, clock: rig.clock, jitter: FixedJitter()).drain()
             #expect(report.sent == 1)
-            #expect(fake.requests.map { "\($0.method) \($0.path)" } == ["POST /contacts/search", "PUT /contacts/\(leadA)"])
+            #expect(fake.requests.map { "\($0.method) \($0.path)" } == ["GET /me", "POST /contacts/search", "PUT /contacts/\(leadA)"])
             #expect(fake.requests.last?.bodyJSON == ["name": "Found"])
             #expect(fake.lead(id: leadA)?.name == "Found")
         }
