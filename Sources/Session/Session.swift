@@ -175,6 +175,7 @@ public actor Session {
 
         if mode == .online, let api {
             do {
+                try await bindJournalToTokenApp()
                 let contact: Contact
                 if let id {
                     contact = try await api.fetch(id: id).value
@@ -212,6 +213,25 @@ public actor Session {
         let firstTime = explainedLeads.insert(cached.contact.id).inserted
         if firstTime { notices.append("offline: using the copy cached \(age(Journal.now() - cached.fetchedAt)) ago") }
         return try loaded(cached, fresh: false, notices: notices, explain: firstTime)
+    }
+
+    /// The first authenticated answer binds the journal to the token's app (`GET /me`, asked
+    /// once per process), so that updates prepared offline from what `load` cached can never
+    /// replay into another workspace. A journal bound to another app is refused before anything
+    /// is read into it. Failures to learn the app are left to the call that follows.
+    private func bindJournalToTokenApp() async throws(CommandFailure) {
+        guard let api, let app = try? await api.app() else { return }
+        let other: String?
+        do {
+            other = try journal.bind(toApp: app.id)
+        } catch {
+            return
+        }
+        guard let other else { return }
+        let line = "this journal (\(journal.path)) belongs to app \(other), but the token is for app \(app.id): "
+            + "nothing was loaded into it; " + settings.appAdvice(other, app.id)
+        wrongApp = line
+        throw CommandFailure("wrong_app", line)
     }
 
     /// The one contact a lookup found; several are listed and none is loaded.

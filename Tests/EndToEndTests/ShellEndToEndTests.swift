@@ -92,7 +92,7 @@ struct ShellEndToEndTests {
         try await withRig { rig in
             let result = try await rig.run(["load user_id=\(obrienUserID)", "set phone 0035312345", "push"])
             #expect(result.status == 0, "\(result.stderr)")
-            #expect(rig.fake.requests.first?.rawQuery == "user_id=\(obrienUserID)")
+            #expect(rig.fake.requests.first { $0.path == "/contacts" }?.rawQuery == "user_id=\(obrienUserID)")
             #expect(rig.posts.first?.bodyJSON?["phone"] == .string("0035312345"))
         }
     }

@@ -63,18 +63,50 @@ struct AppBindingTests {
             #expect(rows.first?["state"] == "pending")
             #expect(rows.first?["attempts"] == .integer(0), "a refusal is not an attempt")
 
-            // A push in a script with B's token: journaled, not sent, exit 2.
+            // A script with B's token stops at its load: nothing of B's is read into A's journal, exit 2.
             let push = try await leadsh(
                 ["--base-url", b.baseURL, "--journal", journal, "-c", "load \(obrien)", "-c", "set phone 555", "-c", "push"], environment: envB)
             #expect(push.status == 2, "\(push.stderr)")
+            #expect(push.stderr.contains("nothing was loaded"), "\(push.stderr)")
             #expect(!b.requests.contains { $0.isUpdate })
 
             // The right app delivers it.
             let right = try await leadsh(["--base-url", a.baseURL, "--journal", journal, "sync"], environment: envA)
             #expect(right.status == 0, "\(right.stderr)")
             #expect(a.lead(id: obrien)?.name == "Second")
-            #expect(a.lead(id: obrien)?.phone == "555")
+            #expect(a.lead(id: obrien)?.phone != "555", "the refused script journaled nothing")
             #expect(!b.requests.contains { $0.isUpdate })
+        }
+    }
+
+    @Test("a journal that only loaded from app A (nothing sent yet) is bound to A: B's sync sends nothing, and B's load reads nothing into it")
+    func loadBindsTheJournal() async throws {
+        try await Self.withTwoApps { a, b, home in
+            let journal = home.file("journal.sqlite")
+            let envA = leadshEnvironment(home: home.path, token: "token-a")
+            let envB = leadshEnvironment(home: home.path, token: "token-b")
+            // The case: a lead loaded online, then edited offline; nothing was ever sent.
+            let load = try await leadsh(["--base-url", a.baseURL, "--journal", journal, "-c", "load \(obrien)"], environment: envA)
+            #expect(load.status == 0, "\(load.stderr)")
+            #expect(Journal.peekAppID(path: journal) == Self.appA, "the first authenticated answer binds the journal")
+            let queued = try await leadsh(
+                ["--base-url", a.baseURL, "--journal", journal, "--offline", "-c", "load \(obrien)", "-c", "set name Staged", "-c", "push"],
+                environment: envA)
+            #expect(queued.status == 0, "\(queued.stderr)")
+
+            let wrong = try await leadsh(["--base-url", b.baseURL, "--journal", journal, "sync"], environment: envB)
+            #expect(wrong.status == 2, "\(wrong.stdout) \(wrong.stderr)")
+            #expect(wrong.stderr.contains(Self.appA) && wrong.stderr.contains(Self.appB), "\(wrong.stderr)")
+            #expect(!b.requests.contains { $0.isUpdate }, "B received no update")
+
+            let readFromB = try await leadsh(["--base-url", b.baseURL, "--journal", journal, "-c", "load \(obrien)"], environment: envB)
+            #expect(readFromB.status == 2, "\(readFromB.stderr)")
+            #expect(readFromB.stderr.contains("nothing was loaded"), "\(readFromB.stderr)")
+            #expect(!b.requests.contains { $0.path.hasPrefix("/contacts") }, "B was not read")
+
+            let right = try await leadsh(["--base-url", a.baseURL, "--journal", journal, "sync"], environment: envA)
+            #expect(right.status == 0, "\(right.stderr)")
+            #expect(a.lead(id: obrien)?.name == "Staged")
         }
     }
 
