@@ -248,18 +248,10 @@ struct OutboxTests {
     @Test("a version 3 journal upgrades to 4: its rows are kept, with no API version recorded, and new rows record theirs")
     func upgradeFromVersion3() throws {
         let dir = TempDirectory()
-        let path = dir.file("j.sqlite")
-        let journal = try Journal(path: path)
-        _ = try journal.append(try sampleUpdate("a", [(.standard("name"), "Old")]))
-        journal.close()
-        let queue = try DatabaseQueue(path: path)
-        try queue.write { db in
-            try db.execute(sql: """
-                ALTER TABLE updates DROP COLUMN api_version; DROP TABLE data_attributes; DROP TABLE meta;
-                ALTER TABLE updates DROP COLUMN app_id; PRAGMA user_version = 3;
-                """)
-        }
-        try queue.close()
+        let path = try oldJournal(in: dir, undoing: """
+            ALTER TABLE updates DROP COLUMN api_version; DROP TABLE data_attributes; DROP TABLE meta;
+            ALTER TABLE updates DROP COLUMN app_id; PRAGMA user_version = 3;
+            """)
         let upgraded = try Journal(path: path)
         defer { upgraded.close() }
         let old = try #require(try upgraded.entry(seq: 1))
@@ -277,13 +269,7 @@ struct OutboxTests {
     @Test("a version 4 journal upgrades to 5: old rows hold no app (the journal's); binding records the app on new rows and refuses another")
     func upgradeFromVersion4() throws {
         let dir = TempDirectory()
-        let path = dir.file("j.sqlite")
-        let journal = try Journal(path: path)
-        _ = try journal.append(try sampleUpdate("a", [(.standard("name"), "Old")]))
-        journal.close()
-        let queue = try DatabaseQueue(path: path)
-        try queue.write { db in try db.execute(sql: "ALTER TABLE updates DROP COLUMN app_id; PRAGMA user_version = 4;") }
-        try queue.close()
+        let path = try oldJournal(in: dir, undoing: "ALTER TABLE updates DROP COLUMN app_id; PRAGMA user_version = 4;")
         let upgraded = try Journal(path: path)
         defer { upgraded.close() }
         #expect(try upgraded.entry(seq: 1)?.appID == nil)
@@ -327,6 +313,19 @@ struct OutboxTests {
         #expect(view.name == "New")
         #expect(view.customAttributes["x"] == 2)
     }
+}
+
+/// A journal with one update (a `name` of "Old"), taken back to an older version by `sql`,
+/// which undoes the later migrations and sets `user_version`.
+func oldJournal(in dir: TempDirectory, undoing sql: String) throws -> String {
+    let path = dir.file("j.sqlite")
+    let journal = try Journal(path: path)
+    _ = try journal.append(try sampleUpdate("a", [(.standard("name"), "Old")]))
+    journal.close()
+    let queue = try DatabaseQueue(path: path)
+    try queue.write { db in try db.execute(sql: sql) }
+    try queue.close()
+    return path
 }
 
 func normalize(_ sql: String) -> String {
