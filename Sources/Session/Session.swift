@@ -70,7 +70,7 @@ public actor Session {
     public nonisolated let dialect: Dialect
     public private(set) var mode: SessionMode
     /// Whether the API answered the last time it was asked (nil: not asked yet).
-    public private(set) var reachable: Bool?
+    public internal(set) var reachable: Bool?
     public private(set) var current: LoadedLead?
     /// Unpushed edits to the current lead.
     public private(set) var edits = FieldChanges()
@@ -261,7 +261,7 @@ public actor Session {
 
     // MARK: show / edit / diff
 
-    private func requireLead() throws(CommandFailure) -> LoadedLead {
+    func requireLead() throws(CommandFailure) -> LoadedLead {
         guard let current else {
             throw CommandFailure("no_lead", "no lead loaded; use `load ID` or `load user_id=UID` first")
         }
@@ -308,7 +308,7 @@ public actor Session {
         return .custom(field)
     }
 
-    private func edit(_ key: FieldKey, _ value: JSONValue) throws(CommandFailure) -> CommandOutput {
+    func edit(_ key: FieldKey, _ value: JSONValue) throws(CommandFailure) -> CommandOutput {
         let lead = try requireLead()
         if case .custom(let name) = key, let problem = CustomAttributeRules.problem(withName: name) {
             throw CommandFailure("invalid_attribute", problem)
@@ -327,102 +327,6 @@ public actor Session {
         return CommandOutput(
             text: "",
             json: .object(JSONObject([("field", .string(key.description)), ("old", old ?? .null), ("new", value), ("changed", .bool(true))])))
-    }
-
-    /// `attr`/`unattr`: under 2.x the attribute must exist, and the value must fit its type.
-    private func editAttribute(_ name: String, _ value: JSONValue) async throws(CommandFailure) -> CommandOutput {
-        _ = try requireLead()
-        if dialect == .v2 {
-            var catalog = try journalCall { try journal.cachedAttributes() }
-            if catalog == nil, mode == .online, api != nil {
-                _ = await refreshAttributes()
-                catalog = try journalCall { try journal.cachedAttributes() }
-            }
-            if let catalog { try check(name, value, against: catalog) }
-        }
-        return try edit(.custom(name), value)
-    }
-
-    /// Refuses an attribute the workspace lacks (with the nearest name), an archived one,
-    /// or a value of the wrong type.
-    private func check(_ name: String, _ value: JSONValue, against catalog: AttributeCatalog) throws(CommandFailure) {
-        guard let attribute = catalog.custom(named: name) else {
-            let names = catalog.writableCustomNames
-            let hint = CommandParser.nearest(to: name, among: names).map { "; did you mean `\($0)`?" }
-                ?? (names.isEmpty ? "; the workspace has none" : "; the workspace has \(names.prefix(12).joined(separator: ", "))\(names.count > 12 ? ", ..." : "")")
-            throw CommandFailure(
-                "unknown_attribute",
-                "the workspace has no custom attribute \(name)\(hint) (under 2.x an attribute must be created in Intercom before it is set; `attributes` lists them)")
-        }
-        if attribute.archived {
-            throw CommandFailure("archived_attribute", "the custom attribute \(name) is archived in Intercom and cannot be set")
-        }
-        if let problem = attribute.problem(with: value) {
-            throw CommandFailure("attribute_type", problem)
-        }
-    }
-
-    /// Reads the attribute list again when the cached one is older than an hour (2.x only).
-    /// Returns a notice when reading failed for a reason other than the network.
-    private func refreshAttributesIfStale() async -> String? {
-        guard dialect == .v2 else { return nil }
-        let catalog = try? journal.cachedAttributes()
-        if let catalog, Journal.now() - catalog.fetchedAt < settings.attributesMaxAge { return nil }
-        return await refreshAttributes()
-    }
-
-    /// `GET /data_attributes?model=contact` into the journal; a notice when it failed.
-    @discardableResult
-    private func refreshAttributes() async -> String? {
-        guard let api else { return nil }
-        do {
-            let response = try await api.dataAttributes()
-            try journal.cacheAttributes(response.value)
-            return nil
-        } catch let error as IntercomError {
-            if error.isUnreachable { return nil }
-            return "could not read the workspace's custom attributes: \(error.description)"
-        } catch {
-            return "could not cache the workspace's custom attributes: \(error)"
-        }
-    }
-
-    /// `attributes`: the workspace's custom attributes with their types, read again when online.
-    private func attributes() async throws(CommandFailure) -> CommandOutput {
-        var notices: [String] = []
-        var fresh = false
-        if mode == .online, let api {
-            do {
-                let response = try await api.dataAttributes()
-                reachable = true
-                try journalCall { try journal.cacheAttributes(response.value) }
-                fresh = true
-            } catch let error as IntercomError where error.isUnreachable {
-                enterOffline(reachable: false)
-                notices.append("API unreachable (\(error.detail)); showing the cached list")
-            } catch let error as IntercomError {
-                throw CommandFailure(error.code ?? "http_\(error.status ?? 0)", "reading the attributes failed: \(error.description)")
-            } catch let failure as CommandFailure {
-                throw failure
-            } catch {
-                throw CommandFailure("internal", "reading the attributes failed: \(error)")
-            }
-        }
-        guard let catalog = try journalCall({ try journal.cachedAttributes() }) else {
-            let why = api == nil ? "no token: set INTERCOM_TOKEN or pass --sandbox" : "offline"
-            throw CommandFailure("not_cached", "the workspace's attributes were never read (\(why)); run `attributes` once while online")
-        }
-        if !fresh { notices.append("cached \(age(Journal.now() - catalog.fetchedAt)) ago") }
-        let custom = catalog.attributes.filter(\.custom)
-        let rows = custom.map { [$0.name, $0.dataType, $0.archived ? "archived" : ""] }
-        let text = rows.isEmpty ? "no custom attributes" : Table.render(header: ["NAME", "TYPE", ""], rows: rows, style: settings.style)
-        let json = JSONValue.array(custom.map { attribute in
-            .object(JSONObject([
-                ("name", .string(attribute.name)), ("data_type", .string(attribute.dataType)),
-                ("archived", .bool(attribute.archived)),
-            ]))
-        })
-        return CommandOutput(text: text, json: json, notices: notices)
     }
 
     private func diff() throws(CommandFailure) -> CommandOutput {
@@ -778,7 +682,7 @@ public actor Session {
 
     // MARK: mode
 
-    private func enterOffline(reachable isReachable: Bool?) {
+    func enterOffline(reachable isReachable: Bool?) {
         mode = .offline
         if let isReachable { reachable = isReachable }
     }
@@ -913,7 +817,7 @@ public actor Session {
         return names
     }
 
-    private func journalCall<T>(_ body: () throws -> T) throws(CommandFailure) -> T {
+    func journalCall<T>(_ body: () throws -> T) throws(CommandFailure) -> T {
         do {
             return try body()
         } catch let failure as CommandFailure {
