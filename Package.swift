@@ -60,7 +60,6 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings
         ),
@@ -106,7 +105,6 @@ let package = Package(
                 "LeadModel", "CommandParser", "Session", "Journal", "Replayer",
                 "IntercomClient", "LineEditor", "FakeIntercom",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -163,6 +161,13 @@ let package = Package(
             dependencies: [
                 "Replayer", "Journal", "IntercomClient", "FakeIntercom", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "SessionTests",
+            dependencies: [
+                "Session", "CommandParser", "FakeIntercom", "IntercomClient", "Journal", "LeadModel", "Replayer", "TestSupport",
             ],
             swiftSettings: settings
         ),

@@ -23,41 +23,20 @@ static inline void leadsh_rl_set_attempted_completion(leadsh_attempted_completio
     rl_attempted_completion_function = (rl_completion_func_t *)fn;
 }
 
-static inline char *_Nullable *_Nullable leadsh_rl_completion_matches(const char *_Nonnull text,
-                                                                      leadsh_completion_entry_fn _Nonnull fn) {
-    return rl_completion_matches(text, (rl_compentry_func_t *)fn);
-}
-
 static inline void leadsh_rl_set_attempted_completion_over(int value) {
     rl_attempted_completion_over = value;
-}
-
-static inline const char *_Nullable leadsh_rl_line_buffer(void) {
-    return rl_line_buffer;
 }
 
 static inline void leadsh_rl_set_completion_append_character(int c) {
     rl_completion_append_character = c;
 }
 
-static inline void leadsh_rl_set_catch_signals(int value) {
-    rl_catch_signals = value;
-}
-
 static inline void leadsh_rl_set_basic_word_break_characters(const char *_Nonnull chars) {
     rl_basic_word_break_characters = (char *)chars;
 }
 
-static inline void leadsh_rl_set_instream(FILE *_Nullable f) {
-    rl_instream = f;
-}
-
 static inline void leadsh_rl_set_outstream(FILE *_Nullable f) {
     rl_outstream = f;
-}
-
-static inline int leadsh_history_length(void) {
-    return history_length;
 }
 
 /* The character source libedit reads keys from; read once, by rl_initialize(). */
@@ -70,10 +49,6 @@ static inline void leadsh_rl_set_getc_function(leadsh_getc_fn _Nullable fn) {
 /* Byte offsets into the line, valid inside a completion or rl_add_defun callback. */
 static inline int leadsh_rl_point(void) {
     return rl_point;
-}
-
-static inline int leadsh_rl_end(void) {
-    return rl_end;
 }
 
 typedef int (*leadsh_command_fn)(int count, int key);

@@ -11,7 +11,12 @@ final class Backend: Sendable {
     /// The workspace: `app.id_code` and `app.name` in `/me`, `workspace_id` of 2.x contacts.
     let appID: String
     let appName: String
+    /// The clock of rate windows and edit times.
+    let clock: any WallClock
     private let state: Mutex<State>
+
+    /// Now, as the fake's clock tells it.
+    func now() -> Date { Date(timeIntervalSince1970: clock.now()) }
 
     struct State: Sendable {
         var store: LeadStore
@@ -40,6 +45,7 @@ final class Backend: Sendable {
             preconditionFailure("FakeIntercom: unknown appVersion \(configuration.appVersion)")
         }
         token = configuration.token
+        clock = configuration.clock
         appID = configuration.appID
         appName = configuration.appName
         var store = LeadStore(configuration.leads)

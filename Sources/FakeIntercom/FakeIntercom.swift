@@ -111,7 +111,7 @@ public final class FakeIntercom: Sendable {
     /// - Returns: the changed lead, or nil when no lead has this id.
     @discardableResult
     public func edit(leadID: String, _ changes: FieldChanges) -> Contact? {
-        backend.edit(leadID: leadID, changes, now: Date())
+        backend.edit(leadID: leadID, changes, now: backend.now())
     }
 
     /// Adds a lead, or replaces the one with the same `id`.

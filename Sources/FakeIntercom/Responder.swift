@@ -36,14 +36,14 @@ struct FakeResponder: HTTPResponder {
             try await pause(for: delay, context: context)
         }
         guard let fault else {
-            return response(for: backend.answer(recorded, now: Date()))
+            return response(for: backend.answer(recorded, now: backend.now()))
         }
         switch fault {
         case .status(let status, let code, let message, let field):
             let error = IntercomError(status: status, code: code, message: message, field: field)
             return response(for: Reply(error: error))
         case .rateLimited(let retryAfter, let withHeaders):
-            return response(for: backend.rateLimitedReply(retryAfter: retryAfter, withHeaders: withHeaders, now: Date()))
+            return response(for: backend.rateLimitedReply(retryAfter: retryAfter, withHeaders: withHeaders, now: backend.now()))
         case .nonJSON(let status):
             return response(
                 for: Reply(
@@ -52,7 +52,7 @@ struct FakeResponder: HTTPResponder {
         case .hang:
             try await hang(context: context)
         case .dropMidResponse:
-            return dropMidResponse(backend.answer(recorded, now: Date()), context: context)
+            return dropMidResponse(backend.answer(recorded, now: backend.now()), context: context)
         }
     }
 

@@ -1,7 +1,6 @@
 import AsyncHTTPClient
 import Foundation
 import LeadModel
-import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix

@@ -1,6 +1,12 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+/// `close(2)`, named apart from the types' own `close()`.
+private let closeDescriptor = Glibc.close
+#elseif canImport(Darwin)
+import Darwin
+/// `close(2)`, named apart from the types' own `close()`.
+private let closeDescriptor = Darwin.close
 #endif
 import GRDB
 import LeadModel
@@ -43,7 +49,7 @@ public final class Journal: Sendable {
             }
             if fd >= 0 {
                 fchmod(fd, 0o600)
-                Glibc.close(fd)
+                closeDescriptor(fd)
             }
         }
 
@@ -116,11 +122,20 @@ public final class Journal: Sendable {
         }
     }
 
+    /// SQLite's message with the statement and its arguments (long arguments cut), so a
+    /// report of a failed write says what was being written.
     static func describe(_ error: any Error) -> String {
-        if let error = error as? DatabaseError {
-            return error.message ?? "\(error.resultCode)"
+        guard let error = error as? DatabaseError else { return "\(error)" }
+        var text = error.message ?? "\(error.resultCode)"
+        if let sql = error.sql {
+            text += " (while executing `\(sql.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " "))`"
+            if let arguments = error.arguments, !arguments.isEmpty {
+                let shown = arguments.description
+                text += " with arguments " + (shown.count > 200 ? String(shown.prefix(199)) + "…" : shown)
+            }
+            text += ")"
         }
-        return "\(error)"
+        return text
     }
 
     /// Runs `body` in a deferred transaction, so its statements see one snapshot.
@@ -412,7 +427,7 @@ extension Journal {
     ///
     /// A lead's rows go in `seq` order: a row waits while its lead has an earlier one
     /// pending or sending.
-    public func claimNext(now: Double = Journal.now()) throws(JournalError) -> JournalEntry? {
+    func claimNext(now: Double = Journal.now()) throws(JournalError) -> JournalEntry? {
         try write { db in try Journal.claimOne(db, now: now) }
     }
 
@@ -492,7 +507,7 @@ extension Journal {
     }
 
     /// Marks a claimed row delivered, and caches the lead Intercom returned.
-    public func markSent(seq: Int64, status: Int, lead: Contact?, now: Double = Journal.now()) throws(JournalError) {
+    func markSent(seq: Int64, status: Int, lead: Contact?, now: Double = Journal.now()) throws(JournalError) {
         try write { db in try Journal.apply(.sent(seq: seq, status: status, lead: lead), db, now: now) }
     }
 
@@ -510,12 +525,12 @@ extension Journal {
     }
 
     /// Marks a claimed row failed for good, keeping Intercom's code and message.
-    public func markFailed(seq: Int64, status: Int?, errorCode: String?, error: String, now: Double = Journal.now()) throws(JournalError) {
+    func markFailed(seq: Int64, status: Int?, errorCode: String?, error: String, now: Double = Journal.now()) throws(JournalError) {
         try write { db in try Journal.apply(.failed(seq: seq, status: status, errorCode: errorCode, error: error), db, now: now) }
     }
 
     /// Marks a claimed row in conflict with the server's values of the contested fields.
-    public func markConflict(seq: Int64, theirs: FieldChanges, now: Double = Journal.now()) throws(JournalError) {
+    func markConflict(seq: Int64, theirs: FieldChanges, now: Double = Journal.now()) throws(JournalError) {
         try write { db in try Journal.apply(.conflict(seq: seq, theirs: theirs), db, now: now) }
     }
 

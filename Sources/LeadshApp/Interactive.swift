@@ -1,6 +1,7 @@
 import CommandParser
 import Foundation
 import IntercomClient
+import LeadModel
 import LineEditor
 import Session
 
@@ -8,7 +9,7 @@ import Session
 enum Interactive {
     static func run(
         session: Session, printer: Printer, options: LeadshOptions, historyPath: String, sandboxURL: String?,
-        endpoint: Endpoint, hasToken: Bool
+        endpoint: Endpoint, hasToken: Bool, clock: any WallClock
     ) async -> Int32 {
         let historyFile = HistoryFile(path: historyPath)
         let shell = Shell(session: session, printer: printer, dryRun: options.dryRun, continueOnError: options.onError == "continue", historyFile: historyFile)
@@ -37,44 +38,34 @@ enum Interactive {
         }
 
         await session.setReplayObserver { event in
-            if case .rateLimited(let until) = event {
-                source.printAbove("rate limited; waiting until \(clockTime(until))")
-            }
+            if case .rateLimited(let until) = event { printer.notice(.rateLimited(until: until)) }
         }
 
-        // Probe while offline (2 s growing x1.5 to 5 min) and send rows whose backoff ended.
+        // Probe while offline (the session's probe backoff) and send rows whose backoff ended.
         let background = Task.detached {
-            var delay = 2.0
             while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(Int64(delay * 1000)))
-                if Task.isCancelled { break }
-                if await session.wantsProbe {
-                    if let notice = await session.probeAndReplay() {
-                        source.printAbove(notice)
-                        delay = 2
-                    } else {
-                        delay = min(300, delay * 1.5)
-                    }
-                } else {
-                    delay = 2
-                    if let notice = await session.replayDue() { source.printAbove(notice) }
+                do {
+                    try await clock.sleep(seconds: await session.backgroundWait())
+                } catch {
+                    break
                 }
+                if let notice = await session.backgroundTick() { printer.notice(notice) }
             }
         }
         defer { background.cancel() }
 
         while !shell.quitRequested {
-            let prompt = await session.prompt()
+            let prompt = printer.presenter.prompt(await session.promptState())
             let styledPrompt = style.enabled ? "\u{1}\u{1B}[1m\u{2}\(prompt)\u{1}\u{1B}[0m\u{2}" : prompt
             let result = await readOnThread(source, prompt: styledPrompt)
             switch result {
             case .endOfInput:
                 if await session.hasUnpushedEdits {
                     await shell.run(line: "quit", at: .init(name: nil, line: nil, directory: FileManager.default.currentDirectoryPath, arguments: nil))
-                    if shell.quitRequested { return ExitCodes.success }
+                    if shell.quitRequested { return ExitCode.success }
                     continue
                 }
-                return ExitCodes.success
+                return ExitCode.success
             case .interrupted:
                 continue
             case .line(let line):
@@ -82,7 +73,7 @@ enum Interactive {
                 await shell.run(line: line, at: .init(name: nil, line: nil, directory: FileManager.default.currentDirectoryPath, arguments: nil))
             }
         }
-        return ExitCodes.success
+        return ExitCode.success
     }
 
     /// Runs libedit's blocking `readline()` on its own thread so background replay goes on.

@@ -21,10 +21,10 @@ public enum Leadsh {
             let message = LeadshCommand.fullMessage(for: error)
             if code == .success {
                 print(message)
-                return ExitCodes.success
+                return ExitCode.success
             }
             StandardStreams.err("leadsh: \(message)\n(see leadsh --help)\n")
-            return ExitCodes.usage
+            return ExitCode.usage
         }
         let (options, subcommand, scriptWords): (LeadshOptions, String?, [String])
         switch parsed {
@@ -39,15 +39,15 @@ public enum Leadsh {
             do {
                 var builtIn = parsed
                 try builtIn.run()
-                return ExitCodes.success
+                return ExitCode.success
             } catch {
                 let code = LeadshCommand.exitCode(for: error)
                 if code == .success {
                     print(LeadshCommand.fullMessage(for: error))
-                    return ExitCodes.success
+                    return ExitCode.success
                 }
                 StandardStreams.err("leadsh: \(LeadshCommand.fullMessage(for: error))\n")
-                return ExitCodes.usage
+                return ExitCode.usage
             }
         }
         do {
@@ -57,7 +57,7 @@ public enum Leadsh {
             return error.exitCode
         } catch {
             StandardStreams.err("leadsh: \(error)\n")
-            return ExitCodes.commandFailed
+            return ExitCode.commandFailed
         }
     }
 
@@ -107,11 +107,11 @@ public enum Leadsh {
         let resolved = try WorkspaceSettings.resolve(options: options, environment: environment)
         if subcommand == "config" {
             StandardStreams.out(ConfigReport.render(resolved, json: options.json))
-            return ExitCodes.success
+            return ExitCode.success
         }
         if subcommand == "workspaces" {
             StandardStreams.out(ConfigReport.workspaces(resolved, options: options, environment: environment, json: options.json))
-            return ExitCodes.success
+            return ExitCode.success
         }
         let stdinIsTerminal = isatty(0) == 1
         let interactive = subcommand == nil && options.c.isEmpty && scriptWords.isEmpty && stdinIsTerminal
@@ -137,7 +137,7 @@ public enum Leadsh {
         do {
             journal = try Journal(path: journalPath)
         } catch {
-            throw StartupError(message: error.message, exitCode: ExitCodes.journal)
+            throw StartupError(message: error.message, exitCode: ExitCode.journal)
         }
 
         var fake: FakeIntercom?
@@ -148,7 +148,7 @@ public enum Leadsh {
                 try await server.start()
             } catch {
                 journal.close()
-                throw StartupError(message: "cannot start the sandbox's fake Intercom: \(error)", exitCode: ExitCodes.usage)
+                throw StartupError(message: "cannot start the sandbox's fake Intercom: \(error)", exitCode: ExitCode.usage)
             }
             fake = server
             token = sandboxToken
@@ -172,12 +172,13 @@ public enum Leadsh {
         let named = resolved.workspace.value != "default"
         var settings = SessionSettings(
             label: sandbox ? "sandbox" : named ? resolved.workspace.value : "online", startOffline: options.offline, coalesce: !options.noCoalesce,
-            style: printer.style, syncWait: interactive ? 30 : options.wait, blind: options.blind)
+            syncWait: interactive ? 30 : options.wait, blind: options.blind)
         settings.jsonOutput = options.json
         settings.apiVersion = apiVersion
         if isatty(1) == 1 { settings.queuePage = Leadsh.screenRows() }
         settings.appAdvice = ConfigReport.appAdvice(resolved, journalPath: journalPath, environment: environment)
-        let session = Session(journal: journal, api: api, settings: settings)
+        let clock = SystemClock()
+        let session = Session(journal: journal, api: api, settings: settings, clock: clock)
 
         let code: Int32
         if subcommand == "sync" {
@@ -188,7 +189,7 @@ public enum Leadsh {
             code = await Interactive.run(
                 session: session, printer: printer, options: options,
                 historyPath: resolved.history.value,
-                sandboxURL: fake?.baseURL, endpoint: endpoint, hasToken: token != nil)
+                sandboxURL: fake?.baseURL, endpoint: endpoint, hasToken: token != nil, clock: clock)
         } else {
             // -c commands, a script file, or lines piped to stdin: the same loop.
             let shell = Shell(
@@ -204,7 +205,7 @@ public enum Leadsh {
                 (name, source, directory, arguments) = ("stdin", PlainLineSource.standardInput(), ".", [])
             }
             let result = await shell.runScript(source, name: name, directory: directory, arguments: arguments)
-            code = await finish(session: session, printer: printer, failures: result.failures, name: name)
+            code = await finish(session: session, printer: printer, result: result, name: name)
         }
 
         await api?.shutdown()
@@ -222,81 +223,50 @@ public enum Leadsh {
 
     private static func runQueue(session: Session, all: Bool, limit: Int?, printer: Printer) async -> Int32 {
         if let limit, limit < 1 {
-            printer.failure(CommandFailure("usage", "--limit must be a positive number"), location: nil, line: nil)
-            return ExitCodes.usage
-        }
-        if printer.json, limit == nil {
-            return streamQueue(session: session, all: all, printer: printer)
+            printer.failure(CommandFailure(.usage, "--limit must be a positive number"), location: nil, line: nil)
+            return ExitCode.usage
         }
         do {
-            printer.result(try await session.execute(.queue(all: all, limit: limit)))
-            return ExitCodes.success
+            return printer.result(try await session.execute(.queue(all: all, limit: limit))) ? ExitCode.success : ExitCode.commandFailed
         } catch {
             printer.failure(error, location: nil, line: nil)
-            return ExitCodes.commandFailed
+            return ExitCode.of(error)
         }
-    }
-
-    /// `leadsh queue --json`: the same array `queue --json` prints, written a page at a time
-    /// as it is read, so a journal of a million rows never sits in memory.
-    private static func streamQueue(session: Session, all: Bool, printer: Printer) -> Int32 {
-        var buffer = "["
-        var first = true
-        do {
-            try session.journal.forEachEntry(all: all) { entry in
-                if !first { buffer += "," }
-                first = false
-                buffer += JSONText.serialize(Session.entryJSON(entry))
-                if buffer.utf8.count >= 1 << 16 {
-                    printer.writeOut(buffer)
-                    buffer = ""
-                }
-            }
-        } catch {
-            printer.writeOut(buffer + "\n")
-            printer.failure(CommandFailure("journal", "reading the queue failed: \(error)"), location: nil, line: nil)
-            return ExitCodes.commandFailed
-        }
-        printer.writeOut(buffer + "]\n")
-        return ExitCodes.success
     }
 
     /// Ends a script or `-c` run: reports unpushed edits, returns the exit code.
-    private static func finish(session: Session, printer: Printer, failures: Int, name: String) async -> Int32 {
-        var failed = failures
+    private static func finish(session: Session, printer: Printer, result: Shell.ScriptResult, name: String) async -> Int32 {
+        var failures = result.failures
         if await session.hasUnpushedEdits {
             let lead = await session.current?.view.id ?? "the lead"
             printer.failure(
-                CommandFailure("unpushed_edits", "\(name): the script ended with unpushed edits to \(lead); they were not journaled (add `push`)"),
+                CommandFailure(.unpushedEdits, "\(name): the script ended with unpushed edits to \(lead); they were not journaled (add `push`)"),
                 location: nil, line: nil)
-            failed += 1
+            failures += 1
         }
-        if await session.wrongApp != nil { return ExitCodes.usage }
-        return failed == 0 ? ExitCodes.success : ExitCodes.commandFailed
+        return ExitCode.afterScript(failures: failures, wrongApp: await session.wrongApp != nil)
     }
 
     private static func runSync(session: Session, options: LeadshOptions, printer: Printer) async -> Int32 {
-        guard session.api != nil else {
-            printer.failure(CommandFailure("no_token", "no token: set INTERCOM_TOKEN or pass --sandbox"), location: nil, line: nil)
-            return ExitCodes.usage
+        guard session.hasToken else {
+            printer.failure(CommandFailure(.noToken, "no token: set INTERCOM_TOKEN or pass --sandbox"), location: nil, line: nil)
+            return ExitCode.usage
         }
-        let progress = Progress(enabled: isatty(2) == 1 && !options.json, total: (try? session.journal.unsentCount()) ?? 0)
+        let progress = Progress(enabled: isatty(2) == 1 && !options.json, total: await session.unsentCount())
         await session.setReplayObserver { event in progress.record(event) }
-        let output: CommandOutput
+        let reply: Reply
         do {
-            output = try await session.sync(blind: options.blind, wait: options.wait)
+            reply = try await session.sync(blind: options.blind, wait: options.wait)
         } catch {
             progress.finish()
             printer.failure(error, location: nil, line: nil)
             // Another app's token: a setting must change (exit 2), and nothing was sent.
-            return error.code == "wrong_app" ? ExitCodes.usage : ExitCodes.commandFailed
+            return ExitCode.of(error)
         }
         progress.finish()
-        printer.result(output)
-        let counts = (try? session.journal.counts()) ?? JournalCounts()
-        if counts[.failed] + counts[.conflict] > 0 { return ExitCodes.failed }
-        if counts.unsent > 0 { return ExitCodes.pending }
-        return ExitCodes.success
+        printer.result(reply)
+        guard case .synced(let report) = reply.result else { return ExitCode.success }
+        return ExitCode.afterSync(report)
     }
 }
 
@@ -322,7 +292,7 @@ final class Progress: @unchecked Sendable {
         switch event {
         case .sent, .failed, .conflict: done += 1
         case .rateLimited(let until), .pacing(let until):
-            waitNote = " (waiting for the rate window until \(clockTime(until)))"
+            waitNote = " (waiting for the rate window until \(Words.clockTime(until)))"
         case .retryLater: break
         }
         let now = Date()

@@ -2,10 +2,11 @@ import Foundation
 import LeadModel
 import Session
 
-/// Writes results to stdout and diagnostics to stderr, as text or JSON lines.
+/// Writes what the ``Presenter`` makes: results to stdout, failures and notices to stderr,
+/// as text or JSON lines. The token is never written.
 final class Printer: @unchecked Sendable {
     let json: Bool
-    let style: Style
+    let presenter: Presenter
     private let lock = NSLock()
     /// Where notices go while a line editor owns the terminal (prints above the prompt).
     var noticeSink: (@Sendable (String) -> Void)?
@@ -14,48 +15,88 @@ final class Printer: @unchecked Sendable {
 
     init(json: Bool, style: Style) {
         self.json = json
-        self.style = style
+        self.presenter = Presenter(style: style)
     }
 
-    func result(_ output: CommandOutput) {
+    var style: Style { presenter.style }
+
+    /// A command's result and its notices. `queue --json` is streamed a page at a time.
+    /// Returns false when the result could not be written in full (reading the journal failed).
+    @discardableResult
+    func result(_ reply: Reply) -> Bool {
         lock.lock()
         defer { lock.unlock() }
-        if json {
-            writeOut(JSONText.serialize(output.json) + "\n")
-        } else if !output.text.isEmpty {
-            writeOut(output.text + "\n")
+        var complete = true
+        if json, case .queue(.stream(let cursor)) = reply.result {
+            complete = stream(cursor)
+        } else if json {
+            writeOut(JSONText.serialize(presenter.json(reply.result)) + "\n")
+        } else {
+            let text = presenter.text(reply.result)
+            if !text.isEmpty { writeOut(text + "\n") }
         }
-        for notice in output.notices { writeNotice(notice) }
+        for notice in reply.notices { writeNotice(presenter.text(notice)) }
+        return complete
+    }
+
+    /// The rows of `queue --json` as one array, written as they are read, so a journal of
+    /// a million rows never sits in memory.
+    private func stream(_ cursor: QueueCursor) -> Bool {
+        var buffer = "["
+        var first = true
+        do {
+            try cursor.forEach { entry in
+                if !first { buffer += "," }
+                first = false
+                buffer += JSONText.serialize(Presenter.entryJSON(entry))
+                if buffer.utf8.count >= 1 << 16 {
+                    writeOut(buffer)
+                    buffer = ""
+                }
+            }
+        } catch {
+            writeOut(buffer + "\n")
+            writeFailure(CommandFailure(.journal, "reading the queue failed: \(error)"), location: nil, line: nil)
+            return false
+        }
+        writeOut(buffer + "]\n")
+        return true
     }
 
     /// A failed command: `FILE:LINE: message` in scripts, `error: message` at a terminal.
     func failure(_ failure: CommandFailure, location: String?, line: Int?) {
         lock.lock()
         defer { lock.unlock() }
+        writeFailure(failure, location: location, line: line)
+    }
+
+    private func writeFailure(_ failure: CommandFailure, location: String?, line: Int?) {
         if json {
-            var error = JSONObject()
-            error["code"] = .string(failure.code)
-            error["message"] = .string(failure.message)
-            error["line"] = line.map { .integer(Int64($0)) } ?? .null
-            if let location { error["source"] = .string(location) }
-            writeErr(JSONText.serialize(.object(JSONObject([("error", .object(error))]))) + "\n")
+            writeErr(JSONText.serialize(presenter.failureJSON(failure, location: location, line: line)) + "\n")
         } else if let location {
-            writeErr("\(location)\(line.map { ":\($0)" } ?? ""): \(failure.message)\n")
+            writeErr("\(location)\(line.map { ":\($0)" } ?? ""): \(presenter.message(failure))\n")
         } else {
-            writeErr(style.red("error:") + " \(failure.message)\n")
+            writeErr(style.red("error:") + " \(presenter.message(failure))\n")
         }
     }
 
-    func notice(_ text: String) {
+    func notice(_ notice: Notice) {
         lock.lock()
         defer { lock.unlock() }
-        writeNotice(text)
+        writeNotice(presenter.text(notice))
     }
 
     func plain(_ text: String) {
         lock.lock()
         defer { lock.unlock() }
         writeOut(text + "\n")
+    }
+
+    /// A line of the shell's own on stderr (the quit warning).
+    func warn(_ text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        writeNotice(text)
     }
 
     private func writeNotice(_ text: String) {

@@ -46,7 +46,7 @@ final class Shell: @unchecked Sendable {
         // Bytes that are not UTF-8 were read as U+FFFD; running the line would send mangled text.
         if line.unicodeScalars.contains("\u{FFFD}") {
             printer.failure(
-                CommandFailure("invalid_utf8", "the line is not valid UTF-8 text (unreadable bytes show as U+FFFD); nothing was run. Save the script as UTF-8"),
+                CommandFailure(.invalidUTF8, "the line is not valid UTF-8 text (unreadable bytes show as U+FFFD); nothing was run. Save the script as UTF-8"),
                 location: location.name, line: location.line)
             return false
         }
@@ -54,7 +54,7 @@ final class Shell: @unchecked Sendable {
         // journaled or sent.
         if let secret = printer.secret, !secret.isEmpty, line.contains(secret) {
             printer.failure(
-                CommandFailure("token_in_line", "this line holds your Intercom token, so it was not run: the token is never journaled, sent as data or printed"),
+                CommandFailure(.tokenInLine, "this line holds your Intercom token, so it was not run: the token is never journaled, sent as data or printed"),
                 location: location.name, line: location.line)
             return false
         }
@@ -75,7 +75,8 @@ final class Shell: @unchecked Sendable {
             command = try CommandParser.parse(line, expand: expand, dialect: session.dialect)
         } catch {
             let message = askedForSecret.map { "$\($0) is never expanded in commands: the token must not reach the journal, the history or Intercom" }
-            printer.failure(CommandFailure(askedForSecret == nil ? error.code : "secret_variable", message ?? error.description), location: location.name, line: location.line)
+            let code = askedForSecret == nil ? FailureCode(rawValue: error.code) ?? .invalidCommand : .secretVariable
+            printer.failure(CommandFailure(code, message ?? error.description), location: location.name, line: location.line)
             return false
         }
         guard let command else { return true }
@@ -98,12 +99,13 @@ final class Shell: @unchecked Sendable {
                         return true
                     }
                 }
-                try await execute(command)
+                return try await execute(command)
             case .push(let dry):
-                try await execute(.push(dryRun: dry || dryRun))
+                let complete = try await execute(.push(dryRun: dry || dryRun))
                 if dryRun { await session.settleDryRun() }
+                return complete
             default:
-                try await execute(command)
+                guard try await execute(command) else { return false }
             }
             if interactiveSource != nil { completionNames.set(await session.attributeNames()) }
             return true
@@ -113,20 +115,22 @@ final class Shell: @unchecked Sendable {
         }
     }
 
-    private func execute(_ command: Command) async throws(CommandFailure) {
+    /// Runs a command in the session and prints its result; false when the result could not
+    /// be printed in full (the failure is printed already).
+    private func execute(_ command: Command) async throws(CommandFailure) -> Bool {
         let session = self.session
-        let task = Task { () async throws(CommandFailure) -> CommandOutput in try await session.execute(command) }
+        let task = Task { () async throws(CommandFailure) -> Reply in try await session.execute(command) }
         let registration = InterruptSignal.onInterrupt { task.cancel() }
         let result = await task.result
         registration.cancel()
         switch result {
-        case .success(let output):
-            printer.result(output)
+        case .success(let reply):
             // Recorded as parsed, so `$1` and `${NAME}` appear expanded and quoting is canonical.
             if Shell.changesSomething(command) { scriptLines.append(command.description) }
+            return printer.result(reply)
         case .failure(let failure):
-            if task.isCancelled { throw CommandFailure("cancelled", "cancelled") }
-            throw (failure as? CommandFailure) ?? CommandFailure("internal", "\(failure)")
+            if task.isCancelled { throw CommandFailure(.cancelled, "cancelled") }
+            throw (failure as? CommandFailure) ?? CommandFailure(.internal, "\(failure)")
         }
     }
 
@@ -156,7 +160,7 @@ final class Shell: @unchecked Sendable {
     private func confirmQuit() async -> Bool {
         if await session.hasUnpushedEdits, !quitWarned, interactiveSource?.isInteractive == true {
             quitWarned = true
-            printer.notice("there are unpushed edits; `push` or `discard` them, or quit again to drop them")
+            printer.warn("there are unpushed edits; `push` or `discard` them, or quit again to drop them")
             return false
         }
         return true
@@ -164,10 +168,7 @@ final class Shell: @unchecked Sendable {
 
     private func history(count: Int?, asScript: Bool) async throws(CommandFailure) {
         if asScript {
-            var text = "#!/usr/bin/env leadsh\n# replays this session's commands\n"
-            let lines = scriptLines.filter(mayRecord)
-            text += lines.joined(separator: "\n")
-            printer.result(CommandOutput(text: text, json: .array(lines.map(JSONValue.string))))
+            printer.result(Reply(.script(scriptLines.filter(mayRecord))))
             return
         }
         var entries: [String]
@@ -177,15 +178,13 @@ final class Shell: @unchecked Sendable {
             entries = scriptLines
         }
         let start = max(0, entries.count - (count ?? 20))
-        let shown = entries[start...]
-        let text = shown.enumerated().map { String(format: "%5d  ", start + $0.offset + 1) + $0.element }.joined(separator: "\n")
-        printer.result(CommandOutput(text: text, json: .array(shown.map(JSONValue.string))))
+        printer.result(Reply(.history(Array(entries[start...]), firstNumber: start + 1)))
     }
 
     /// `source FILE`: runs a script's lines here, relative to the current script's folder.
     private func source(_ path: String, arguments: [String], relativeTo directory: String) async -> Bool {
         guard sourceDepth < 16 else {
-            printer.failure(CommandFailure("source_depth", "source: scripts nested more than 16 deep (a script sourcing itself?)"), location: nil, line: nil)
+            printer.failure(CommandFailure(.sourceDepth, "source: scripts nested more than 16 deep (a script sourcing itself?)"), location: nil, line: nil)
             return false
         }
         let full = path.hasPrefix("/") ? path : directory + "/" + path
@@ -193,7 +192,7 @@ final class Shell: @unchecked Sendable {
         do {
             file = try PlainLineSource(path: full)
         } catch {
-            printer.failure(CommandFailure("cannot_read", "source: \(error)"), location: nil, line: nil)
+            printer.failure(CommandFailure(.cannotRead, "source: \(error)"), location: nil, line: nil)
             return false
         }
         sourceDepth += 1

@@ -111,9 +111,10 @@ public final class RateBudget: Sendable {
             }
             if info.retryAfter == nil && info.reset == nil {
                 // No hint: back off exponentially, one second doubling up to a minute.
-                until = now + min(60, Double(1 << min(s.consecutive429 - 1, 6)))
+                until = now + BackoffPolicy.rateLimit.delay(afterAttempt: s.consecutive429, jitter: jitter)
+            } else {
+                until += BackoffPolicy.rateLimit.addedJitter(jitter)
             }
-            until += 0.05 + 0.25 * jitter.unit()
             s.pausedUntil = max(s.pausedUntil, until)
             s.remaining = nil
             s.reset = nil

@@ -1,6 +1,12 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+/// `close(2)`, named apart from the types' own `close()`.
+private let closeDescriptor = Glibc.close
+#elseif canImport(Darwin)
+import Darwin
+/// `close(2)`, named apart from the types' own `close()`.
+private let closeDescriptor = Darwin.close
 #endif
 
 /// The one-replayer-per-journal lock: `flock` on `JOURNAL.lock`.
@@ -19,7 +25,7 @@ public final class ReplayLock: @unchecked Sendable {
         guard descriptor >= 0 else { return nil }
         fchmod(descriptor, 0o600)
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            Glibc.close(descriptor)
+            closeDescriptor(descriptor)
             return nil
         }
         fd = descriptor
@@ -27,6 +33,6 @@ public final class ReplayLock: @unchecked Sendable {
 
     deinit {
         flock(fd, LOCK_UN)
-        Glibc.close(fd)
+        closeDescriptor(fd)
     }
 }

@@ -13,9 +13,9 @@ public struct ReplayOptions: Sendable {
     public var blind: Bool
     /// Re-read a lead before sending when its cached copy is older than this (seconds).
     public var conflictCheckAge: Double
-    public var backoff: Backoff
+    public var backoff: BackoffPolicy
 
-    public init(concurrency: Int = 8, maxWait: Double = 0, blind: Bool = false, conflictCheckAge: Double = 5, backoff: Backoff = Backoff()) {
+    public init(concurrency: Int = 8, maxWait: Double = 0, blind: Bool = false, conflictCheckAge: Double = 5, backoff: BackoffPolicy = .replayRetry) {
         self.concurrency = max(1, concurrency)
         self.maxWait = maxWait
         self.blind = blind
@@ -80,11 +80,11 @@ public struct ReplayReport: Sendable {
 public final class Replayer: Sendable {
     public let journal: Journal
     public let api: IntercomAPI
-    public let clock: any ReplayClock
+    public let clock: any WallClock
     public let jitter: any JitterSource
     public let budget: RateBudget
 
-    public init(journal: Journal, api: IntercomAPI, clock: any ReplayClock = SystemReplayClock(), jitter: any JitterSource = SystemJitter()) {
+    public init(journal: Journal, api: IntercomAPI, clock: any WallClock = SystemClock(), jitter: any JitterSource = SystemJitter()) {
         self.journal = journal
         self.api = api
         self.clock = clock
@@ -341,7 +341,7 @@ public final class Replayer: Sendable {
     }
 
     private func retryOrFail(_ entry: JournalEntry, _ error: IntercomError, options: ReplayOptions, report: inout ReplayReport, now: Double) -> Step {
-        if entry.attempts >= options.backoff.maxAttempts {
+        if options.backoff.isExhausted(afterAttempts: entry.attempts) {
             let message = "\(error.description) (gave up after \(entry.attempts) attempts)"
             report.failed += 1
             return Step(

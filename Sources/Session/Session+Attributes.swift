@@ -7,11 +7,11 @@ import LeadModel
 /// what `attr` may set; the list is read from `GET /data_attributes` and kept in the journal.
 extension Session {
     /// `attr`/`unattr`: under 2.x the attribute must exist, and the value must fit its type.
-    func editAttribute(_ name: String, _ value: JSONValue) async throws(CommandFailure) -> CommandOutput {
+    func editAttribute(_ name: String, _ value: JSONValue) async throws(CommandFailure) -> Reply {
         _ = try requireLead()
         if dialect == .v2 {
             var catalog = try journalCall { try journal.cachedAttributes() }
-            if catalog == nil, mode == .online, api != nil {
+            if catalog == nil, connectivity.mode == .online, api != nil {
                 _ = await refreshAttributes()
                 catalog = try journalCall { try journal.cachedAttributes() }
             }
@@ -28,77 +28,68 @@ extension Session {
             let hint = CommandParser.nearest(to: name, among: names).map { "; did you mean `\($0)`?" }
                 ?? (names.isEmpty ? "; the workspace has none" : "; the workspace has \(names.prefix(12).joined(separator: ", "))\(names.count > 12 ? ", ..." : "")")
             throw CommandFailure(
-                "unknown_attribute",
+                .unknownAttribute,
                 "the workspace has no custom attribute \(name)\(hint) (under 2.x an attribute must be created in Intercom before it is set; `attributes` lists them)")
         }
         if attribute.archived {
-            throw CommandFailure("archived_attribute", "the custom attribute \(name) is archived in Intercom and cannot be set")
+            throw CommandFailure(.archivedAttribute, "the custom attribute \(name) is archived in Intercom and cannot be set")
         }
         if let problem = attribute.problem(with: value) {
-            throw CommandFailure("attribute_type", problem)
+            throw CommandFailure(.attributeType, problem)
         }
     }
 
     /// Reads the attribute list again when the cached one is older than an hour (2.x only).
     /// Returns a notice when reading failed for a reason other than the network.
-    func refreshAttributesIfStale() async -> String? {
+    func refreshAttributesIfStale() async -> Notice? {
         guard dialect == .v2 else { return nil }
         let catalog = try? journal.cachedAttributes()
-        if let catalog, Journal.now() - catalog.fetchedAt < settings.attributesMaxAge { return nil }
+        if let catalog, clock.now() - catalog.fetchedAt < settings.attributesMaxAge { return nil }
         return await refreshAttributes()
     }
 
     /// `GET /data_attributes?model=contact` into the journal; a notice when it failed.
     @discardableResult
-    func refreshAttributes() async -> String? {
+    func refreshAttributes() async -> Notice? {
         guard let api else { return nil }
         do {
             let response = try await api.dataAttributes()
-            try journal.cacheAttributes(response.value)
+            try journal.cacheAttributes(response.value, fetchedAt: clock.now())
             return nil
         } catch let error as IntercomError {
             if error.isUnreachable { return nil }
-            return "could not read the workspace's custom attributes: \(error.description)"
+            return .attributesUnreadable(error.description)
         } catch {
-            return "could not cache the workspace's custom attributes: \(error)"
+            return .attributesNotCached("\(error)")
         }
     }
 
     /// `attributes`: the workspace's custom attributes with their types, read again when online.
-    func attributes() async throws(CommandFailure) -> CommandOutput {
-        var notices: [String] = []
+    func attributes() async throws(CommandFailure) -> Reply {
+        var notices: [Notice] = []
         var fresh = false
-        if mode == .online, let api {
+        if connectivity.mode == .online, let api {
             do {
                 let response = try await api.dataAttributes()
-                reachable = true
-                try journalCall { try journal.cacheAttributes(response.value) }
+                connectivity.heardFrom()
+                try journalCall { try journal.cacheAttributes(response.value, fetchedAt: clock.now()) }
                 fresh = true
             } catch let error as IntercomError where error.isUnreachable {
-                enterOffline(reachable: false)
-                notices.append("API unreachable (\(error.detail)); showing the cached list")
+                connectivity.lost()
+                notices.append(.unreachable(detail: error.detail, then: .showingCachedList))
             } catch let error as IntercomError {
-                throw CommandFailure(error.code ?? "http_\(error.status ?? 0)", "reading the attributes failed: \(error.description)")
+                throw .intercom(error.code ?? "http_\(error.status ?? 0)", "reading the attributes failed: \(error.description)")
             } catch let failure as CommandFailure {
                 throw failure
             } catch {
-                throw CommandFailure("internal", "reading the attributes failed: \(error)")
+                throw CommandFailure(.internal, "reading the attributes failed: \(error)")
             }
         }
         guard let catalog = try journalCall({ try journal.cachedAttributes() }) else {
             let why = api == nil ? "no token: set INTERCOM_TOKEN or pass --sandbox" : "offline"
-            throw CommandFailure("not_cached", "the workspace's attributes were never read (\(why)); run `attributes` once while online")
+            throw CommandFailure(.notCached, "the workspace's attributes were never read (\(why)); run `attributes` once while online")
         }
-        if !fresh { notices.append("cached \(age(Journal.now() - catalog.fetchedAt)) ago") }
-        let custom = catalog.attributes.filter(\.custom)
-        let rows = custom.map { [$0.name, $0.dataType, $0.archived ? "archived" : ""] }
-        let text = rows.isEmpty ? "no custom attributes" : Table.render(header: ["NAME", "TYPE", ""], rows: rows, style: settings.style)
-        let json = JSONValue.array(custom.map { attribute in
-            .object(JSONObject([
-                ("name", .string(attribute.name)), ("data_type", .string(attribute.dataType)),
-                ("archived", .bool(attribute.archived)),
-            ]))
-        })
-        return CommandOutput(text: text, json: json, notices: notices)
+        if !fresh { notices.append(.cachedAttributes(fetchedAt: catalog.fetchedAt, now: clock.now())) }
+        return Reply(.attributes(catalog.attributes.filter(\.custom)), notices: notices)
     }
 }

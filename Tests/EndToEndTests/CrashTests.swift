@@ -49,6 +49,7 @@ struct CrashTests {
                 // Kill anywhere from start-up (reconciling orphans) to mid-replay.
                 let sync = try RunningProduct("leadsh", rig.args + ["sync"], environment: rig.env)
                 let killAfter = round % 3 == 0 ? Int.random(in: 0...60, using: &rng) : Int.random(in: 60...700, using: &rng)
+                // Waits on the leadsh child: the kill lands at a random point of its run.
                 try await Task.sleep(for: .milliseconds(killAfter))
                 sync.signal(SIGKILL)
                 _ = await sync.wait()
@@ -120,6 +121,7 @@ struct CrashTests {
             let run = try RunningProduct("leadsh", rig.args + extra + ["--json", "--no-coalesce", path], environment: rig.env)
             // Let some pushes through, then kill at a random moment.
             _ = try await run.waitForOutput { $0.contains("\"op_id\"") }
+            // Waits on the leadsh child: the kill lands at a random point of its run.
             try await Task.sleep(for: .milliseconds(Int.random(in: 0...800, using: &rng)))
             run.signal(SIGKILL)
             let status = await run.wait()

@@ -344,10 +344,12 @@ struct TransportShellTests {
             terminal.typeLine("sync")
             _ = try await terminal.waitFor("sent 0, pending 1")
             #expect(terminal.capture().contains("refused to open a tunnel"))
+            // Waits on the leadsh child: its CONNECTs reach tinyproxy's log a moment after the line prints.
             try await Task.sleep(for: .milliseconds(300))
             let afterSync = proxy.connects.count
             #expect(afterSync > 0)
-            // The shell's background loop runs every 2 seconds; give it several turns.
+            // Waits on the leadsh child: its background loop (a real process on the real clock)
+            // wakes every 2 seconds; nothing it does is observable except the CONNECTs it must not make.
             try await Task.sleep(for: .seconds(7))
             #expect(proxy.connects.count == afterSync, "the shell retried by itself: \(proxy.connects.count - afterSync) more CONNECTs")
             #expect(rig.posts.isEmpty)

@@ -124,6 +124,7 @@ struct FaultTests {
         try await withFakeAndClient(.v1) { fake, client in
             fake.inject(.hang)
             let hung = Task { try await client.send("GET", "/contacts/\(obrienID)", timeout: .seconds(10)) }
+            // Waits for the client's request to reach the fake's event loop (another thread).
             while fake.requests.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
             await fake.stopListening()
             // Cut by the stop, not by the client's 10 s deadline.

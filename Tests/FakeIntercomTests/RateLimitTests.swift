@@ -1,12 +1,16 @@
 import FakeIntercom
 import Foundation
+import LeadModel
 import Testing
 
 @Suite("Rate limiting")
 struct RateLimitTests {
     @Test func limitPerWindowWithHeadersThenTheNextWindowAllowsAgain() async throws {
         let limit = RateLimit(limit: 3, window: .seconds(1))
-        try await withFakeAndClient(.init(rateLimit: limit, appVersion: "1.4")) { _, client in
+        let clock = ManualClock()
+        var configuration = FakeIntercomConfiguration(rateLimit: limit, appVersion: "1.4")
+        configuration.clock = clock
+        try await withFakeAndClient(configuration) { _, client in
             var remaining: [String?] = []
             for _ in 0..<3 {
                 let reply = try await client.get("/contacts/\(obrienID)")
@@ -23,12 +27,13 @@ struct RateLimitTests {
             #expect(limited.header("X-RateLimit-Limit") == "3")
             #expect(limited.header("X-RateLimit-Remaining") == "0")
             let reset = try #require(limited.header("X-RateLimit-Reset").flatMap { Int64($0) })
-            let now = Date().timeIntervalSince1970
+            let now = clock.now()
             #expect(Double(reset) >= now && Double(reset) <= now + 2, "reset is in Unix seconds, rounded up")
 
-            // Wait until the announced reset: the next window allows requests again.
-            let wait = max(0, Double(reset) - Date().timeIntervalSince1970) + 0.05
-            try await Task.sleep(for: .milliseconds(Int(wait * 1000)))
+            // Just before the announced reset the window still refuses; at it, the next window allows requests again.
+            clock.advance(by: Double(reset) - now - 0.01)
+            #expect(try await client.get("/contacts/\(obrienID)").status == 429)
+            clock.advance(by: 0.02)
             let again = try await client.get("/contacts/\(obrienID)")
             #expect(again.status == 200)
             #expect(again.header("X-RateLimit-Remaining") == "2")

@@ -38,21 +38,27 @@ struct InterruptSignalTests {
 
         registration.cancel()
         registration.cancel()
+        // A second handler shows when the next interrupt has been handled, so the first is
+        // known not to have run without waiting an arbitrary time.
+        let witness = Atomic<Int>(0)
+        let second = InterruptSignal.onInterrupt { witness.add(1, ordering: .relaxed) }
+        defer { second.cancel() }
         kill(getpid(), SIGINT)
-        try await Task.sleep(for: .milliseconds(100))
+        try await waitUntil { witness.load(ordering: .relaxed) == 1 }
         #expect(calls.load(ordering: .relaxed) == 1)
         _ = InterruptSignal.consume()
     }
 
     @Test("the interrupts stream yields once per interrupt")
     func streamsInterrupts() async throws {
+        // The stream registers its handler when made and buffers what it yields, so the
+        // interrupt can come before anyone iterates.
         let stream = InterruptSignal.interrupts()
+        kill(getpid(), SIGINT)
         let received = Task {
             var iterator = stream.makeAsyncIterator()
             return await iterator.next() != nil
         }
-        try await Task.sleep(for: .milliseconds(50))
-        kill(getpid(), SIGINT)
         #expect(await received.value)
         _ = InterruptSignal.consume()
     }
@@ -66,16 +72,19 @@ struct InterruptSignalTests {
         _ = "partial".utf8CString.withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count - 1) }
 
         let result = Task.detached { source.readLine(prompt: "") }
+        // Waits for another thread to block in poll(2): the reader counts only interrupts that
+        // come after it started, and a thread blocked in a system call shows no event to await.
         try await Task.sleep(for: .milliseconds(200))
         kill(getpid(), SIGINT)
         #expect(await result.value == .interrupted)
-        try await Task.sleep(for: .milliseconds(50))
         #expect(!InterruptSignal.isPending)
 
         _ = " line\n".utf8CString.withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count - 1) }
         #expect(source.readLine(prompt: "") == .line("partial line"))
     }
 
+    /// Polls for the signal handler's effect (delivered by the kernel on another thread),
+    /// for at most 2 seconds.
     private func waitUntil(_ condition: () -> Bool) async throws {
         for _ in 0..<200 where !condition() {
             try await Task.sleep(for: .milliseconds(10))

@@ -9,7 +9,7 @@ import TestSupport
 import Testing
 
 /// A clock whose waits return at once, moving its time forward: backoffs without sleeping.
-final class JumpingClock: ReplayClock {
+final class JumpingClock: WallClock {
     private let time: Mutex<Double>
     private let waits = Mutex<[Double]>([])
 
@@ -270,9 +270,21 @@ struct ReplayOrderingTests {
 struct BackoffTests {
     @Test("ceilings double from 1 s and stop at 10 minutes")
     func ceilings() {
-        let backoff = Backoff()
+        let backoff = BackoffPolicy.replayRetry
         #expect((1...12).map { backoff.ceiling(afterAttempt: $0) } == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 600, 600])
         #expect(backoff.delay(afterAttempt: 3, jitter: FixedJitter(value: 0.25)) == 1)
+        #expect(backoff.isExhausted(afterAttempts: 8) && !backoff.isExhausted(afterAttempts: 7))
+    }
+
+    @Test("the probe waits 2 s growing x1.5 to 5 minutes; a hintless 429 waits 1 s doubling to a minute, plus jitter")
+    func probeAndRateLimit() {
+        let probe = BackoffPolicy.probe
+        #expect((1...4).map { probe.delay(afterAttempt: $0) } == [2, 3, 4.5, 6.75])
+        #expect(probe.delay(afterAttempt: 40) == 300)
+        #expect(!probe.isExhausted(afterAttempts: 1000))
+        let limit = BackoffPolicy.rateLimit
+        #expect((1...8).map { limit.ceiling(afterAttempt: $0) } == [1, 2, 4, 8, 16, 32, 60, 60])
+        #expect(limit.delay(afterAttempt: 2, jitter: FixedJitter(value: 0.5)) == 2.175)
     }
 }
 

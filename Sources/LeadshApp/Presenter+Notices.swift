@@ -1,0 +1,44 @@
+import Replayer
+import Session
+
+/// Notices as the one line each prints (stderr, or `{"notice": …}`).
+extension Presenter {
+    func text(_ notice: Notice) -> String {
+        switch notice {
+        case .unreachable(let detail, .workingOffline): return "API unreachable (\(detail)); working offline"
+        case .unreachable(let detail, .showingCachedList): return "API unreachable (\(detail)); showing the cached list"
+        case .usingCachedCopy(let fetchedAt, let now): return "offline: using the copy cached \(Words.age(now - fetchedAt)) ago"
+        case .showingQueuedUpdates(let fresh): return "showing your queued updates on top of the \(fresh ? "fetched" : "cached") copy"
+        case .cachedAttributes(let fetchedAt, let now): return "cached \(Words.age(now - fetchedAt)) ago"
+        case .attributesUnreadable(let why): return "could not read the workspace's custom attributes: \(why)"
+        case .attributesNotCached(let why): return "could not cache the workspace's custom attributes: \(why)"
+        case .noTokenToSend: return "no token: set INTERCOM_TOKEN or pass --sandbox to send it"
+        case .replayStopped(let stop, let wrongApp): return stopText(stop, wrongApp: wrongApp)
+        case .transportRefused(let why): return "\(why); updates stay queued until this is fixed"
+        case .reachableAgain(let sent, let pending, let then):
+            return "API reachable again: sent \(sent), pending \(pending)" + tail(then)
+        case .replayed(let sent, let failed, let conflicts, let then):
+            var text = "replayed: sent \(sent)"
+            if failed > 0 { text += ", failed \(failed)" }
+            if conflicts > 0 { text += ", conflicts \(conflicts)" }
+            return text + tail(then)
+        case .rateLimited(let until): return "rate limited; waiting until \(Words.clockTime(until))"
+        }
+    }
+
+    private func tail(_ notices: [Notice]) -> String {
+        notices.isEmpty ? "" : "; " + notices.map(text).joined(separator: "; ")
+    }
+
+    private func stopText(_ stop: ReplayStop, wrongApp: String?) -> String {
+        switch stop {
+        case .finished, .cancelled: return ""
+        case .unreachable(let why): return "API unreachable (\(why)); working offline, will replay when it answers"
+        case .unauthorized(let why): return "Intercom refused the token: \(why); updates stay queued until the token is fixed"
+        case .refused(let why): return "\(why); updates stay queued until this is fixed"
+        case .wrongApp(let journalApp, let tokenApp): return wrongApp ?? "the journal belongs to app \(journalApp), the token to app \(tokenApp)"
+        case .busy: return "another leadsh is replaying this journal; it will send the update"
+        case .waiting(let until): return "some updates wait until \(Words.clockTime(until)) (backoff or rate limit)"
+        }
+    }
+}

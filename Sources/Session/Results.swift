@@ -1,0 +1,197 @@
+import CommandParser
+import IntercomClient
+import Journal
+import LeadModel
+import Replayer
+
+/// What one command did: a typed result for the presenter, and notices for stderr.
+///
+/// The session never formats text, JSON or colour; ``CommandResult`` says what happened
+/// and the app's presenter decides how it reads.
+public struct Reply: Sendable {
+    public var result: CommandResult
+    public var notices: [Notice]
+
+    public init(_ result: CommandResult, notices: [Notice] = []) {
+        self.result = result
+        self.notices = notices
+    }
+}
+
+/// The result of each command.
+public enum CommandResult: Sendable {
+    case loaded(LoadResult)
+    case lead(LeadView)
+    case field(FieldView)
+    case edited(EditResult)
+    case changes(ChangeList)
+    case discarded(count: Int)
+    case preview(PushPreview)
+    case pushed(PushOutcome)
+    case queue(QueuePage)
+    case synced(SyncReport)
+    /// `online`: the probe answered and the journal was replayed.
+    case online(SyncReport)
+    case offline
+    case requeued(RequeueResult)
+    case dropped(JournalEntry)
+    case conflicts([JournalEntry])
+    case resolved(ResolveResult)
+    case status(StatusReport)
+    case help(HelpResult)
+    case attributes([DataAttribute])
+    /// `history`: lines of the history, numbered from `firstNumber`.
+    case history([String], firstNumber: Int)
+    /// `history --as-script`: the session's commands that changed something.
+    case script([String])
+}
+
+/// `load`: the lead now being edited.
+public struct LoadResult: Sendable {
+    public var lead: Contact
+    public var fresh: Bool
+    public var fetchedAt: Double
+}
+
+/// `show`: the lead with the unpushed edits applied.
+public struct LeadView: Sendable {
+    /// The lead as last loaded (with queued updates applied).
+    public var loaded: Contact
+    /// `loaded` with the unpushed edits applied.
+    public var shown: Contact
+    public var edits: FieldChanges
+    public var fetchedAt: Double
+}
+
+/// `show FIELD`.
+public struct FieldView: Sendable {
+    public var key: FieldKey
+    public var value: JSONValue
+    /// The value before the unpushed edit, when there is one.
+    public var was: JSONValue?
+    public var pending: Bool
+}
+
+/// `set`, `attr`, `unset`, `unattr`.
+public struct EditResult: Sendable {
+    public var key: FieldKey
+    public var old: JSONValue?
+    public var new: JSONValue
+    /// False when the field already had the value.
+    public var changed: Bool
+}
+
+/// One unpushed edit against the value it replaces.
+public struct Change: Sendable {
+    public var key: FieldKey
+    public var old: JSONValue?
+    public var new: JSONValue
+}
+
+/// `diff`: the unpushed edits of the current lead.
+public struct ChangeList: Sendable {
+    public var leadID: String
+    public var changes: [Change]
+}
+
+/// `push --dry-run`: the call that would be made.
+public struct PushPreview: Sendable {
+    public var method: String
+    public var path: String
+    public var body: JSONObject
+    public var apiVersion: APIVersion
+    public var changes: ChangeList
+}
+
+/// `push`: where the journaled update stands.
+public struct PushOutcome: Sendable {
+    public var entry: JournalEntry
+    public var merged: Bool
+    public var unsent: Int
+    /// Why a pending update was not sent yet.
+    public var waiting: Waiting?
+
+    public enum Waiting: Sendable {
+        case noToken
+        case offline
+        /// Retried in this many seconds, after this error.
+        case retry(after: Double, lastError: String)
+        case queued
+    }
+}
+
+/// `queue`: one page of rows as text, or every row streamed as JSON.
+public enum QueuePage: Sendable {
+    /// A page: the rows, whether `--all` was asked, and how many more rows there are.
+    case page(entries: [JournalEntry], all: Bool, more: Int, now: Double)
+    /// Every row (or the first `limit`), read from the journal a page at a time while printed.
+    case stream(QueueCursor)
+}
+
+/// The outbox rows `queue --json` prints, read a page at a time as they are written out,
+/// so a journal of a million rows never sits in memory.
+public struct QueueCursor: Sendable {
+    let journal: Journal
+    public let all: Bool
+    public let limit: Int?
+
+    /// Calls `body` with each row in sequence order.
+    public func forEach(_ body: (JournalEntry) throws -> Void) throws {
+        if let limit {
+            for entry in try journal.entries(all: all, limit: limit) { try body(entry) }
+        } else {
+            try journal.forEachEntry(all: all, body)
+        }
+    }
+}
+
+/// `sync` (and the replay `online` starts): what the replay did and how it stopped.
+public struct SyncReport: Sendable {
+    public var sent: Int
+    public var alreadyApplied: Int
+    public var failed: Int
+    public var conflicts: Int
+    public var pending: Int
+    public var stop: ReplayStop
+    /// Failed and conflicting rows in the whole journal, for the exit code.
+    public var failedTotal: Int
+    public var conflictTotal: Int
+}
+
+/// `retry`: the row requeued, and its state after the replay that followed (when online).
+public struct RequeueResult: Sendable {
+    public var entry: JournalEntry
+    public var after: UpdateState?
+}
+
+/// `resolve`.
+public struct ResolveResult: Sendable {
+    public var seq: Int64
+    public var resolution: Resolution
+    /// Nothing of ours was left: the row was dropped.
+    public var dropped: Bool
+    public var after: UpdateState?
+}
+
+/// `status`.
+public struct StatusReport: Sendable {
+    public var mode: SessionMode
+    public var label: String
+    public var baseURL: String?
+    public var apiVersion: APIVersion
+    public var dialect: Dialect
+    public var reachable: Bool?
+    public var journalPath: String
+    public var counts: JournalCounts
+    public var journalApp: String?
+    public var tokenApp: IntercomApp?
+    public var leadID: String?
+    public var unpushedEdits: Int
+}
+
+/// `help` and `help COMMAND`.
+public struct HelpResult: Sendable {
+    /// The command asked about; nil for the overview.
+    public var spec: CommandSpec?
+    public var dialect: Dialect
+}

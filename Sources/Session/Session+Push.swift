@@ -1,0 +1,122 @@
+import CommandParser
+import IntercomClient
+import Journal
+import LeadModel
+import Replayer
+
+/// `push`: journal the edits first, then replay when online.
+extension Session {
+    func push(dryRun: Bool) async throws(CommandFailure) -> Reply {
+        let lead = try requireLead()
+        guard !edits.isEmpty else {
+            throw CommandFailure(.nothingToPush, "nothing to push: no pending edits (change something with `set` or `attr` first)")
+        }
+        let update: LeadUpdate
+        do {
+            update = try LeadUpdate(lead: lead.view.reference, changes: edits)
+        } catch {
+            let code: FailureCode
+            switch error {
+            case .noIdentifier, .emailOnly: code = .emailCannotIdentify
+            case .noChanges, .invalidValue, .fieldNotInDialect, .needsContactID: code = .invalidUpdate
+            }
+            throw CommandFailure(code, "push refused: \(error.description)")
+        }
+        var base = FieldChanges()
+        for key in edits.keys {
+            if let value = lead.view.value(of: key) { base[key] = value }
+        }
+
+        let call: (method: String, path: String, body: JSONObject)
+        do {
+            call = try IntercomAPI.request(for: update, in: dialect)
+        } catch {
+            throw CommandFailure(.invalidUpdate, "push refused: \(error.description)")
+        }
+        if dryRun {
+            return Reply(.preview(PushPreview(
+                method: call.method, path: call.path, body: call.body, apiVersion: apiVersion, changes: try changeList())))
+        }
+
+        let appended = try journalCall {
+            try journal.append(
+                NewUpdate(update: update, base: base, baseUpdatedAt: lead.view.updatedAt, apiVersion: apiVersion.description),
+                coalesce: settings.coalesce, now: clock.now())
+        }
+        // Durable from here on: the edits live in the journal.
+        current?.view = lead.view.applying(edits)
+        edits = FieldChanges()
+        let seq = appended.entry.seq
+
+        var notices: [Notice] = []
+        var entry = appended.entry
+        if connectivity.mode == .online, replayer != nil {
+            let replay = try await replayNow(readingBack: seq, failingWith: { "update #\(seq) journaled, not sent: \($0)" })
+            notices = replay.notices
+            entry = replay.entry ?? entry
+        } else if api == nil {
+            notices.append(.noTokenToSend)
+        }
+        let unsent = try journalCall { try journal.unsentCount() }
+        switch entry.state {
+        case .sent:
+            try refreshCurrent()
+        case .failed:
+            let message = "push failed: \(entry.lastError ?? "refused") (update #\(seq) kept as failed; `retry \(seq)` or `drop \(seq)`)"
+            throw entry.lastErrorCode.map { CommandFailure.intercom($0, message) } ?? CommandFailure(.failed, message)
+        case .conflict:
+            throw CommandFailure(
+                .conflict,
+                "push conflicts: the lead changed in Intercom since it was loaded (update #\(seq); see `conflicts`, then `resolve \(seq) mine|theirs`)")
+        default:
+            break
+        }
+        var waiting: PushOutcome.Waiting?
+        if entry.state != .sent {
+            if connectivity.mode == .offline {
+                waiting = api == nil ? .noToken : .offline
+            } else if entry.nextAttemptAt > clock.now() {
+                waiting = .retry(after: entry.nextAttemptAt - clock.now(), lastError: entry.lastError ?? "")
+            } else {
+                waiting = .queued
+            }
+        }
+        return Reply(.pushed(PushOutcome(entry: entry, merged: appended.merged, unsent: unsent, waiting: waiting)), notices: notices)
+    }
+
+    /// Replays the journal now (a command asked: `push`, `retry`, `resolve`), notes what the
+    /// way it stopped means for the connectivity, and reads row `seq` back.
+    ///
+    /// Another app's token fails the command with the refusal, worded by `failingWith`.
+    func replayNow(
+        readingBack seq: Int64?, failingWith: (String) -> String = { $0 }
+    ) async throws(CommandFailure) -> (report: ReplayReport, notices: [Notice], entry: JournalEntry?) {
+        guard let replayer else { return (ReplayReport(), [], nil) }
+        let report = await replayer.drain(ReplayOptions(blind: settings.blind), onEvent: onReplayEvent)
+        let notices = absorb(report.stop)
+        if case .wrongApp = report.stop, let wrongApp = connectivity.wrongApp {
+            throw CommandFailure(.wrongApp, failingWith(wrongApp))
+        }
+        let entry = try seq.map { seq throws(CommandFailure) in try journalCall { try journal.entry(seq: seq) } } ?? nil
+        return (report, notices, entry)
+    }
+
+    /// What a replay's stop means for the connectivity, and the notice to give.
+    func absorb(_ stop: ReplayStop) -> [Notice] {
+        let notice = connectivity.absorb(stop) { journalApp, tokenApp in
+            let unsent = (try? journal.unsentCount()) ?? 0
+            return "this journal (\(journal.path)) belongs to app \(journalApp), but the token is for app \(tokenApp): "
+                + "nothing was sent, \(unsent) update\(unsent == 1 ? "" : "s") stay\(unsent == 1 ? "s" : "") pending; "
+                + settings.appAdvice(journalApp, tokenApp)
+        }
+        return notice.map { [$0] } ?? []
+    }
+
+    /// Reads the current lead again from the journal after a replay changed its copy.
+    func refreshCurrent() throws(CommandFailure) {
+        guard let lead = current else { return }
+        if let cached = try journalCall({ try journal.cachedLead(id: lead.view.id) }) {
+            current = LoadedLead(view: try journalCall { try journal.userView(of: cached) }, fetchedAt: cached.fetchedAt)
+        }
+    }
+}
