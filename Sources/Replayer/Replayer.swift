@@ -3,71 +3,6 @@ import Journal
 import LeadModel
 import Synchronization
 
-/// What a replay is allowed to do.
-public struct ReplayOptions: Sendable {
-    /// Leads sent to at once; each lead has at most one request in flight.
-    public var concurrency: Int
-    /// How long (seconds) to wait through backoffs and rate-limit pauses before stopping.
-    public var maxWait: Double
-    /// Skip the re-read before sending (last writer wins).
-    public var blind: Bool
-    /// Re-read a lead before sending when its cached copy is older than this (seconds).
-    public var conflictCheckAge: Double
-    public var backoff: BackoffPolicy
-
-    public init(concurrency: Int = 8, maxWait: Double = 0, blind: Bool = false, conflictCheckAge: Double = 5, backoff: BackoffPolicy = .replayRetry) {
-        self.concurrency = max(1, concurrency)
-        self.maxWait = maxWait
-        self.blind = blind
-        self.conflictCheckAge = conflictCheckAge
-        self.backoff = backoff
-    }
-}
-
-/// Why a replay stopped.
-public enum ReplayStop: Sendable, Equatable {
-    /// Nothing is left to send now.
-    case finished
-    /// The API could not be reached; everything stays pending.
-    case unreachable(String)
-    /// Intercom refused the token (401/403); everything stays pending.
-    case unauthorized(String)
-    /// A setting must change before anything can be sent (the API version the workspace
-    /// refuses, the certificate trust, the proxy); everything stays pending.
-    case refused(String)
-    /// The token belongs to another app (workspace) than the journal or its updates:
-    /// nothing is sent, everything stays pending, nothing counts as an attempt.
-    case wrongApp(journal: String, token: String)
-    /// Updates wait for a backoff or rate-limit window that ends after the allowed wait.
-    case waiting(until: Double)
-    /// Another replayer holds this journal.
-    case busy
-    case cancelled
-}
-
-/// Something a replay did, for progress output.
-public enum ReplayEvent: Sendable {
-    case sent(JournalEntry, alreadyApplied: Bool)
-    case failed(JournalEntry, String)
-    case conflict(JournalEntry)
-    case retryLater(JournalEntry, until: Double, String)
-    case rateLimited(until: Double)
-    case pacing(until: Double)
-}
-
-/// What a replay did.
-public struct ReplayReport: Sendable {
-    public var sent = 0
-    public var alreadyApplied = 0
-    public var failed = 0
-    public var conflicts = 0
-    public var rateLimitedResponses = 0
-    public var stop: ReplayStop = .finished
-    public var counts = JournalCounts()
-
-    public init() {}
-}
-
 /// Drains the journal's outbox through the Intercom client.
 ///
 /// Claim, then send: each row is marked `sending` in one transaction, the HTTP
@@ -97,7 +32,7 @@ public final class Replayer: Sendable {
         let outcomes = Mutex<[Outcome]>([])
     }
 
-    private enum Outcome: Sendable {
+    enum Outcome: Sendable {
         case sent(JournalEntry, Contact, RateLimitInfo, alreadyApplied: Bool)
         case conflict(JournalEntry, FieldChanges)
         case failure(JournalEntry, IntercomError)
@@ -363,101 +298,4 @@ public final class Replayer: Sendable {
     /// session that sends it. A field that dialect cannot write fails the row (nothing
     /// is sent). Under 2.x a row that names its lead only by `user_id` finds the
     /// contact by `external_id` first; that search also serves as the re-read.
-    private func deliver(_ entry: JournalEntry, options: ReplayOptions) async -> Outcome {
-        var changes = entry.changes
-        var lead = entry.lead
-        do {
-            var needsContactID = false
-            do {
-                _ = try api.request(for: LeadUpdate(lead: lead, changes: changes))
-            } catch .needsContactID {
-                needsContactID = true
-            } catch {
-                return .invalid(entry, Replayer.unsendable(error, entry: entry, version: api.configuration.apiVersion))
-            }
-            var current: IntercomResponse<Contact>?
-            if needsContactID, let userID = lead.userID {
-                let found = try await api.find(userID: userID)
-                budget.observe(found.rateLimit, now: clock.now())
-                guard found.value.count == 1, let contact = found.value.first else {
-                    let message = found.value.isEmpty
-                        ? "no contact has external_id \(userID) (merged, converted or deleted?)"
-                        : "\(found.value.count) contacts have external_id \(userID): \(found.value.map(\.id).joined(separator: ", ")); load the one to update by id and push again"
-                    return .invalid(entry, message)
-                }
-                lead.id = contact.id
-                current = IntercomResponse(value: contact, status: found.status, rateLimit: found.rateLimit, requestID: found.requestID)
-            } else if !options.blind, entry.baseUpdatedAt != nil, needsReread(entry, options: options) {
-                current = try await fetch(lead)
-                budget.observe(current!.rateLimit, now: clock.now())
-            }
-            if let current {
-                if !options.blind, entry.baseUpdatedAt != nil {
-                    var toSend = FieldChanges()
-                    var theirs = FieldChanges()
-                    for (key, mine) in entry.changes {
-                        let server = current.value.value(of: key) ?? .null
-                        let base = entry.base[key] ?? .null
-                        if server == mine { continue }
-                        if server == base {
-                            toSend[key] = mine
-                        } else {
-                            theirs[key] = server
-                        }
-                    }
-                    if !theirs.isEmpty { return .conflict(entry, theirs) }
-                    if toSend.isEmpty { return .sent(entry, current.value, current.rateLimit, alreadyApplied: true) }
-                    changes = toSend
-                }
-                // The read used this row's slot in the rate budget; the update takes another.
-                budget.complete()
-                guard await waitFor(budget.reserve(now: clock.now())) else {
-                    return .failure(entry, IntercomError(kind: .cancelled, detail: "cancelled"))
-                }
-            }
-            let update: LeadUpdate
-            do {
-                update = try LeadUpdate(lead: lead, changes: changes)
-            } catch {
-                return .invalid(entry, error.description)
-            }
-            let response = try await api.update(update)
-            return .sent(entry, response.value, response.rateLimit, alreadyApplied: false)
-        } catch {
-            return .failure(entry, error)
-        }
-    }
-
-    /// Why a row cannot be said in the sending dialect, naming the version it was made under.
-    static func unsendable(_ error: LeadUpdateError, entry: JournalEntry, version: APIVersion) -> String {
-        let madeUnder = entry.apiVersion.map { " (it was made under \($0))" } ?? ""
-        switch error {
-        case .fieldNotInDialect:
-            return "cannot send under API \(version)\(madeUnder): \(error.description)"
-        default:
-            return error.description
-        }
-    }
-
-    /// Sleeps until a rate-budget slot; false when cancelled.
-    private func waitFor(_ slot: Double) async -> Bool {
-        guard slot > clock.now() else { return true }
-        do {
-            try await clock.sleep(until: slot)
-            return true
-        } catch {
-            return false
-        }
-    }
-
-    private func needsReread(_ entry: JournalEntry, options: ReplayOptions) -> Bool {
-        guard let fetchedAt = try? journal.fetchedAt(of: entry.lead) else { return true }
-        return clock.now() - fetchedAt > options.conflictCheckAge || entry.attempts > 1
-    }
-
-    /// The conflict re-read: `GET /contacts/{id}`, or in 1.x by `user_id` when the row has no id.
-    private func fetch(_ lead: LeadReference) async throws(IntercomError) -> IntercomResponse<Contact> {
-        if let id = lead.id { return try await api.fetch(id: id) }
-        return try await api.fetch(userID: lead.userID ?? "")
-    }
 }

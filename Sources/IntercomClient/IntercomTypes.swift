@@ -1,0 +1,105 @@
+import AsyncHTTPClient
+import Foundation
+import LeadModel
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import Synchronization
+
+/// How to reach Intercom.
+public struct IntercomConfiguration: Sendable {
+    public var endpoint: Endpoint
+    /// The access token; sent only as `Authorization: Bearer …`, never logged.
+    public var token: String
+    /// Sent as `Intercom-Version` with every request; it also decides the dialect of the calls.
+    public var apiVersion: APIVersion
+    /// How long to wait for a connection.
+    public var connectTimeout: Duration
+    /// How long to wait for a whole call.
+    public var requestTimeout: Duration
+    /// Called with every exchange (token redacted), for `--verbose`.
+    public var observer: (@Sendable (HTTPExchange) -> Void)?
+    /// CA certificates trusted on top of the system's roots (`--ca-file`, `SSL_CERT_FILE`).
+    public var trust: TrustBundle?
+    /// The proxy `https://` calls go through (`--proxy`, `HTTPS_PROXY` less `NO_PROXY`); never used for `http://`.
+    public var proxy: ProxySetting?
+
+    public init(
+        endpoint: Endpoint, token: String, apiVersion: APIVersion = .default,
+        connectTimeout: Duration = .seconds(5), requestTimeout: Duration = .seconds(30),
+        observer: (@Sendable (HTTPExchange) -> Void)? = nil
+    ) {
+        self.endpoint = endpoint
+        self.token = token
+        self.apiVersion = apiVersion
+        self.connectTimeout = connectTimeout
+        self.requestTimeout = requestTimeout
+        self.observer = observer
+    }
+}
+
+/// A successful answer: the lead and the rate-limit figures that came with it.
+public struct IntercomResponse<Value: Sendable>: Sendable {
+    public var value: Value
+    public var status: Int
+    public var rateLimit: RateLimitInfo
+    public var requestID: String?
+
+    public init(value: Value, status: Int, rateLimit: RateLimitInfo, requestID: String?) {
+        self.value = value
+        self.status = status
+        self.rateLimit = rateLimit
+        self.requestID = requestID
+    }
+}
+
+/// One HTTP exchange as `--verbose` prints it, with the token redacted.
+public struct HTTPExchange: Sendable {
+    public var method: String
+    public var url: String
+    public var requestHeaders: [(String, String)]
+    public var requestBody: String?
+    public var status: Int?
+    public var responseHeaders: [(String, String)]
+    public var responseBody: String?
+    public var error: String?
+    public var duration: Duration
+    /// The proxy the call went through, credentials redacted.
+    public var proxy: String? = nil
+
+    /// The exchange as lines of text, headers aligned as curl -v shows them.
+    public var rendered: String {
+        var lines = proxy.map { ["* through proxy \($0)"] } ?? []
+        lines.append("> \(method) \(url)")
+        lines += requestHeaders.map { "> \($0.0): \($0.1)" }
+        if let requestBody { lines.append("> \(requestBody)") }
+        if let status {
+            lines.append("< \(status) (\(duration.formattedMilliseconds))")
+            lines += responseHeaders.map { "< \($0.0): \($0.1)" }
+            if let responseBody { lines.append("< \(responseBody)") }
+        }
+        if let error { lines.append("! \(error) (\(duration.formattedMilliseconds))") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension Duration {
+    var formattedMilliseconds: String {
+        let ms = Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
+        return ms < 10 ? String(format: "%.1f ms", ms) : "\(Int(ms.rounded())) ms"
+    }
+}
+
+/// The app (workspace) a token belongs to, as `GET /me` names it.
+public struct IntercomApp: Sendable, Hashable {
+    /// `app.id_code`: the same in every API version.
+    public var id: String
+    public var name: String?
+
+    public init(id: String, name: String? = nil) {
+        self.id = id
+        self.name = name
+    }
+}
+

@@ -1,0 +1,105 @@
+import IntercomClient
+import Journal
+import LeadModel
+import Synchronization
+
+/// Delivering one row: the conflict re-read, the rate budget's slot, the update call.
+extension Replayer {
+    func deliver(_ entry: JournalEntry, options: ReplayOptions) async -> Outcome {
+        var changes = entry.changes
+        var lead = entry.lead
+        do {
+            var needsContactID = false
+            do {
+                _ = try api.request(for: LeadUpdate(lead: lead, changes: changes))
+            } catch .needsContactID {
+                needsContactID = true
+            } catch {
+                return .invalid(entry, Replayer.unsendable(error, entry: entry, version: api.configuration.apiVersion))
+            }
+            var current: IntercomResponse<Contact>?
+            if needsContactID, let userID = lead.userID {
+                let found = try await api.find(userID: userID)
+                budget.observe(found.rateLimit, now: clock.now())
+                guard found.value.count == 1, let contact = found.value.first else {
+                    let message = found.value.isEmpty
+                        ? "no contact has external_id \(userID) (merged, converted or deleted?)"
+                        : "\(found.value.count) contacts have external_id \(userID): \(found.value.map(\.id).joined(separator: ", ")); load the one to update by id and push again"
+                    return .invalid(entry, message)
+                }
+                lead.id = contact.id
+                current = IntercomResponse(value: contact, status: found.status, rateLimit: found.rateLimit, requestID: found.requestID)
+            } else if !options.blind, entry.baseUpdatedAt != nil, needsReread(entry, options: options) {
+                current = try await fetch(lead)
+                budget.observe(current!.rateLimit, now: clock.now())
+            }
+            if let current {
+                if !options.blind, entry.baseUpdatedAt != nil {
+                    var toSend = FieldChanges()
+                    var theirs = FieldChanges()
+                    for (key, mine) in entry.changes {
+                        let server = current.value.value(of: key) ?? .null
+                        let base = entry.base[key] ?? .null
+                        if server == mine { continue }
+                        if server == base {
+                            toSend[key] = mine
+                        } else {
+                            theirs[key] = server
+                        }
+                    }
+                    if !theirs.isEmpty { return .conflict(entry, theirs) }
+                    if toSend.isEmpty { return .sent(entry, current.value, current.rateLimit, alreadyApplied: true) }
+                    changes = toSend
+                }
+                // The read used this row's slot in the rate budget; the update takes another.
+                budget.complete()
+                guard await waitFor(budget.reserve(now: clock.now())) else {
+                    return .failure(entry, IntercomError(kind: .cancelled, detail: "cancelled"))
+                }
+            }
+            let update: LeadUpdate
+            do {
+                update = try LeadUpdate(lead: lead, changes: changes)
+            } catch {
+                return .invalid(entry, error.description)
+            }
+            let response = try await api.update(update)
+            return .sent(entry, response.value, response.rateLimit, alreadyApplied: false)
+        } catch {
+            return .failure(entry, error)
+        }
+    }
+
+    /// Why a row cannot be said in the sending dialect, naming the version it was made under.
+    static func unsendable(_ error: LeadUpdateError, entry: JournalEntry, version: APIVersion) -> String {
+        let madeUnder = entry.apiVersion.map { " (it was made under \($0))" } ?? ""
+        switch error {
+        case .fieldNotInDialect:
+            return "cannot send under API \(version)\(madeUnder): \(error.description)"
+        default:
+            return error.description
+        }
+    }
+
+    /// Sleeps until a rate-budget slot; false when cancelled.
+    func waitFor(_ slot: Double) async -> Bool {
+        guard slot > clock.now() else { return true }
+        do {
+            try await clock.sleep(until: slot)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    func needsReread(_ entry: JournalEntry, options: ReplayOptions) -> Bool {
+        guard let fetchedAt = try? journal.fetchedAt(of: entry.lead) else { return true }
+        return clock.now() - fetchedAt > options.conflictCheckAge || entry.attempts > 1
+    }
+
+    /// The conflict re-read: `GET /contacts/{id}`, or in 1.x by `user_id` when the row has no id.
+    func fetch(_ lead: LeadReference) async throws(IntercomError) -> IntercomResponse<Contact> {
+        if let id = lead.id { return try await api.fetch(id: id) }
+        return try await api.fetch(userID: lead.userID ?? "")
+    }
+}
