@@ -205,7 +205,7 @@ public enum Leadsh {
                 (name, source, directory, arguments) = ("stdin", PlainLineSource.standardInput(), ".", [])
             }
             let result = await shell.runScript(source, name: name, directory: directory, arguments: arguments)
-            code = await finish(session: session, printer: printer, result: result, name: name)
+            code = await finish(session: session, printer: printer, result: result, worstExit: shell.worstExit, name: name)
         }
 
         await api?.shutdown()
@@ -235,7 +235,7 @@ public enum Leadsh {
     }
 
     /// Ends a script or `-c` run: reports unpushed edits, returns the exit code.
-    private static func finish(session: Session, printer: Printer, result: Shell.ScriptResult, name: String) async -> Int32 {
+    private static func finish(session: Session, printer: Printer, result: Shell.ScriptResult, worstExit: Int32, name: String) async -> Int32 {
         var failures = result.failures
         if await session.hasUnpushedEdits {
             let lead = await session.current?.view.id ?? "the lead"
@@ -244,7 +244,7 @@ public enum Leadsh {
                 location: nil, line: nil)
             failures += 1
         }
-        return ExitCode.afterScript(failures: failures, wrongApp: await session.wrongApp != nil)
+        return ExitCode.afterScript(failures: failures, worst: worstExit, wrongApp: await session.wrongApp != nil)
     }
 
     private static func runSync(session: Session, options: LeadshOptions, printer: Printer) async -> Int32 {

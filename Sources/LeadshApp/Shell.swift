@@ -45,7 +45,7 @@ final class Shell: @unchecked Sendable {
     func run(line: String, at location: Location) async -> Bool {
         // Bytes that are not UTF-8 were read as U+FFFD; running the line would send mangled text.
         if line.unicodeScalars.contains("\u{FFFD}") {
-            printer.failure(
+            report(
                 CommandFailure(.invalidUTF8, "the line is not valid UTF-8 text (unreadable bytes show as U+FFFD); nothing was run. Save the script as UTF-8"),
                 location: location.name, line: location.line)
             return false
@@ -53,7 +53,7 @@ final class Shell: @unchecked Sendable {
         // A token pasted or written into a line: refused before it can be parsed, echoed,
         // journaled or sent.
         if let secret = printer.secret, !secret.isEmpty, line.contains(secret) {
-            printer.failure(
+            report(
                 CommandFailure(.tokenInLine, "this line holds your Intercom token, so it was not run: the token is never journaled, sent as data or printed"),
                 location: location.name, line: location.line)
             return false
@@ -76,7 +76,7 @@ final class Shell: @unchecked Sendable {
         } catch {
             let message = askedForSecret.map { "$\($0) is never expanded in commands: the token must not reach the journal, the history or Intercom" }
             let code = askedForSecret == nil ? FailureCode(rawValue: error.code) ?? .invalidCommand : .secretVariable
-            printer.failure(CommandFailure(code, message ?? error.description), location: location.name, line: location.line)
+            report(CommandFailure(code, message ?? error.description), location: location.name, line: location.line)
             return false
         }
         guard let command else { return true }
@@ -110,7 +110,7 @@ final class Shell: @unchecked Sendable {
             if interactiveSource != nil { completionNames.set(await session.attributeNames()) }
             return true
         } catch {
-            printer.failure(error, location: location.name, line: location.line)
+            report(error, location: location.name, line: location.line)
             return false
         }
     }
@@ -157,6 +157,15 @@ final class Shell: @unchecked Sendable {
         }
     }
 
+    /// The exit code the worst failure so far asks for (0: none), for a script's exit code.
+    private(set) var worstExit: Int32 = 0
+
+    /// Prints a failure and remembers its exit code.
+    private func report(_ failure: CommandFailure, location: String?, line: Int?) {
+        worstExit = max(worstExit, ExitCode.of(failure))
+        printer.failure(failure, location: location, line: line)
+    }
+
     private func confirmQuit() async -> Bool {
         if await session.hasUnpushedEdits, !quitWarned, interactiveSource?.isInteractive == true {
             quitWarned = true
@@ -184,7 +193,7 @@ final class Shell: @unchecked Sendable {
     /// `source FILE`: runs a script's lines here, relative to the current script's folder.
     private func source(_ path: String, arguments: [String], relativeTo directory: String) async -> Bool {
         guard sourceDepth < 16 else {
-            printer.failure(CommandFailure(.sourceDepth, "source: scripts nested more than 16 deep (a script sourcing itself?)"), location: nil, line: nil)
+            report(CommandFailure(.sourceDepth, "source: scripts nested more than 16 deep (a script sourcing itself?)"), location: nil, line: nil)
             return false
         }
         let full = path.hasPrefix("/") ? path : directory + "/" + path
@@ -192,7 +201,7 @@ final class Shell: @unchecked Sendable {
         do {
             file = try PlainLineSource(path: full)
         } catch {
-            printer.failure(CommandFailure(.cannotRead, "source: \(error)"), location: nil, line: nil)
+            report(CommandFailure(.cannotRead, "source: \(error)"), location: nil, line: nil)
             return false
         }
         sourceDepth += 1
@@ -215,7 +224,10 @@ final class Shell: @unchecked Sendable {
         while !quitRequested {
             let read = source.readLine(prompt: "")
             guard case .line(let line) = read else {
-                if read == .interrupted { result.stopped = true; result.failures += 1 }
+                if read == .interrupted {
+                    result.stopped = true
+                    result.failures += 1
+                }
                 break
             }
             number += 1

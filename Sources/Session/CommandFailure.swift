@@ -1,7 +1,7 @@
 import LeadModel
 
 /// The exit codes DESIGN promises, decided for every mode by ``ExitCode/of(_:)`` and
-/// ``ExitCode/afterSync(_:)`` and ``ExitCode/afterScript(failures:wrongApp:)``.
+/// ``ExitCode/afterSync(_:)`` and ``ExitCode/afterScript(failures:worst:wrongApp:)``.
 public enum ExitCode {
     public static let success: Int32 = 0
     /// A command failed (a script stops at it unless `--on-error continue`).
@@ -18,11 +18,13 @@ public enum ExitCode {
     /// The exit code of a run that stopped at this failure.
     public static func of(_ failure: CommandFailure) -> Int32 { failure.code.exitCode }
 
-    /// The exit code of a script or `-c` run: 1 when any command failed, 2 when the token
-    /// proved to belong to another app than the journal (a setting must change).
-    public static func afterScript(failures: Int, wrongApp: Bool) -> Int32 {
+    /// The exit code of a script or `-c` run: the largest exit code its failures ask for
+    /// (1 for most, 2 for another app's token or a bad option, 3 for the journal), 2 when
+    /// the token proved to belong to another app than the journal (a setting must change).
+    public static func afterScript(failures: Int, worst: Int32, wrongApp: Bool) -> Int32 {
         if wrongApp { return usage }
-        return failures == 0 ? success : commandFailed
+        guard failures > 0 else { return success }
+        return max(commandFailed, worst)
     }
 
     /// The exit code of `leadsh sync` once the replay stopped: failed or conflicting rows

@@ -224,3 +224,24 @@ struct SessionTests {
 }
 
 struct Unexpected: Error {}
+
+@Suite("The catalog of failure codes")
+struct FailureCatalogTests {
+    @Test("README's table lists every failure code once, with the exit code the catalog gives it")
+    func readmeTable() throws {
+        let readme = try #require(contents(of: repositoryRoot() + "/README.md"))
+        let rows = readme.split(separator: "\n").filter { $0.hasPrefix("| `") && $0.split(separator: "|").count == 3 }
+        var documented: [String: Int32] = [:]
+        for row in rows {
+            let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count == 3, let exit = Int32(cells[1]) else { continue }
+            let code = cells[0].trimmingCharacters(in: CharacterSet(charactersIn: "`"))
+            #expect(documented[code] == nil, "\(code) is listed twice")
+            documented[code] = exit
+        }
+        for code in FailureCode.allCases {
+            #expect(documented[code.rawValue] == code.exitCode, "README: \(code.rawValue) should be listed with exit \(code.exitCode)")
+        }
+        #expect(Set(documented.keys) == Set(FailureCode.allCases.map(\.rawValue)), "README lists codes leadsh does not have")
+    }
+}
