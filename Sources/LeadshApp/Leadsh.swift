@@ -237,7 +237,7 @@ public enum Leadsh {
     /// Ends a script or `-c` run: reports unpushed edits, returns the exit code.
     private static func finish(session: Session, printer: Printer, result: Shell.ScriptResult, worstExit: Int32, name: String) async -> Int32 {
         var failures = result.failures
-        if await session.hasUnpushedEdits {
+        if await session.hasForgottenEdits {
             let lead = await session.current?.view.id ?? "the lead"
             printer.failure(
                 CommandFailure(.unpushedEdits, "\(name): the script ended with unpushed edits to \(lead); they were not journaled (add `push`)"),

@@ -109,6 +109,7 @@ extension Session {
         let view = try journalCall { try journal.userView(of: cached) }
         current = LoadedLead(view: view, fetchedAt: cached.fetchedAt)
         edits = FieldChanges()
+        previewed = nil
         var notices = notices
         if explain, view != cached.contact {
             notices.append(.showingQueuedUpdates(fresh: fresh))

@@ -34,6 +34,7 @@ extension Session {
             throw CommandFailure(.invalidUpdate, "push refused: \(error.description)")
         }
         if dryRun {
+            previewed = edits
             return Reply(.preview(PushPreview(
                 method: call.method, path: call.path, body: call.body, apiVersion: apiVersion, changes: try changeList())))
         }
@@ -46,6 +47,7 @@ extension Session {
         // Durable from here on: the edits live in the journal.
         current?.view = lead.view.applying(edits)
         edits = FieldChanges()
+        previewed = nil
         let seq = appended.entry.seq
 
         var notices: [Notice] = []

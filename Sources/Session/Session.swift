@@ -65,6 +65,8 @@ public actor Session {
     public internal(set) var current: LoadedLead?
     /// Unpushed edits to the current lead.
     public internal(set) var edits = FieldChanges()
+    /// The edits the last `push --dry-run` previewed.
+    var previewed: FieldChanges?
     /// Leads whose cached-copy notices were given once already: a script that loads the
     /// same lead offline a hundred times says so once, not a hundred times.
     var explainedLeads: Set<String> = []
@@ -98,6 +100,11 @@ public actor Session {
 
     /// True when there are edits not yet pushed.
     public var hasUnpushedEdits: Bool { !edits.isEmpty }
+
+    /// True when there are edits neither pushed nor shown by the last `push --dry-run`: a
+    /// script whose last preview showed exactly the edits still unpushed meant to preview
+    /// them, not to forget them. Edits made after the preview still count.
+    public var hasForgottenEdits: Bool { !edits.isEmpty && edits != previewed }
 
     /// The prompt's parts; the shell words and styles it.
     public func promptState() -> PromptState {
