@@ -287,7 +287,7 @@ public final class IntercomAPI: Sendable {
         return IntercomApp(id: id, name: app["name"]?.stringValue)
     }
 
-    private struct RawResponse {
+    struct RawResponse {
         var status: Int
         var body: [UInt8]
         var rateLimit: RateLimitInfo
@@ -306,7 +306,7 @@ public final class IntercomAPI: Sendable {
         }
     }
 
-    private func send(method: HTTPMethod, path: String, body: String?) async throws(IntercomError) -> RawResponse {
+    func send(method: HTTPMethod, path: String, body: String?) async throws(IntercomError) -> RawResponse {
         let url = configuration.endpoint.baseURL + path
         var request = HTTPClientRequest(url: url)
         request.method = method

@@ -145,6 +145,7 @@ public actor Session {
         case .help(let topic): return try help(topic)
         case .history, .source, .quit:
             throw CommandFailure("not_here", "this command is handled by the shell")
+        case .find, .leads, .importFile, .revert: throw CommandFailure("not_yet", "\(command.spec.name) is not wired into the shell yet")
         }
     }
 
