@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
     ],
     targets: [
         // Line editor: libedit through a system library target and a shim.
@@ -48,6 +50,16 @@ let package = Package(
         .target(
             name: "CommandParser",
             dependencies: ["LeadModel"],
+            swiftSettings: settings
+        ),
+        // CSV import: a file's rows as journal-ready updates, streamed.
+        .target(
+            name: "LeadImport",
+            dependencies: [
+                "LeadModel", "CommandParser",
+                .product(name: "CSV", package: "CSV.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: settings
         ),
         // Intercom client over AsyncHTTPClient.
@@ -137,6 +149,7 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: settings
         ),
+        .testTarget(name: "LeadImportTests", dependencies: ["LeadImport", "LeadModel", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "CommandParserTests", dependencies: ["CommandParser", "LeadModel", "TestSupport"], swiftSettings: settings),
         .testTarget(
             name: "IntercomClientTests",

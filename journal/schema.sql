@@ -1,10 +1,10 @@
--- The leadsh journal, version 5: exactly what a fresh journal holds.
+-- The leadsh journal, version 6: exactly what a fresh journal holds.
 -- Checked by Tests/JournalTests/SchemaTests.swift against what leadsh creates.
 -- The file is SQLite in WAL mode (PRAGMA journal_mode = WAL), written with
 -- PRAGMA synchronous = FULL, created with mode 0600.
 
 PRAGMA application_id = 1279546184; -- 0x4C445348, "LDSH": marks a leadsh journal
-PRAGMA user_version = 5;            -- the schema version; a newer one is refused
+PRAGMA user_version = 6;            -- the schema version; a newer one is refused
 
 -- leads: the cache of loaded leads. snapshot is the lead's JSON as Intercom
 -- sent it; updated_at is the lead's own updated_at; fetched_at is Unix seconds.
@@ -95,3 +95,18 @@ CREATE TABLE meta (
     key    TEXT PRIMARY KEY NOT NULL,
     value  TEXT NOT NULL
 ) WITHOUT ROWID;
+-- Version 6: finding and importing. applied_ops holds the op id of every row an
+-- import journaled (import:<file hash>:<row>), with the updates row that holds it
+-- (a row merged into an earlier pending row names that row), so importing the same
+-- file again journals nothing twice; it is never pruned with sent rows.
+-- leads_by_email finds cached leads by email in any case (find/load email= offline);
+-- leads_listing holds every column `leads` lists, so listing never reads a snapshot;
+-- updates_open_by_lead counts a lead's undelivered rows without reading sent ones.
+CREATE TABLE applied_ops (
+    op_id       TEXT PRIMARY KEY NOT NULL,
+    seq         INTEGER NOT NULL,
+    applied_at  REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX leads_by_email ON leads(email COLLATE NOCASE);
+CREATE INDEX leads_listing ON leads(name COLLATE NOCASE, email, id, user_id, fetched_at);
+CREATE INDEX updates_open_by_lead ON updates(lead_key) WHERE state IN ('pending', 'sending', 'failed', 'conflict');

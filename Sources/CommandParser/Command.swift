@@ -13,6 +13,11 @@ public enum Resolution: String, Sendable, Hashable, CaseIterable {
     case mine, theirs
 }
 
+/// What an import does with a refused row: stop there, or report it and go on.
+public enum ImportErrorPolicy: String, Sendable, Hashable, CaseIterable {
+    case stop, `continue`
+}
+
 /// One parsed command line, its arguments checked and typed.
 public enum Command: Sendable, Hashable {
     case load(LoadTarget)
@@ -46,6 +51,14 @@ public enum Command: Sendable, Hashable {
     /// A canonical command name (`help exit` gives `quit`), or nil for the list.
     case help(topic: String?)
     case quit
+    /// Look leads up by email (`find email=E`): list them and cache them.
+    case find(email: String)
+    /// List the cached leads whose name or email contains `filter`; `json` prints one array.
+    case leads(filter: String?, json: Bool)
+    /// Journal one update per row of a CSV file. `onError` nil: the session's `--on-error`.
+    case importFile(path: String, dryRun: Bool, onError: ImportErrorPolicy?)
+    /// Queue the inverse of the sent updates `from` through `through` (equal for one), newest first.
+    case revert(from: Int64, through: Int64)
 
     /// The catalogue entry of this command.
     public var spec: CommandSpec { CommandSpec.spec(verb) }
@@ -75,6 +88,10 @@ public enum Command: Sendable, Hashable {
         case .source: .source
         case .help: .help
         case .quit: .quit
+        case .find: .find
+        case .leads: .leads
+        case .importFile: .importFile
+        case .revert: .revert
         }
     }
 }
@@ -120,6 +137,13 @@ extension Command: CustomStringConvertible {
         case .source(let path, let arguments): return (["source", word(path)] + arguments.map(word)).joined(separator: " ")
         case .help(let topic): return topic.map { "help " + word($0) } ?? "help"
         case .quit: return "quit"
+        case .find(let email): return "find " + word("email=" + email)
+        case .leads(let filter, let json):
+            return (["leads"] + [filter.map(word), json ? "--json" : nil].compactMap { $0 }).joined(separator: " ")
+        case .importFile(let path, let dryRun, let onError):
+            return (["import", word(path)] + [dryRun ? "--dry-run" : nil, onError.map { "--on-error \($0.rawValue)" }].compactMap { $0 })
+                .joined(separator: " ")
+        case .revert(let from, let through): return from == through ? "revert \(from)" : "revert \(from)..\(through)"
         }
     }
 

@@ -166,6 +166,22 @@ private struct Arguments {
         case .source:
             if words.isEmpty { try expect(["FILE"]) }
             return .source(path: try name(words[0].text, what: "a file name"), arguments: words.dropFirst().map(\.text))
+        case .find:
+            try expect(["email=EMAIL"])
+            return .find(email: try findEmail(words[0]))
+        case .leads:
+            let flags = try takeFlags(["--json"])
+            try expect([], optional: ["FILTER"])
+            let filter = try words.first.map { w throws(ParseError) in try name(w.text, what: "a filter") }
+            return .leads(filter: filter, json: flags.contains("--json"))
+        case .importFile:
+            let onError = try takeOnError()
+            let flags = try takeFlags(["--dry-run"])
+            try expect(["FILE"])
+            return .importFile(path: try name(words[0].text, what: "a file name"), dryRun: flags.contains("--dry-run"), onError: onError)
+        case .revert:
+            try expect(["SEQ"])
+            return try revertRange(words[0].text)
         case .help:
             try expect([], optional: ["COMMAND"])
             guard let topic = words.first?.text else { return .help(topic: nil) }
@@ -233,7 +249,61 @@ private struct Arguments {
         return found
     }
 
+    /// Removes `--on-error stop|continue` (or `--on-error=…`) from `words`.
+    mutating func takeOnError() throws(ParseError) -> ImportErrorPolicy? {
+        var policy: ImportErrorPolicy?
+        var rest: [Word] = []
+        var index = 0
+        while index < words.count {
+            let text = words[index].text
+            var value: String?
+            if text == "--on-error" {
+                guard index + 1 < words.count else { throw usageError("--on-error takes stop or continue") }
+                value = words[index + 1].text
+                index += 2
+            } else if text.hasPrefix("--on-error=") {
+                value = String(text.dropFirst("--on-error=".count))
+                index += 1
+            } else {
+                rest.append(words[index])
+                index += 1
+                continue
+            }
+            guard let parsed = value.flatMap(ImportErrorPolicy.init(rawValue:)) else {
+                throw usageError("--on-error takes stop or continue, not \(Display.quoted(value ?? ""))")
+            }
+            policy = parsed
+        }
+        words = rest
+        return policy
+    }
+
     // MARK: Values
+
+    /// `email=EMAIL` after `find`.
+    func findEmail(_ word: Word) throws(ParseError) -> String {
+        let text = word.text
+        guard text.hasPrefix("email=") else {
+            let hint = text.contains("@") ? "; write find email=\(text)" : ""
+            throw usageError("\(given) looks leads up by email only: find email=EMAIL\(hint)")
+        }
+        return try Identifier.other(String(text.dropFirst("email=".count)), what: "email")
+    }
+
+    /// `SEQ` or `SEQ..SEQ` (lower first).
+    func revertRange(_ text: String) throws(ParseError) -> Command {
+        let parts = text.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[1].isEmpty else {
+            let seq = try positive(text, what: "SEQ")
+            return .revert(from: seq, through: seq)
+        }
+        let first = try positive(String(parts[0]), what: "SEQ")
+        let last = try positive(String(parts[2]), what: "SEQ")
+        guard first <= last else {
+            throw usageError("\(given): the range \(first)..\(last) is backwards; write the lower number first (\(last)..\(first))")
+        }
+        return .revert(from: first, through: last)
+    }
 
     func positive(_ text: String, what: String) throws(ParseError) -> Int64 {
         let bytes = text.utf8

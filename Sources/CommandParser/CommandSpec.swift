@@ -26,7 +26,15 @@ public struct CommandSpec: Sendable, Hashable {
         .init(.set, usage: "set FIELD VALUE",
               summary: "change a standard field: name, email, phone, last_seen_user_agent, unsubscribed_from_emails, ...",
               example: "set name \"O'Brien\"",
-              details: "Text fields take VALUE as typed; unsubscribed_from_emails takes true or false; last_request_at takes Unix seconds. Custom attributes use `attr`."),
+              details: "Text fields take VALUE as typed; unsubscribed_from_emails takes true or false; time fields (last_request_at, last_seen_at, ...) take Unix seconds, ISO 8601 (2026-12-01, 2026-12-01T10:00:00Z, 2026-12-01T10:00:00+02:00) or now. Custom attributes use `attr`."),
+        .init(.find, usage: "find email=EMAIL",
+              summary: "list the leads with this email (id, user_id, name, email, updated_at) and cache them",
+              example: "find email=obrien@truth.org",
+              details: "1.x asks GET /contacts?email=, 2.x searches; offline, the cached leads with that email, and it says so. Emails match in any case. To edit one, `load` it by the id shown."),
+        .init(.leads, usage: "leads [FILTER] [--json]",
+              summary: "list the cached leads: id, name, email, cache age and unsent updates",
+              example: "leads brien",
+              details: "FILTER keeps the leads whose name or email contains it, in any case. --json prints one array."),
         .init(.attributes, usage: "attributes",
               summary: "list the workspace's custom attributes with their types (reads them again when online)",
               example: "attributes",
@@ -58,6 +66,18 @@ public struct CommandSpec: Sendable, Hashable {
         .init(.resolve, usage: "resolve SEQ mine|theirs",
               summary: "settle a conflict: send your values (mine) or keep Intercom's (theirs)",
               example: "resolve 12 mine"),
+        .init(.importFile, usage: "import FILE [--dry-run] [--on-error stop|continue]",
+              summary: "journal one update per row of a CSV file; safe to run again",
+              example: "import leads.csv --dry-run",
+              details: """
+                  The header names the lead by id or user_id (external_id in 2.x); every other column is a standard field or custom_attributes.NAME, with an optional :string, :integer, :decimal or :boolean suffix (zip:string).
+                    An empty cell changes nothing. A custom attribute's cell reads as `attr` reads a value: 9 an integer, 9.0 a decimal, true/false, null, else a string; a cell holding "9" (\"\"\"9\"\"\" in the file) is the string 9.
+                    A bad row is reported as FILE:LINE and journals nothing; --on-error stop (the default in scripts) ends the import there, continue goes on. Rows already imported are counted, not journaled again.
+                  """),
+        .init(.revert, usage: "revert SEQ | revert SEQ..SEQ",
+              summary: "queue the inverse of a sent update (a range: newest first)",
+              example: "revert 12",
+              details: "Each field goes back to the value it had before the update. A field someone changed in Intercom since is not overwritten: it shows as a conflict."),
         .init(.offline, usage: "offline", summary: "work offline: pushes wait in the journal", example: "offline"),
         .init(.online, usage: "online", summary: "go back online and replay what waits", example: "online"),
         .init(.status, usage: "status", summary: "show the mode, reachability and pending count", example: "status"),
@@ -108,14 +128,7 @@ public struct CommandSpec: Sendable, Hashable {
             "  example: set name \"O'Brien\"",
             "  fields:",
         ]
-        let kinds = fields.map { field -> String in
-            switch field.kind {
-            case .string: return "text"
-            case .boolean: return "true/false"
-            case .timestamp: return "Unix seconds"
-            case .integer: return "integer"
-            }
-        }
+        let kinds = fields.map(\.kindPhrase)
         let kindWidth = kinds.map(\.count).max() ?? 0
         for (field, kind) in zip(fields, kinds) {
             lines.append("    " + field.name.padding(width) + "  " + kind.padding(kindWidth) + "  " + field.summary)
@@ -162,6 +175,7 @@ public struct CommandSpec: Sendable, Hashable {
 enum Verb: String, Sendable, Hashable, CaseIterable {
     case load, show, set, attr, unset, unattr, attributes, diff, push, discard, queue, sync, retry, drop, conflicts, resolve
     case offline, online, status, history, source, help, quit
+    case find, leads, importFile = "import", revert
 }
 
 extension String {

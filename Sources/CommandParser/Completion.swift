@@ -12,7 +12,8 @@ public enum Completion {
     /// command names and aliases first; then field names after `set`/`unset`
     /// (writable ones) and `show` (all, plus `attributeNames`); `attributeNames`
     /// after `attr`/`unattr`; `true`/`false` for a boolean field's value;
-    /// `mine`/`theirs` after `resolve SEQ`; `user_id=`/`email=` after `load`;
+    /// `mine`/`theirs` after `resolve SEQ`; `user_id=`/`email=` after `load` and `email=`
+    /// after `find`; `stop`/`continue` after `import … --on-error`;
     /// command names after `help`; and the options of `push`, `queue`, `sync` and
     /// `history`. Nothing inside a comment.
     public static func candidates(line: String, cursor: Int? = nil, attributeNames: [String], dialect: Dialect = .v1) -> (
@@ -79,11 +80,17 @@ public enum Completion {
             return position == 1 ? Resolution.allCases.map(\.rawValue) : []
         case .help:
             return position == 0 ? CommandSpec.completableNames : []
+        case .find:
+            return position == 0 ? ["email="] : []
+        case .leads: return flags(["--json"])
+        case .importFile:
+            if arguments.last == "--on-error" { return ImportErrorPolicy.allCases.map(\.rawValue) }
+            return position == 0 ? [] : flags(["--dry-run", "--on-error"])
         case .push: return flags(["--dry-run"])
         case .queue: return flags(["--all"])
         case .sync: return flags(["--blind"])
         case .history: return flags(["--as-script"])
-        case .attributes, .diff, .discard, .retry, .drop, .conflicts, .offline, .online, .status, .source, .quit:
+        case .attributes, .diff, .discard, .retry, .drop, .conflicts, .offline, .online, .status, .source, .quit, .revert:
             return []
         }
     }

@@ -39,47 +39,26 @@ public enum Literal {
     /// Types the value of `set FIELD VALUE` by the field's kind.
     ///
     /// String fields take the text as typed, quoted or not (`set phone 0035387`
-    /// is the string "0035387"); boolean fields take `true` or `false`; timestamp
-    /// fields take Unix seconds as a non-negative integer. Quoting does not change
-    /// the type here, since the field fixes it.
+    /// is the string "0035387"); boolean fields take `true` or `false`; time
+    /// fields take Unix seconds, ISO 8601 (`2026-12-01`, `2026-12-01T10:00:00Z`,
+    /// with an offset) or `now`, and hold Unix seconds. Quoting does not change
+    /// the type here, since the field fixes it. The typing itself is
+    /// `StandardField.value(fromText:now:)`, which a CSV import uses too.
     ///
+    /// - Parameter now: What `now` means, in Unix seconds (the current time by default).
     /// - Throws: `ParseError` for a bare `null` (use `unset`), a word starting
-    ///   with a bare `{` or `[`, or text that does not fit the field's kind.
-    public static func fieldValue(_ word: Word, for field: StandardField) throws(ParseError) -> JSONValue {
-        let text = word.text
-        if !word.quoted && text == "null" {
+    ///   with a bare `{` or `[` in a text field, or text that does not fit the field's kind.
+    public static func fieldValue(
+        _ word: Word, for field: StandardField, now: Int64 = TimeValue.currentTime()
+    ) throws(ParseError) -> JSONValue {
+        if !word.quoted && word.text == "null" {
             throw ParseError("\(field.name) cannot be set to null: use `unset \(field.name)` to clear it")
         }
-        switch field.kind {
-        case .string:
-            if word.looksNested { throw nestedValue(word) }
-            let value = JSONValue.string(text)
-            if let problem = CustomAttributeRules.problem(withValue: value) {
-                throw ParseError("\(field.name): \(problem)")
-            }
-            return value
-        case .boolean:
-            switch text {
-            case "true": return .bool(true)
-            case "false": return .bool(false)
-            default: throw ParseError("\(field.name) takes true or false, not \(Display.quoted(text))")
-            }
-        case .timestamp:
-            let bytes = text.utf8
-            guard !bytes.isEmpty, bytes.allSatisfy(Scanner.isDigit) else {
-                throw ParseError(
-                    "\(field.name) takes a time in Unix seconds (an integer such as 1700000000), not \(Display.quoted(text))")
-            }
-            guard let seconds = Int64(text) else {
-                throw ParseError("\(Display.quoted(text)) is too large for a time in Unix seconds")
-            }
-            return .integer(seconds)
-        case .integer:
-            let bytes = text.utf8
-            guard !bytes.isEmpty, bytes.allSatisfy(Scanner.isDigit), let number = Int64(text) else {
-                throw ParseError("\(field.name) takes a whole number such as 1234567, not \(Display.quoted(text))")
-            }
-            return .integer(number)
+        if field.kind == .string, word.looksNested { throw nestedValue(word) }
+        do {
+            return try field.value(fromText: word.text, now: now)
+        } catch {
+            throw ParseError(error.message)
         }
     }
 

@@ -1,3 +1,5 @@
+import LeadModel
+
 /// Why a line cannot be run: one line for the user, plus the usage or a suggestion when they help.
 public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
     /// One line that names the problem and what to do; never holds a newline or a control character.
@@ -27,25 +29,11 @@ public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
 /// Showing user text inside messages: quoted, shortened, control characters named.
 enum Display {
     /// The longest piece of user text quoted in a message, in Unicode scalars.
-    static let quoteLimit = 48
+    static let quoteLimit = MessageText.quoteLimit
 
     /// `"text"` for a message; long text is cut with `…`, unprintable scalars appear as `<U+001B>`.
     static func quoted(_ text: String, limit: Int = quoteLimit) -> String {
-        var out = "\""
-        var count = 0
-        for scalar in text.unicodeScalars {
-            if count == limit {
-                out += "…"
-                break
-            }
-            if isUnsafe(scalar) {
-                out += "<" + scalar.codePointName + ">"
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-            count += 1
-        }
-        return out + "\""
+        MessageText.quoted(text, limit: limit)
     }
 
     /// The text with every unprintable scalar replaced by its `U+XXXX` name, so it stays on one line.
@@ -59,13 +47,7 @@ enum Display {
     }
 
     /// Control characters (tab included), line and paragraph separators, and bidirectional overrides.
-    static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
-        let v = scalar.value
-        if v < 0x20 || (0x7F...0x9F).contains(v) { return true }
-        if v < 0x200E { return false }
-        return v == 0x200E || v == 0x200F || v == 0x2028 || v == 0x2029 || (0x202A...0x202E).contains(v)
-            || (0x2066...0x2069).contains(v) || v == 0x061C
-    }
+    static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool { MessageText.isUnsafe(scalar) }
 
     /// A control character other than tab, which names and identifiers may not hold.
     static func firstControlCharacter(in text: String) -> Unicode.Scalar? {

@@ -300,6 +300,9 @@ extension Backend.State {
                 guard let lead = store.lead(id: id) else { throw .contactNotFound }
                 return .contact(lead)
             }
+            if let email = request.queryValue("email") {
+                return .json(store.v1List(email: email))
+            }
             throw IntercomError(status: 400, code: "parameter_not_found", message: "No id or user_id parameter given")
         case ("POST", "/contacts"):
             let body: JSONObject

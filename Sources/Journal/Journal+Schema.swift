@@ -99,6 +99,20 @@ extension Journal {
         """
         ALTER TABLE updates ADD COLUMN app_id TEXT;
         """,
+        // 6: finding and importing. The op ids journaled by imports (rows merged into another
+        // row included), so a rerun journals nothing twice; leads by email (any case); one index
+        // holding every column `leads` lists, so listing never reads a snapshot; and each lead's
+        // undelivered rows, so counting them skips the rows already sent.
+        """
+        CREATE TABLE applied_ops (
+            op_id       TEXT PRIMARY KEY NOT NULL,
+            seq         INTEGER NOT NULL,
+            applied_at  REAL NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX leads_by_email ON leads(email COLLATE NOCASE);
+        CREATE INDEX leads_listing ON leads(name COLLATE NOCASE, email, id, user_id, fetched_at);
+        CREATE INDEX updates_open_by_lead ON updates(lead_key) WHERE state IN ('pending', 'sending', 'failed', 'conflict');
+        """,
     ]
 
     /// Brings a journal up to `schemaVersion`, one migration per transaction.

@@ -260,43 +260,50 @@ extension Journal {
     /// With `coalesce`, an update to a lead whose latest row is still `pending`
     /// merges into it (later value wins per field; the earliest base is kept).
     public func append(_ new: NewUpdate, coalesce: Bool = true, now: Double = Journal.now()) throws(JournalError) -> AppendResult {
+        try write { db -> AppendResult in
+            try Journal.appendRow(db, new, opID: UUID().uuidString.lowercased(), coalesce: coalesce, now: now)
+        }
+    }
+
+    /// The one path an update takes into the outbox, inside the caller's transaction: merged
+    /// into the lead's latest row when that row is still `pending` (and `coalesce`), else a new
+    /// row with this op id. A push and every row of an import come through here.
+    static func appendRow(_ db: Database, _ new: NewUpdate, opID: String, coalesce: Bool, now: Double) throws -> AppendResult {
         let lead = new.update.lead
         let key = Journal.leadKey(for: lead)
-        return try write { db -> AppendResult in
-            if coalesce,
-                let latest = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM updates WHERE lead_key = ? ORDER BY seq DESC LIMIT 1"), arguments: [key]),
-                (latest["state"] as String) == UpdateState.pending.rawValue
-            {
-                let existing = try Journal.entry(from: latest)
-                let fields = existing.changes.merging(new.update.changes)
-                var base = existing.base
-                for (field, value) in new.base where existing.base[field] == nil && existing.changes[field] == nil {
-                    base[field] = value
-                }
-                try db.cachedStatement(sql: """
-                        UPDATE updates SET fields = ?, base = ?, merged_count = merged_count + 1, updated_at = ?,
-                            lead_user_id = coalesce(lead_user_id, ?), lead_email = coalesce(?, lead_email),
-                            api_version = coalesce(?, api_version)
-                        WHERE seq = ? AND state = 'pending'
-                        """).execute(arguments: [Journal.encode(fields), Journal.encode(base), now, lead.userID, lead.email, new.apiVersion, existing.seq]
-                )
-                let merged = try Journal.fetchEntry(db, seq: existing.seq)!
-                return AppendResult(entry: merged, merged: true)
+        if coalesce,
+            let latest = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM updates WHERE lead_key = ? ORDER BY seq DESC LIMIT 1"), arguments: [key]),
+            (latest["state"] as String) == UpdateState.pending.rawValue
+        {
+            let existing = try Journal.entry(from: latest)
+            let fields = existing.changes.merging(new.update.changes)
+            var base = existing.base
+            for (field, value) in new.base where existing.base[field] == nil && existing.changes[field] == nil {
+                base[field] = value
             }
             try db.cachedStatement(sql: """
-                    INSERT INTO updates (op_id, lead_key, lead_id, lead_user_id, lead_email, fields, base,
-                        base_updated_at, state, attempts, next_attempt_at, created_at, updated_at, api_version, app_id)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?, ?, ?, (SELECT value FROM meta WHERE key = 'app_id'))
-                    """).execute(arguments: [
-                    UUID().uuidString.lowercased(), key, lead.id, lead.userID, lead.email,
-                    Journal.encode(new.update.changes), Journal.encode(new.base), new.baseUpdatedAt, now, now,
-                    new.apiVersion,
-                ]
+                    UPDATE updates SET fields = ?, base = ?, merged_count = merged_count + 1, updated_at = ?,
+                        lead_user_id = coalesce(lead_user_id, ?), lead_email = coalesce(?, lead_email),
+                        api_version = coalesce(?, api_version)
+                    WHERE seq = ? AND state = 'pending'
+                    """).execute(arguments: [Journal.encode(fields), Journal.encode(base), now, lead.userID, lead.email, new.apiVersion, existing.seq]
             )
-            let seq = db.lastInsertedRowID
-            let entry = try Journal.fetchEntry(db, seq: seq)!
-            return AppendResult(entry: entry, merged: false)
+            let merged = try Journal.fetchEntry(db, seq: existing.seq)!
+            return AppendResult(entry: merged, merged: true)
         }
+        try db.cachedStatement(sql: """
+                INSERT INTO updates (op_id, lead_key, lead_id, lead_user_id, lead_email, fields, base,
+                    base_updated_at, state, attempts, next_attempt_at, created_at, updated_at, api_version, app_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?, ?, ?, (SELECT value FROM meta WHERE key = 'app_id'))
+                """).execute(arguments: [
+                opID, key, lead.id, lead.userID, lead.email,
+                Journal.encode(new.update.changes), Journal.encode(new.base), new.baseUpdatedAt, now, now,
+                new.apiVersion,
+            ]
+        )
+        let seq = db.lastInsertedRowID
+        let entry = try Journal.fetchEntry(db, seq: seq)!
+        return AppendResult(entry: entry, merged: false)
     }
 
     /// The app (`app.id_code`) this journal is bound to, or nil before it first talked to one.

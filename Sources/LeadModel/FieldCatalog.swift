@@ -41,7 +41,7 @@ public struct StandardField: Sendable, Hashable {
         .init("updated_at", .timestamp, "Intercom sets it on every change", "last change time"),
         .init("signed_up_at", .timestamp, "it applies to users, not leads", "sign-up time"),
         .init("remote_created_at", .timestamp, "it applies to users, not leads", "creation time in your system"),
-        .init("session_count", .timestamp, "Intercom counts sessions itself", "number of sessions"),
+        .init("session_count", .integer, "Intercom counts sessions itself", "number of sessions"),
         .init("social_profiles", .string, "Intercom fills it", "social profiles"),
         .init("location_data", .string, "Intercom derives it from last_seen_ip (set that instead)", "location"),
         .init("user_agent_data", .string, "Intercom derives it from last_seen_user_agent (set that instead)", "user agent"),

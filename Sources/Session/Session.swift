@@ -142,6 +142,8 @@ public actor Session {
         case .help(let topic): return try help(topic)
         case .history, .source, .quit:
             throw CommandFailure(.notHere, "this command is handled by the shell")
+        case .find, .leads, .importFile, .revert:
+            throw CommandFailure(.notHere, "\(command.spec.name) is not wired into the shell yet")
         }
     }
 

@@ -1,0 +1,44 @@
+import GRDB
+public import LeadModel
+
+extension Journal {
+    /// The sent updates with sequence numbers from `first` through `last`, newest first: what
+    /// `revert SEQ..SEQ` undoes, in the order it undoes them.
+    ///
+    /// - Throws: `JournalError` `.noSuchEntry` when a number in the range has no row, or
+    ///   `.invalidState` naming the first row that was not sent (only a sent update can be
+    ///   reverted: an unsent one can be dropped instead).
+    public func sentUpdates(from first: Int64, through last: Int64) throws(JournalError) -> [JournalEntry] {
+        guard first <= last else {
+            throw JournalError(.noSuchEntry, "the range \(first)..\(last) is empty; write the lower number first")
+        }
+        return try read { db -> [JournalEntry] in
+            let entries = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM updates WHERE seq BETWEEN ? AND ? ORDER BY seq DESC"), arguments: [first, last]
+            ).map(Journal.entry(from:))
+            let present = Set(entries.map(\.seq))
+            for seq in stride(from: last, through: first, by: -1) where !present.contains(seq) {
+                throw JournalError(.noSuchEntry, "no update #\(seq) in the journal (see `queue --all`)")
+            }
+            if let unsent = entries.first(where: { $0.state != .sent }) {
+                let hint = [.pending, .failed, .conflict].contains(unsent.state) ? "; `drop \(unsent.seq)` abandons it instead" : ""
+                throw JournalError(.invalidState, "update #\(unsent.seq) is \(unsent.state.rawValue), not sent: only a sent update can be reverted\(hint)")
+            }
+            return entries
+        }
+    }
+}
+
+extension JournalEntry {
+    /// The update that undoes this one: each changed field back to its base value (`null` where
+    /// the field was absent), with this update's values as the base, so the replay's conflict
+    /// check leaves alone a field someone changed since it was sent.
+    ///
+    /// - Throws: `LeadUpdateError` when the lead cannot be named for an update.
+    public func inverse(apiVersion: String?) throws(LeadUpdateError) -> NewUpdate {
+        var undo = FieldChanges()
+        for (key, _) in changes { undo[key] = base[key] ?? .null }
+        return NewUpdate(
+            update: try LeadUpdate(lead: lead, changes: undo), base: changes, baseUpdatedAt: nil, apiVersion: apiVersion)
+    }
+}

@@ -1,0 +1,170 @@
+import CSV
+import Crypto
+import Foundation
+public import LeadModel
+
+/// An import file read row by row: RFC 4180 CSV (yaslab/CSV.swift), a header naming the lead
+/// and the fields, then one update per data row.
+///
+/// Streams: the file is read twice, once to hash it (the op ids derive from its content) and
+/// once to parse it, each in bounded memory; rows come out one at a time or in batches, so a
+/// file of 100,000 rows never sits in memory. Not `Sendable`: one task reads it.
+///
+/// For example:
+///
+/// ```swift
+/// let file = try CSVImport(path: "leads.csv", dialect: .v1, catalog: nil, now: TimeValue.currentTime())
+/// while let batch = try file.nextBatch(max: 500) {
+///     // journal batch's rows in one transaction; report its refused rows as FILE:LINE
+/// }
+/// ```
+public final class CSVImport {
+    /// The file as the user named it, for `FILE:LINE` messages.
+    public let displayName: String
+    /// SHA-256 of the file's bytes, as 64 hex digits.
+    public let contentHash: String
+    /// The header's columns.
+    public let columns: [ImportColumn]
+    private let cells: ImportCells
+    private let reader: CSVReader
+    /// The line where the next record starts.
+    private var nextLine: Int
+    /// How many data records were read (blank lines included, so row numbers stay fixed).
+    private var rowsRead = 0
+    private var finished = false
+
+    /// Opens a file and reads its header.
+    ///
+    /// - Parameters:
+    ///   - path: The CSV file.
+    ///   - displayName: How messages name it (the path as typed by default).
+    ///   - dialect: Which standard fields and identifier names the header may use.
+    ///   - catalog: Under 2.x, the workspace's custom attributes, checked as `attr` checks them
+    ///     (nil skips the check).
+    ///   - now: What `now` means in time cells, in Unix seconds.
+    /// - Throws: `ImportProblem` at line 1 for a bad header, or for a file that cannot be read.
+    public init(
+        path: String, displayName: String? = nil, dialect: Dialect, catalog: AttributeCatalog?, now: Int64
+    ) throws(ImportProblem) {
+        let name = displayName ?? path
+        self.displayName = name
+        contentHash = try CSVImport.sha256(path: path, name: name)
+        guard let stream = InputStream(fileAtPath: path) else {
+            throw ImportProblem(file: name, line: 1, message: "cannot open the file")
+        }
+        do {
+            reader = try CSVReader(stream: stream, hasHeaderRow: false)
+        } catch {
+            throw ImportProblem(file: name, line: 1, message: "cannot read the file: \(error)")
+        }
+        guard let header = reader.next(), reader.error == nil else {
+            let why = reader.error.map(CSVImport.describe) ?? "the file is empty; it needs a header line naming the columns"
+            throw ImportProblem(file: name, line: 1, message: why)
+        }
+        do {
+            columns = try ImportHeader.columns(header, dialect: dialect, catalog: catalog)
+        } catch {
+            throw ImportProblem(file: name, line: 1, message: error.message)
+        }
+        cells = ImportCells(columns: columns, dialect: dialect, catalog: catalog, now: now)
+        nextLine = 1 + CSVImport.lineSpan(of: header)
+    }
+
+    /// The op id of a data row: `import:<first 16 hex digits of the file's SHA-256>:<row>`.
+    public func opID(row: Int) -> String {
+        "import:\(contentHash.prefix(16)):\(row)"
+    }
+
+    /// The next data row, or nil at the end of the file. Blank lines are skipped.
+    ///
+    /// - Throws: `ImportProblem` when the file stops being readable (an I/O error, bytes that
+    ///   are not UTF-8); the rows before it were returned.
+    public func next() throws(ImportProblem) -> ImportItem? {
+        while !finished {
+            guard let record = reader.next() else {
+                finished = true
+                if let error = reader.error {
+                    throw ImportProblem(file: displayName, line: nextLine, message: CSVImport.describe(error))
+                }
+                return nil
+            }
+            if let error = reader.error {
+                finished = true
+                throw ImportProblem(file: displayName, line: nextLine, message: CSVImport.describe(error))
+            }
+            let line = nextLine
+            nextLine += CSVImport.lineSpan(of: record)
+            rowsRead += 1
+            if record.count == 1, record[0].isEmpty { continue }
+            switch cells.update(record) {
+            case .success(let update?):
+                return .row(ImportRow(line: line, row: rowsRead, opID: opID(row: rowsRead), update: update))
+            case .success(nil):
+                return .unchanged(line: line, row: rowsRead)
+            case .failure(let error):
+                return .refused(ImportProblem(file: displayName, line: line, row: rowsRead, message: error.message))
+            }
+        }
+        return nil
+    }
+
+    /// Up to `max` data rows, or nil at the end of the file: what one journal transaction takes.
+    public func nextBatch(max: Int = 500) throws(ImportProblem) -> [ImportItem]? {
+        var batch: [ImportItem] = []
+        batch.reserveCapacity(max)
+        while batch.count < max, let item = try next() { batch.append(item) }
+        return batch.isEmpty ? nil : batch
+    }
+
+    /// How many physical lines a record spans: one, plus each line break inside its quoted
+    /// cells (CR LF, CR or LF; the record's own terminator is not part of its cells).
+    static func lineSpan(of record: [String]) -> Int {
+        var lines = 1
+        for cell in record {
+            var previousCR = false
+            for byte in cell.utf8 {
+                if byte == 0x0A {
+                    if !previousCR { lines += 1 }
+                    previousCR = false
+                } else if byte == 0x0D {
+                    lines += 1
+                    previousCR = true
+                } else {
+                    previousCR = false
+                }
+            }
+        }
+        return lines
+    }
+
+    /// SHA-256 of a file, read 1 MiB at a time.
+    static func sha256(path: String, name: String) throws(ImportProblem) -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot read the file (permissions?)" : "no such file"
+            throw ImportProblem(file: name, line: 1, message: reason)
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        do {
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                hasher.update(data: chunk)
+            }
+        } catch {
+            throw ImportProblem(file: name, line: 1, message: "cannot read the file: \(error.localizedDescription)")
+        }
+        return hasher.finalize().map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? CSVError {
+            switch error {
+            case .unicodeDecoding: return "the file is not UTF-8 text from here on; save it as UTF-8 CSV"
+            default: return "cannot read the file (\(error))"
+            }
+        }
+        return "cannot read the file (\(error))"
+    }
+}
