@@ -93,7 +93,7 @@ let package = Package(
         // Session: the state of a shell and what each command does.
         .target(
             name: "Session",
-            dependencies: ["LeadModel", "CommandParser", "Journal", "Replayer", "IntercomClient"],
+            dependencies: ["LeadModel", "CommandParser", "LeadImport", "Journal", "Replayer", "IntercomClient"],
             swiftSettings: settings
         ),
         // The fake Intercom: tests, benchmarks and the sandbox.

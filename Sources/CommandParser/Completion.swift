@@ -16,9 +16,13 @@ public enum Completion {
     /// after `find`; `stop`/`continue` after `import … --on-error`;
     /// command names after `help`; and the options of `push`, `queue`, `sync` and
     /// `history`. Nothing inside a comment.
-    public static func candidates(line: String, cursor: Int? = nil, attributeNames: [String], dialect: Dialect = .v1) -> (
-        wordStart: Int, candidates: [String]
-    ) {
+    ///
+    /// `leads` gives cached leads for the word after `load` (ids, `email=` values, or the id
+    /// of the one lead whose name starts with the word) and after `find` (`email=` values).
+    public static func candidates(
+        line: String, cursor: Int? = nil, attributeNames: [String], dialect: Dialect = .v1,
+        leads: (String) -> [String] = { _ in [] }
+    ) -> (wordStart: Int, candidates: [String]) {
         let bytes = Array(line.utf8)
         let end = byteOffset(ofScalar: cursor, in: bytes)
         var scanner = Scanner(bytes: Array(bytes[..<end]), expand: nil, lenient: true)
@@ -49,7 +53,10 @@ public enum Completion {
             offered = arguments(for: words, attributeNames: attributeNames, dialect: dialect)
         }
         let typed = ignoreCase ? partial.lowercased() : partial
-        let matching = Set(offered.filter { (ignoreCase ? $0.lowercased() : $0).hasPrefix(typed) })
+        var matching = Set(offered.filter { (ignoreCase ? $0.lowercased() : $0).hasPrefix(typed) })
+        if words.count == 1, let verb = CommandSpec.named(words[0])?.verb, verb == .load || verb == .find {
+            matching.formUnion(leads(partial).filter { verb == .load || $0.hasPrefix("email=") })
+        }
         let rendered = matching.sorted().map { render($0, opening: opening) }
         return (scalarOffset(ofByte: startByte, in: bytes), rendered)
     }

@@ -9,7 +9,7 @@ import Session
 enum Interactive {
     static func run(
         session: Session, printer: Printer, options: LeadshOptions, historyPath: String, sandboxURL: String?,
-        endpoint: Endpoint, hasToken: Bool, clock: any WallClock
+        endpoint: Endpoint, hasToken: Bool, clock: any WallClock, progress: ImportProgress
     ) async -> Int32 {
         let historyFile = HistoryFile(path: historyPath)
         let shell = Shell(session: session, printer: printer, dryRun: options.dryRun, continueOnError: options.onError == "continue", historyFile: historyFile)
@@ -19,13 +19,14 @@ enum Interactive {
             historyFile: historyFile,
             completer: { line, _ in
                 let names = completionNames.get()
-                return Completion.candidates(line: line, attributeNames: names, dialect: dialect).candidates
+                return Completion.candidates(line: line, attributeNames: names, dialect: dialect, leads: session.leadCompletions).candidates
             },
             onHistoryError: { error in
                 StandardStreams.err("leadsh: history: \(error)\n")
             }
         )
         shell.interactiveSource = source
+        shell.progress = progress
         printer.noticeSink = { text in source.printAbove(text) }
 
         let style = printer.style

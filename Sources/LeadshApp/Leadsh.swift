@@ -30,6 +30,11 @@ public enum Leadsh {
         switch parsed {
         case let command as SyncCommand: (options, subcommand, scriptWords) = (command.options, "sync", [])
         case let command as QueueCommand: (options, subcommand, scriptWords) = (command.options, "queue", [])
+        case let command as ImportCommand:
+            // `leadsh import FILE` runs the shell's `import` as one `-c` command.
+            var importing = command.options
+            importing.c = [Command.importFile(path: command.file, dryRun: importing.dryRun, onError: nil).description]
+            (options, subcommand, scriptWords) = (importing, nil, [])
         case let command as ConfigCommand: (options, subcommand, scriptWords) = (command.options, "config", [])
         case let command as WorkspacesCommand: (options, subcommand, scriptWords) = (command.options, "workspaces", [])
         case let command as RunCommand: (options, subcommand, scriptWords) = (command.options, nil, command.scriptWords)
@@ -174,11 +179,14 @@ public enum Leadsh {
             label: sandbox ? "sandbox" : named ? resolved.workspace.value : "online", startOffline: options.offline, coalesce: !options.noCoalesce,
             syncWait: interactive ? 30 : options.wait, blind: options.blind)
         settings.jsonOutput = options.json
+        settings.importOnError = options.onError == "continue" ? .continue : .stop
         settings.apiVersion = apiVersion
         if isatty(1) == 1 { settings.queuePage = Leadsh.screenRows() }
         settings.appAdvice = ConfigReport.appAdvice(resolved, journalPath: journalPath, environment: environment)
         let clock = SystemClock()
         let session = Session(journal: journal, api: api, settings: settings, clock: clock)
+        let importProgress = ImportProgress(enabled: isatty(2) == 1 && !options.json)
+        await session.setImportObserver { rows in importProgress.draw(rows) }
 
         let code: Int32
         if subcommand == "sync" {
@@ -189,12 +197,13 @@ public enum Leadsh {
             code = await Interactive.run(
                 session: session, printer: printer, options: options,
                 historyPath: resolved.history.value,
-                sandboxURL: fake?.baseURL, endpoint: endpoint, hasToken: token != nil, clock: clock)
+                sandboxURL: fake?.baseURL, endpoint: endpoint, hasToken: token != nil, clock: clock, progress: importProgress)
         } else {
             // -c commands, a script file, or lines piped to stdin: the same loop.
             let shell = Shell(
                 session: session, printer: printer, dryRun: options.dryRun, continueOnError: options.onError == "continue",
                 historyFile: nil)
+            shell.progress = importProgress
             let (name, source, directory, arguments): (String, any LineSource, String, [String]?)
             if !options.c.isEmpty {
                 (name, source, directory, arguments) = ("-c", ScriptedLineSource(options.c), ".", nil)
@@ -267,6 +276,36 @@ public enum Leadsh {
         printer.result(reply)
         guard case .synced(let report) = reply.result else { return ExitCode.success }
         return ExitCode.afterSync(report)
+    }
+}
+
+/// An import's progress on a terminal: one line on stderr, redrawn at most five times a
+/// second, cleared when the command ends.
+final class ImportProgress: @unchecked Sendable {
+    private let enabled: Bool
+    private let lock = NSLock()
+    private var lastDraw = Date.distantPast
+    private var drawn = false
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func draw(_ rows: Int) {
+        guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        let now = Date()
+        guard now.timeIntervalSince(lastDraw) > 0.2 else { return }
+        lastDraw = now
+        drawn = true
+        StandardStreams.err("\r\u{1B}[Kimporting: \(rows) rows read")
+    }
+
+    func clear() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard drawn else { return }
+        drawn = false
+        StandardStreams.err("\r\u{1B}[K")
     }
 }
 

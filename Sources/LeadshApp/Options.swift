@@ -86,7 +86,7 @@ struct LeadshCommand: ParsableCommand {
         abstract: "A shell for editing Intercom leads, online or offline.",
         discussion: Leadsh.moreHelp,
         version: Leadsh.versionText,
-        subcommands: [RunCommand.self, SyncCommand.self, QueueCommand.self, ConfigCommand.self, WorkspacesCommand.self],
+        subcommands: [RunCommand.self, SyncCommand.self, QueueCommand.self, ImportCommand.self, ConfigCommand.self, WorkspacesCommand.self],
         defaultSubcommand: RunCommand.self)
 
     @OptionGroup var options: LeadshOptions
@@ -123,6 +123,17 @@ struct QueueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "queue", abstract: "List the journal and exit.")
 
     @OptionGroup var options: LeadshOptions
+}
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Journal one update per row of a CSV file (with --dry-run, only check it), replay when online, and exit.")
+
+    @OptionGroup var options: LeadshOptions
+
+    @Argument(help: "The CSV file: a header naming id (or user_id / external_id) and the fields, then one row per lead.")
+    var file: String
 }
 
 struct ConfigCommand: ParsableCommand {

@@ -61,6 +61,10 @@ extension Presenter {
                     ("archived", .bool(attribute.archived)),
                 ])
             })
+        case .found(let found): return foundJSON(found)
+        case .leads(let list): return leadsJSON(list)
+        case .imported(let report): return importJSON(report)
+        case .reverted(let reverted): return revertJSON(reverted)
         case .history(let lines, _), .script(let lines):
             return .array(lines.map(JSONValue.string))
         }

@@ -22,6 +22,8 @@ extension Presenter {
             if failed > 0 { text += ", failed \(failed)" }
             if conflicts > 0 { text += ", conflicts \(conflicts)" }
             return text + tail(then)
+        case .searchedCache: return "offline: searched the cached leads, not Intercom"
+        case .rowRefused(let file, let line, let message): return "\(file):\(line): \(message)"
         case .rateLimited(let until): return "rate limited; waiting until \(Words.clockTime(until))"
         }
     }

@@ -19,7 +19,7 @@ struct Presenter: Sendable {
             return "loaded \(loaded.lead.id)\(name)" + (loaded.fresh ? "" : " from cache")
         case .lead(let lead): return leadText(lead)
         case .field(let field):
-            return Words.value(field.value) + (field.pending ? style.yellow(" * (was \(Words.value(field.was)))") : "")
+            return Words.value(field.value, of: field.key) + (field.pending ? style.yellow(" * (was \(Words.value(field.was, of: field.key)))") : "")
         case .edited(let edit):
             return edit.changed ? "" : "\(edit.key) is already \(Words.value(edit.new)); nothing to change"
         case .changes(let list): return list.changes.isEmpty ? "no pending edits" : changeTable(list)
@@ -46,6 +46,10 @@ struct Presenter: Sendable {
         case .attributes(let attributes):
             let rows = attributes.map { [$0.name, $0.dataType, $0.archived ? "archived" : ""] }
             return rows.isEmpty ? "no custom attributes" : Table.render(header: ["NAME", "TYPE", ""], rows: rows, style: style)
+        case .found(let found): return foundText(found)
+        case .leads(let list): return leadsText(list)
+        case .imported(let report): return importText(report)
+        case .reverted(let reverted): return revertText(reverted)
         case .history(let lines, let first):
             return lines.enumerated().map { String(format: "%5d  ", first + $0.offset) + $0.element }.joined(separator: "\n")
         case .script(let lines):
@@ -77,26 +81,26 @@ struct Presenter: Sendable {
     private func leadText(_ lead: LeadView) -> String {
         var rows: [(String, String)] = []
         for (key, value) in lead.shown.fields where key != "custom_attributes" {
-            rows.append((key, line(value, pending: lead.edits[.standard(key)] != nil, was: lead.loaded.fields[key])))
+            rows.append((key, line(value, of: .standard(key), pending: lead.edits[.standard(key)] != nil, was: lead.loaded.fields[key])))
         }
         for (name, value) in lead.shown.customAttributes {
-            rows.append(("custom_attributes.\(name)", line(value, pending: lead.edits[.custom(name)] != nil, was: lead.loaded.customAttributes[name])))
+            rows.append(("custom_attributes.\(name)", line(value, of: .custom(name), pending: lead.edits[.custom(name)] != nil, was: lead.loaded.customAttributes[name])))
         }
         let width = rows.map(\.0.count).max() ?? 0
         return rows.map { style.bold($0.0.padding(toLength: width, withPad: " ", startingAt: 0)) + "  " + $0.1 }.joined(separator: "\n")
     }
 
-    private func line(_ value: JSONValue, pending: Bool, was: JSONValue?) -> String {
-        var text = Words.value(value)
+    private func line(_ value: JSONValue, of key: FieldKey, pending: Bool, was: JSONValue?) -> String {
+        var text = Words.value(value, of: key)
         if text.count > 200 { text = String(text.prefix(197)) + "..." }
-        if pending { text += style.yellow("  * was \(Words.value(was))") }
+        if pending { text += style.yellow("  * was \(Words.value(was, of: key))") }
         return text
     }
 
     private func changeTable(_ list: ChangeList) -> String {
         let rows = list.changes.map { change in
-            [change.key.description, change.old.map { Words.value($0) + " (\($0.typeName))" } ?? "(absent)", "->",
-             Words.value(change.new) + " (\(change.new.typeName))"]
+            [change.key.description, change.old.map { Words.value($0, of: change.key) + " (\($0.typeName))" } ?? "(absent)", "->",
+             Words.value(change.new, of: change.key) + " (\(change.new.typeName))"]
         }
         return Table.render(header: ["FIELD", "OLD", "", "NEW"], rows: rows, style: style)
     }

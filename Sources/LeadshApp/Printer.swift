@@ -27,16 +27,18 @@ final class Printer: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         var complete = true
+        var asJSON = json
+        if case .leads(let list) = reply.result, list.json { asJSON = true }
         if json, case .queue(.stream(let cursor)) = reply.result {
             complete = stream(cursor)
-        } else if json {
+        } else if asJSON {
             writeOut(JSONText.serialize(presenter.json(reply.result)) + "\n")
         } else {
             let text = presenter.text(reply.result)
             if !text.isEmpty { writeOut(text + "\n") }
         }
         for notice in reply.notices { writeNotice(presenter.text(notice)) }
-        return complete
+        return complete && reply.failure == nil
     }
 
     /// The rows of `queue --json` as one array, written as they are read, so a journal of

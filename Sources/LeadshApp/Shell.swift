@@ -19,6 +19,8 @@ final class Shell: @unchecked Sendable {
     private var quitWarned = false
     private(set) var quitRequested = false
     private var sourceDepth = 0
+    /// An import's progress line, cleared when each command ends.
+    var progress: ImportProgress?
     /// Attribute names of the current lead, for completion from libedit's thread.
     let completionNames = CompletionNames()
 
@@ -123,11 +125,14 @@ final class Shell: @unchecked Sendable {
         let registration = InterruptSignal.onInterrupt { task.cancel() }
         let result = await task.result
         registration.cancel()
+        progress?.clear()
         switch result {
         case .success(let reply):
             // Recorded as parsed, so `$1` and `${NAME}` appear expanded and quoting is canonical.
             if Shell.changesSomething(command) { scriptLines.append(command.description) }
-            return printer.result(reply)
+            let complete = printer.result(reply)
+            if let failure = reply.failure { throw failure }
+            return complete
         case .failure(let failure):
             if task.isCancelled { throw CommandFailure(.cancelled, "cancelled") }
             throw (failure as? CommandFailure) ?? CommandFailure(.internal, "\(failure)")
@@ -150,8 +155,10 @@ final class Shell: @unchecked Sendable {
         switch command {
         case .push(let dryRun):
             return !dryRun
-        case .load, .set, .attr, .unset, .unattr, .discard, .sync, .retry, .drop, .resolve, .offline, .online:
+        case .load, .set, .attr, .unset, .unattr, .discard, .sync, .retry, .drop, .resolve, .offline, .online, .revert:
             return true
+        case .importFile(_, let dryRun, _):
+            return !dryRun
         default:
             return false
         }

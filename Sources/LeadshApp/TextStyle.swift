@@ -58,6 +58,15 @@ enum Words {
         return JSONText.serialize(value)
     }
 
+    /// A field's value: a time field's Unix seconds with the UTC date beside them
+    /// (`1764583200 (2025-12-01 10:00:00 UTC)`), anything else as ``value(_:)``.
+    static func value(_ value: JSONValue?, of key: FieldKey) -> String {
+        if case .standard(let name) = key, case .integer(let seconds)? = value, StandardField.isTimeField(name) {
+            return TimeValue.display(seconds)
+        }
+        return Words.value(value)
+    }
+
     /// Text cut to `limit` characters with `…`, for table cells.
     static func shortened(_ text: String, to limit: Int) -> String {
         text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"

@@ -110,6 +110,9 @@ public enum FailureCode: String, CaseIterable, Sendable {
     case attributeType = "attribute_type"
     case nothingToPush = "nothing_to_push"
     case invalidUpdate = "invalid_update"
+    // Imports.
+    case importFile = "import_file"
+    case rowsRefused = "rows_refused"
     // The outbox.
     case failed
     case conflict
@@ -163,6 +166,8 @@ public enum FailureCode: String, CaseIterable, Sendable {
         case .attributeType: return "2.x: the value does not fit the attribute's type"
         case .nothingToPush: return "`push` with no edits"
         case .invalidUpdate: return "the update cannot be sent in this API version"
+        case .importFile: return "the import file cannot be read, or its header names no lead column or an unknown field (`FILE:1:`)"
+        case .rowsRefused: return "rows of an import were refused (each printed as `FILE:LINE:`); the others were journaled"
         case .failed: return "Intercom refused the update for good; it is kept as failed"
         case .conflict: return "the lead changed in Intercom since it was loaded"
         case .noSuchUpdate: return "no update with that number"

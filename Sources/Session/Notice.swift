@@ -24,6 +24,10 @@ public enum Notice: Sendable, Equatable {
     case reachableAgain(sent: Int, pending: Int, then: [Notice])
     /// Rows whose backoff ended were replayed (background).
     case replayed(sent: Int, failed: Int, conflicts: Int, then: [Notice])
+    /// `find`/`load email=` searched the journal's cache, not Intercom.
+    case searchedCache
+    /// A row of an import file was refused; nothing of it was journaled.
+    case rowRefused(file: String, line: Int, message: String)
     /// A rate limit holds the replay until this time (interactive).
     case rateLimited(until: Double)
 

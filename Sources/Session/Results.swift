@@ -11,10 +11,14 @@ import Replayer
 public struct Reply: Sendable {
     public var result: CommandResult
     public var notices: [Notice]
+    /// Set when the command did its work in part and still failed (an import with refused
+    /// rows): the result is printed, then the failure, and the command counts as failed.
+    public var failure: CommandFailure?
 
-    public init(_ result: CommandResult, notices: [Notice] = []) {
+    public init(_ result: CommandResult, notices: [Notice] = [], failure: CommandFailure? = nil) {
         self.result = result
         self.notices = notices
+        self.failure = failure
     }
 }
 
@@ -40,6 +44,14 @@ public enum CommandResult: Sendable {
     case status(StatusReport)
     case help(HelpResult)
     case attributes([DataAttribute])
+    /// `find email=`: the leads with that email.
+    case found(FoundLeads)
+    /// `leads`: the cached leads.
+    case leads(LeadList)
+    /// `import FILE`: what was journaled (and sent, when online).
+    case imported(ImportReport)
+    /// `revert SEQ[..SEQ]`: the inverses queued.
+    case reverted([Reverted])
     /// `history`: lines of the history, numbered from `firstNumber`.
     case history([String], firstNumber: Int)
     /// `history --as-script`: the session's commands that changed something.
@@ -194,4 +206,50 @@ public struct HelpResult: Sendable {
     /// The command asked about; nil for the overview.
     public var spec: CommandSpec?
     public var dialect: Dialect
+}
+
+/// `find email=E`.
+public struct FoundLeads: Sendable {
+    public var email: String
+    public var leads: [Contact]
+    /// Offline: the journal's cache was searched, not Intercom.
+    public var fromCache: Bool
+    public var dialect: Dialect
+}
+
+/// `leads [FILTER]`.
+public struct LeadList: Sendable {
+    public var leads: [LeadSummary]
+    public var now: Double
+    /// `leads --json`: one array, whatever the output mode.
+    public var json: Bool
+}
+
+/// `import FILE`: the summary.
+public struct ImportReport: Sendable {
+    public var file: String
+    public var dryRun: Bool
+    /// Rows journaled now (or, in a dry run, that would be).
+    public var imported = 0
+    /// Of those, rows merged into a lead's pending update.
+    public var merged = 0
+    /// Rows journaled by an earlier run of the same file.
+    public var alreadyImported = 0
+    public var refused = 0
+    /// Rows with nothing to change (every cell empty).
+    public var unchanged = 0
+    /// Rows journaled for leads not in the cache: no base for conflict detection.
+    public var withoutBase = 0
+    /// The line of the refused row the import stopped at (`--on-error stop`).
+    public var stoppedAt: Int?
+    /// The replay that followed, when online.
+    public var sync: SyncReport?
+}
+
+/// One reverted update and the update that undoes it.
+public struct Reverted: Sendable {
+    public var original: Int64
+    public var inverse: JournalEntry
+    /// The inverse's state after the replay that followed (when online).
+    public var after: UpdateState?
 }

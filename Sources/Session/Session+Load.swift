@@ -6,18 +6,8 @@ import LeadModel
 /// `load`: read a lead from Intercom (or the journal's copy when offline) to edit it.
 extension Session {
     func load(_ target: LoadTarget) async throws(CommandFailure) -> Reply {
-        if case .email(let email) = target {
-            throw CommandFailure(
-                .emailCannotIdentify,
-                "cannot load a lead by email (\(email)) for editing: Intercom identifies a lead for update only by id or user_id, and an update without them creates a new lead. Use `load ID` or `load user_id=UID`"
-            )
-        }
-        if !edits.isEmpty {
-            throw CommandFailure(
-                .unpushedEdits,
-                "the current lead has unpushed edits (\(edits.keys.map(\.description).joined(separator: ", "))); `push` or `discard` them first"
-            )
-        }
+        if case .email(let email) = target { return try await load(email: email) }
+        try refuseIfUnpushedEdits()
         let (id, userID): (String?, String?) = {
             switch target {
             case .id(let id): return (id, nil)
@@ -66,6 +56,16 @@ extension Session {
         let firstTime = explainedLeads.insert(cached.contact.id).inserted
         if firstTime { notices.append(.usingCachedCopy(fetchedAt: cached.fetchedAt, now: clock.now())) }
         return try loaded(cached, fresh: false, notices: notices, explain: firstTime)
+    }
+
+    /// `load` would drop the current lead's unpushed edits: refused.
+    func refuseIfUnpushedEdits() throws(CommandFailure) {
+        if !edits.isEmpty {
+            throw CommandFailure(
+                .unpushedEdits,
+                "the current lead has unpushed edits (\(edits.keys.map(\.description).joined(separator: ", "))); `push` or `discard` them first"
+            )
+        }
     }
 
     /// A failed call to Intercom as a command's failure: TLS and proxy refusals by name,

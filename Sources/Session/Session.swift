@@ -20,6 +20,8 @@ public struct SessionSettings: Sendable {
     public var queuePage = 1000
     /// The API version every request names; with no token, it still decides the dialect of edits.
     public var apiVersion: APIVersion = .default
+    /// What an import does at a refused row when the command does not say (`--on-error`).
+    public var importOnError: ImportErrorPolicy = .stop
     /// How old (seconds) the cached list of custom attributes may be before `load` reads it again.
     public var attributesMaxAge: Double = 3600
     /// What to use instead when the journal belongs to one app and the token to another:
@@ -72,6 +74,8 @@ public actor Session {
     var explainedLeads: Set<String> = []
     /// Called with replay progress (for notices on a terminal).
     var onReplayEvent: @Sendable (ReplayEvent) -> Void = { _ in }
+    /// Called with the rows an import has read so far.
+    var onImportProgress: @Sendable (Int) -> Void = { _ in }
 
     public init(journal: Journal, api: IntercomAPI?, settings: SessionSettings, clock: any WallClock = SystemClock()) {
         self.journal = journal
@@ -142,8 +146,10 @@ public actor Session {
         case .help(let topic): return try help(topic)
         case .history, .source, .quit:
             throw CommandFailure(.notHere, "this command is handled by the shell")
-        case .find, .leads, .importFile, .revert:
-            throw CommandFailure(.notHere, "\(command.spec.name) is not wired into the shell yet")
+        case .find(let email): return try await find(email: email)
+        case .leads(let filter, let json): return try leads(filter: filter, json: json)
+        case .importFile(let path, let dryRun, let onError): return try await importFile(path: path, dryRun: dryRun, onError: onError)
+        case .revert(let first, let last): return try await revert(from: first, through: last)
         }
     }
 

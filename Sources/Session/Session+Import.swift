@@ -1,0 +1,100 @@
+import CommandParser
+import Journal
+import LeadImport
+import LeadModel
+
+/// `import FILE.csv`: one journaled update per row, through the same path as `push`.
+extension Session {
+    /// Rows journaled per transaction: one fsync per batch, not per row.
+    static let importBatch = 500
+
+    /// Reports import progress (rows read so far), for a progress line on a terminal.
+    public func setImportObserver(_ observer: @escaping @Sendable (Int) -> Void) {
+        onImportProgress = observer
+    }
+
+    /// Journals the file's rows in batches (each one transaction), idempotently by op id, and
+    /// replays like `sync` when online. Refused rows are named `FILE:LINE:`; with
+    /// `--on-error stop` the import stops at the first, after journaling the rows before it.
+    func importFile(path: String, dryRun: Bool, onError: ImportErrorPolicy?) async throws(CommandFailure) -> Reply {
+        let stopAtError = (onError ?? settings.importOnError) == .stop
+        var catalog: AttributeCatalog?
+        if dialect == .v2 {
+            catalog = try journalCall { try journal.cachedAttributes() }
+            if catalog == nil, connectivity.mode == .online, api != nil {
+                _ = await refreshAttributes()
+                catalog = try journalCall { try journal.cachedAttributes() }
+            }
+        }
+        let file: CSVImport
+        do {
+            file = try CSVImport(path: path, dialect: dialect, catalog: catalog, now: Int64(clock.now()))
+        } catch {
+            throw CommandFailure(.importFile, error.description)
+        }
+        var report = ImportReport(file: path, dryRun: dryRun)
+        var notices: [Notice] = []
+        var read = 0
+        batches: while true {
+            let batch: [ImportItem]
+            do {
+                guard let next = try file.nextBatch(max: Session.importBatch) else { break }
+                batch = next
+            } catch {
+                notices.append(.rowRefused(file: error.file, line: error.line, message: error.message))
+                report.refused += 1
+                report.stoppedAt = error.line
+                break
+            }
+            var rows: [ImportedUpdate] = []
+            var stop = false
+            for item in batch {
+                switch item {
+                case .row(let row): rows.append(row.importedUpdate)
+                case .unchanged: report.unchanged += 1
+                case .refused(let problem):
+                    notices.append(.rowRefused(file: problem.file, line: problem.line, message: problem.message))
+                    report.refused += 1
+                    if stopAtError {
+                        report.stoppedAt = problem.line
+                        stop = true
+                    }
+                }
+                if stop { break }
+            }
+            try journalRows(rows, dryRun: dryRun, into: &report)
+            read += batch.count
+            onImportProgress(read)
+            if stop || Task.isCancelled { break batches }
+        }
+        if !dryRun, report.imported > 0, connectivity.mode == .online, replayer != nil {
+            let synced = try await sync(blind: settings.blind, wait: settings.syncWait)
+            if case .synced(let sync) = synced.result { report.sync = sync }
+            notices += synced.notices
+        }
+        var failure: CommandFailure?
+        if report.refused > 0 {
+            let rows = report.refused == 1 ? "1 row was" : "\(report.refused) rows were"
+            failure = CommandFailure(.rowsRefused, "\(path): \(rows) refused and not journaled" + (report.stoppedAt.map { "; the import stopped at line \($0) (--on-error continue imports the rest)" } ?? ""))
+        }
+        return Reply(.imported(report), notices: notices, failure: failure)
+    }
+
+    /// Journals one batch in one transaction, or in a dry run counts what it would journal.
+    private func journalRows(_ rows: [ImportedUpdate], dryRun: Bool, into report: inout ImportReport) throws(CommandFailure) {
+        guard !rows.isEmpty else { return }
+        if dryRun {
+            let seen = try journalCall { try journal.journaledOpIDs(rows.map(\.opID)) }
+            report.alreadyImported += seen.count
+            report.imported += rows.count - seen.count
+            return
+        }
+        let result = try journalCall {
+            try journal.appendImport(rows, apiVersion: apiVersion.description, coalesce: settings.coalesce, now: clock.now())
+        }
+        report.imported += result.imported
+        report.merged += result.merged
+        report.alreadyImported += result.alreadyImported
+        report.withoutBase += result.withoutBase
+    }
+}

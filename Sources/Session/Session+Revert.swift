@@ -1,0 +1,34 @@
+import CommandParser
+import Journal
+import LeadModel
+
+/// `revert SEQ[..SEQ]`: queue the inverse of sent updates, newest first.
+extension Session {
+    /// Each sent update's fields go back to their base values, as a new update whose base is
+    /// what was sent: the replay's conflict check leaves alone (and reports) a field someone
+    /// changed since.
+    func revert(from first: Int64, through last: Int64) async throws(CommandFailure) -> Reply {
+        let sent = try journalCall { try journal.sentUpdates(from: first, through: last) }
+        var reverted: [Reverted] = []
+        for entry in sent {
+            let inverse: NewUpdate
+            do {
+                inverse = try entry.inverse(apiVersion: apiVersion.description)
+            } catch {
+                throw CommandFailure(.invalidUpdate, "revert \(entry.seq) refused: \(error.description)")
+            }
+            let appended = try journalCall { try journal.append(inverse, coalesce: false, now: clock.now()) }
+            reverted.append(Reverted(original: entry.seq, inverse: appended.entry, after: nil))
+        }
+        var notices: [Notice] = []
+        if connectivity.mode == .online, replayer != nil {
+            let replay = try await replayNow(readingBack: nil)
+            notices = replay.notices
+            for index in reverted.indices {
+                reverted[index].after = try journalCall { try journal.entry(seq: reverted[index].inverse.seq) }?.state
+            }
+            try refreshCurrent()
+        }
+        return Reply(.reverted(reverted), notices: notices)
+    }
+}
