@@ -12,6 +12,15 @@ public struct LeadSummary: Sendable, Hashable {
     public var fetchedAt: Double
     /// The lead's updates not yet delivered: `pending`, `sending`, `failed` or `conflict`.
     public var unsent: Int
+
+    public init(id: String, userID: String?, name: String?, email: String?, fetchedAt: Double, unsent: Int) {
+        self.id = id
+        self.userID = userID
+        self.name = name
+        self.email = email
+        self.fetchedAt = fetchedAt
+        self.unsent = unsent
+    }
 }
 
 /// Cached values that complete the word after `load`.

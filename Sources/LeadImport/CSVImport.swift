@@ -49,7 +49,7 @@ public final class CSVImport {
         let name = displayName ?? path
         self.displayName = name
         contentHash = try CSVImport.sha256(path: path, name: name)
-        guard let stream = InputStream(fileAtPath: path) else {
+        guard let stream = FileByteStream(path: path) else {
             throw ImportProblem(file: name, line: 1, message: "cannot open the file")
         }
         do {

@@ -232,7 +232,7 @@ struct OutboxTests {
         try FileManager.default.copyItem(atPath: path, toPath: old)
         let queue = try DatabaseQueue(path: old)
         try queue.write { db in
-            try db.execute(sql: """
+            try db.execute(sql: undoVersion6 + """
                 DROP TRIGGER update_counts_insert; DROP TRIGGER update_counts_delete; DROP TRIGGER update_counts_move;
                 DROP TABLE update_counts; PRAGMA user_version = 2;
                 ALTER TABLE updates DROP COLUMN api_version; DROP TABLE data_attributes; DROP TABLE meta;
@@ -323,10 +323,16 @@ func oldJournal(in dir: TempDirectory, undoing sql: String) throws -> String {
     _ = try journal.append(try sampleUpdate("a", [(.standard("name"), "Old")]))
     journal.close()
     let queue = try DatabaseQueue(path: path)
-    try queue.write { db in try db.execute(sql: sql) }
+    try queue.write { db in try db.execute(sql: undoVersion6 + sql) }
     try queue.close()
     return path
 }
+
+/// Takes a journal from version 6 back to 5: what `oldJournal` undoes before the caller's SQL.
+let undoVersion6 = """
+    DROP TABLE applied_ops; DROP INDEX leads_by_email; DROP INDEX leads_listing; DROP INDEX updates_open_by_lead;
+    PRAGMA user_version = 5;
+    """
 
 func normalize(_ sql: String) -> String {
     sql.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).joined(separator: " ")
