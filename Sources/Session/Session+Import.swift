@@ -35,38 +35,40 @@ extension Session {
         var report = ImportReport(file: path, dryRun: dryRun)
         var notices: [Notice] = []
         var read = 0
-        batches: while true {
-            let batch: [ImportItem]
+        var rows: [ImportedUpdate] = []
+        rows.reserveCapacity(Session.importBatch)
+        reading: while true {
+            let item: ImportItem?
             do {
-                guard let next = try file.nextBatch(max: Session.importBatch) else { break }
-                batch = next
+                item = try file.next()
             } catch {
+                // The file stopped being readable: what came before it is journaled.
                 notices.append(.rowRefused(file: error.file, line: error.line, message: error.message))
                 report.refused += 1
                 report.stoppedAt = error.line
-                break
+                break reading
             }
-            var rows: [ImportedUpdate] = []
-            var stop = false
-            for item in batch {
-                switch item {
-                case .row(let row): rows.append(row.importedUpdate)
-                case .unchanged: report.unchanged += 1
-                case .refused(let problem):
-                    notices.append(.rowRefused(file: problem.file, line: problem.line, message: problem.message))
-                    report.refused += 1
-                    if stopAtError {
-                        report.stoppedAt = problem.line
-                        stop = true
-                    }
+            guard let item else { break }
+            read += 1
+            switch item {
+            case .row(let row): rows.append(row.importedUpdate)
+            case .unchanged: report.unchanged += 1
+            case .refused(let problem):
+                notices.append(.rowRefused(file: problem.file, line: problem.line, message: problem.message))
+                report.refused += 1
+                if stopAtError {
+                    report.stoppedAt = problem.line
+                    break reading
                 }
-                if stop { break }
             }
-            try journalRows(rows, dryRun: dryRun, into: &report)
-            read += batch.count
-            onImportProgress(read)
-            if stop || Task.isCancelled { break batches }
+            if rows.count == Session.importBatch {
+                try journalRows(rows, dryRun: dryRun, into: &report)
+                rows.removeAll(keepingCapacity: true)
+                onImportProgress(read)
+                if Task.isCancelled { break reading }
+            }
         }
+        try journalRows(rows, dryRun: dryRun, into: &report)
         if !dryRun, report.imported > 0, connectivity.mode == .online, replayer != nil {
             let synced = try await sync(blind: settings.blind, wait: settings.syncWait)
             if case .synced(let sync) = synced.result { report.sync = sync }
