@@ -21,22 +21,10 @@ extension Session {
     }
 
     /// Refuses an attribute the workspace lacks (with the nearest name), an archived one,
-    /// or a value of the wrong type.
+    /// or a value of the wrong type: the check an import makes too.
     func check(_ name: String, _ value: JSONValue, against catalog: AttributeCatalog) throws(CommandFailure) {
-        guard let attribute = catalog.custom(named: name) else {
-            let names = catalog.writableCustomNames
-            let hint = CommandParser.nearest(to: name, among: names).map { "; did you mean `\($0)`?" }
-                ?? (names.isEmpty ? "; the workspace has none" : "; the workspace has \(names.prefix(12).joined(separator: ", "))\(names.count > 12 ? ", ..." : "")")
-            throw CommandFailure(
-                .unknownAttribute,
-                "the workspace has no custom attribute \(name)\(hint) (under 2.x an attribute must be created in Intercom before it is set; `attributes` lists them)")
-        }
-        if attribute.archived {
-            throw CommandFailure(.archivedAttribute, "the custom attribute \(name) is archived in Intercom and cannot be set")
-        }
-        if let problem = attribute.problem(with: value) {
-            throw CommandFailure(.attributeType, problem)
-        }
+        guard let problem = catalog.problem(setting: name, to: value, suggest: CommandParser.nearest) else { return }
+        throw CommandFailure(FailureCode(rawValue: problem.code) ?? .attributeType, problem.message)
     }
 
     /// Reads the attribute list again when the cached one is older than an hour (2.x only).

@@ -27,23 +27,9 @@ extension Session {
     /// cache's, with a notice saying so.
     private func lookUp(email: String) async throws(CommandFailure) -> (leads: [Contact], fromCache: Bool, notices: [Notice]) {
         var notices: [Notice] = []
-        if connectivity.mode == .online, let api {
-            do {
-                try await bindJournalToTokenApp()
-                let found = try await api.find(email: email).value
-                connectivity.heardFrom()
-                try journalCall { try journal.cache(found, fetchedAt: clock.now()) }
-                return (found, false, notices)
-            } catch let error as IntercomError where error.isUnreachable {
-                connectivity.lost()
-                notices.append(.unreachable(detail: error.detail, then: .workingOffline))
-            } catch let error as IntercomError {
-                throw Session.failure(error, doing: "find email=\(email)")
-            } catch let failure as CommandFailure {
-                throw failure
-            } catch {
-                throw CommandFailure(.internal, "find email=\(email) failed: \(error)")
-            }
+        if let found = try await askIntercom("find email=\(email)", notices: &notices, { api in try await api.find(email: email).value }) {
+            try journalCall { try journal.cache(found, fetchedAt: clock.now()) }
+            return (found, false, notices)
         }
         let cached = try journalCall { try journal.cachedLeads(email: email) }
         let views = try cached.map { lead throws(CommandFailure) in try journalCall { try journal.userView(of: lead) } }

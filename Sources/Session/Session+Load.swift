@@ -18,31 +18,18 @@ extension Session {
         let label = id ?? "user_id=\(userID ?? "")"
         var notices: [Notice] = []
 
-        if connectivity.mode == .online, let api {
-            do {
-                try await bindJournalToTokenApp()
-                let contact: Contact
-                if let id {
-                    contact = try await api.fetch(id: id).value
-                } else {
-                    contact = try chooseOne(try await api.find(userID: userID!).value, label: label)
-                }
-                connectivity.heardFrom()
-                try journalCall { try journal.cache(contact, fetchedAt: clock.now()) }
-                let cached = try journalCall { try journal.cachedLead(id: contact.id) }
-                guard let cached else { throw CommandFailure(.journal, "the lead was fetched but could not be cached") }
-                let stale = await refreshAttributesIfStale()
-                return try loaded(cached, fresh: true, notices: stale.map { [$0] } ?? [])
-            } catch let error as IntercomError where error.isUnreachable {
-                connectivity.lost()
-                notices.append(.unreachable(detail: error.detail, then: .workingOffline))
-            } catch let error as IntercomError {
-                throw Session.failure(error, doing: "load \(label)")
-            } catch let failure as CommandFailure {
-                throw failure
-            } catch {
-                throw CommandFailure(.internal, "load \(label) failed: \(error)")
+        let answer = try await askIntercom("load \(label)", notices: &notices) { api in
+            if let id { return [try await api.fetch(id: id).value] }
+            return try await api.find(userID: userID!).value
+        }
+        if let answer {
+            let contact = try chooseOne(answer, label: label)
+            try journalCall { try journal.cache(contact, fetchedAt: clock.now()) }
+            guard let cached = try journalCall({ try journal.cachedLead(id: contact.id) }) else {
+                throw CommandFailure(.journal, "the lead was fetched but could not be cached")
             }
+            let stale = await refreshAttributesIfStale()
+            return try loaded(cached, fresh: true, notices: stale.map { [$0] } ?? [])
         }
 
         let cached = try journalCall { try journal.cachedLead(id: id, userID: userID) }
@@ -65,6 +52,31 @@ extension Session {
                 .unpushedEdits,
                 "the current lead has unpushed edits (\(edits.keys.map(\.description).joined(separator: ", "))); `push` or `discard` them first"
             )
+        }
+    }
+
+    /// Asks Intercom when online, after binding the journal to the token's app. Returns the
+    /// answer, or nil when offline or when the API did not answer (the session then goes
+    /// offline and `notices` says so); Intercom's refusals fail the command.
+    func askIntercom<T>(
+        _ what: String, notices: inout [Notice], _ call: (IntercomAPI) async throws -> T
+    ) async throws(CommandFailure) -> T? {
+        guard connectivity.mode == .online, let api else { return nil }
+        do {
+            try await bindJournalToTokenApp()
+            let value = try await call(api)
+            connectivity.heardFrom()
+            return value
+        } catch let error as IntercomError where error.isUnreachable {
+            connectivity.lost()
+            notices.append(.unreachable(detail: error.detail, then: .workingOffline))
+            return nil
+        } catch let error as IntercomError {
+            throw Session.failure(error, doing: what)
+        } catch let failure as CommandFailure {
+            throw failure
+        } catch {
+            throw CommandFailure(.internal, "\(what) failed: \(error)")
         }
     }
 

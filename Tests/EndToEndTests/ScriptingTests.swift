@@ -244,7 +244,11 @@ struct ScriptingTests {
     func dryRun() async throws {
         try await withRig { rig in
             let one = try await rig.run(["load \(obrien)", "attr plan trial", "push --dry-run", "diff"])
-            #expect(one.status == 1, "the edits are still unpushed after a dry run of one push")
+            #expect(one.status == 0, "the last preview showed exactly the unpushed edits: previewed, not forgotten: \(one.stderr)")
+            #expect(!one.stderr.contains("unpushed edits"))
+            let after = try await rig.run(["load \(obrien)", "attr plan trial", "push --dry-run", "set name Later"])
+            #expect(after.status == 1, "an edit after the preview is still unpushed")
+            #expect(after.stderr.contains("unpushed edits"))
             #expect(one.stdout.contains("dry run: nothing sent, nothing journaled"))
             #expect(one.stdout.contains(#""plan": "trial""#), "the exact body: \(one.stdout)")
             #expect(one.stdout.contains("custom_attributes.plan"))

@@ -97,17 +97,17 @@ struct ShellEndToEndTests {
         }
     }
 
-    @Test("a lead cannot be identified by email: load email= is refused and nothing is sent")
-    func emailRefused() async throws {
+    @Test("an email only finds the lead: load email= loads the one match, and the push names it by id, never by email alone")
+    func emailFindsThenIDUpdates() async throws {
         try await withRig { rig in
-            let result = try await rig.run(["load email=obrien@truth.org"])
-            #expect(result.status == 1)
-            #expect(result.stderr.contains("id or user_id"))
-            #expect(rig.fake.requests.isEmpty)
-            let push = try await rig.run(["push"])
-            #expect(push.status == 1)
-            #expect(push.stderr.contains("no lead loaded"))
-            #expect(rig.posts.isEmpty)
+            let result = try await rig.run(["load email=obrien@truth.org", "set name ByEmail", "push"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("loaded \(obrien)"))
+            #expect(rig.fake.requests.first { $0.path == "/contacts" && $0.method == "GET" }?.rawQuery == "email=obrien@truth.org")
+            let post = try #require(rig.posts.first)
+            #expect(post.bodyJSON?["id"] == .string(obrien), "the update names the lead by id")
+            #expect(rig.fake.lead(id: obrien)?.name == "ByEmail")
+            #expect(rig.posts.allSatisfy { $0.bodyJSON?["id"] != nil || $0.bodyJSON?["user_id"] != nil }, "no email-only body")
         }
     }
 
