@@ -55,6 +55,15 @@ public enum Tokenizer {
     static func canStandBare(_ text: String) -> Bool {
         guard !text.isEmpty else { return false }
         for scalar in text.unicodeScalars {
+            // ASCII without Unicode property look-ups (most words): controls, space and
+            // DEL are unsafe or whitespace; printable ASCII is bare unless listed below.
+            if scalar.value < 0x80 {
+                if scalar.value <= 0x20 || scalar.value == 0x7F { return false }
+                switch scalar {
+                case "'", "\"", "\\", "$", "#": return false
+                default: continue
+                }
+            }
             switch scalar {
             case "'", "\"", "\\", "$", "#", " ": return false
             default:

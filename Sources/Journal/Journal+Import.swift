@@ -63,7 +63,7 @@ extension Journal {
                     result.withoutBase += 1
                 }
                 let new = NewUpdate(update: row.update, base: base, baseUpdatedAt: view?.updatedAt, apiVersion: apiVersion)
-                let appended = try Journal.appendRow(db, new, opID: row.opID, coalesce: coalesce, now: now)
+                let appended = try Journal.appendRow(db, new, opID: row.opID, appID: try boundAppID(db), coalesce: coalesce, now: now)
                 try record.execute(arguments: [row.opID, appended.entry.seq, now])
                 result.imported += 1
                 if appended.merged { result.merged += 1 }

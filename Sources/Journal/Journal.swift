@@ -10,6 +10,7 @@ private let closeDescriptor = Darwin.close
 #endif
 import GRDB
 import LeadModel
+import Synchronization
 
 /// The journal: one SQLite file holding the cache of loaded leads and the outbox of updates.
 ///
@@ -21,6 +22,9 @@ import LeadModel
 public final class Journal: Sendable {
     public let path: String
     let queue: DatabaseQueue
+    /// The app (`app.id_code`) the journal is bound to, once read. A binding never
+    /// changes (``bind(toApp:)`` only adds one), so `append` reads it only until it is set.
+    private let boundApp = Mutex<String?>(nil)
 
     /// Opens (creating if needed) the journal at `path`.
     ///
@@ -28,18 +32,19 @@ public final class Journal: Sendable {
     ///   `.newerVersion`; in the last two cases the file is left untouched.
     public init(path: String) throws(JournalError) {
         self.path = path
-        let url = URL(fileURLWithPath: path)
         let fm = FileManager.default
-        let directory = url.deletingLastPathComponent().path
-        do {
-            if !fm.fileExists(atPath: directory) {
-                try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            }
-        } catch {
-            throw JournalError(.cannotOpen, "cannot create the journal's folder \(directory): \(error.localizedDescription)")
-        }
-
         let exists = fm.fileExists(atPath: path)
+        if !exists {
+            // Only a new journal can lack its folder.
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            do {
+                if !fm.fileExists(atPath: directory) {
+                    try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                }
+            } catch {
+                throw JournalError(.cannotOpen, "cannot create the journal's folder \(directory): \(error.localizedDescription)")
+            }
+        }
         if exists {
             try Journal.checkExisting(path: path)
         } else {
@@ -73,8 +78,7 @@ public final class Journal: Sendable {
         guard access(path, R_OK | W_OK) == 0 else {
             throw JournalError(.cannotOpen, "cannot open the journal \(path): \(String(cString: strerror(errno)))")
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        if size == 0 { return }
+        if (Journal.fileSize(path) ?? 0) == 0 { return }
         // Read the header directly so no SQLite connection touches a foreign file.
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw JournalError(.cannotOpen, "cannot read the journal \(path)")
@@ -88,8 +92,17 @@ public final class Journal: Sendable {
                 "\(path) is not a leadsh journal (not an SQLite database); it was left untouched. Pass --journal with another path"
             )
         }
-        // Read the identifying pragmas through a read-only connection: in WAL mode
-        // the newest values may still be in the -wal file, not the header.
+        // With no -wal (nor -journal) file beside it, the header holds the newest
+        // application_id (offset 68) and user_version (offset 60): a leadsh journal this
+        // build reads is accepted without a second connection. leadsh removes the -wal
+        // when it closes the journal, so this is the usual start.
+        if (Journal.fileSize(path + "-wal") ?? 0) == 0, Journal.fileSize(path + "-journal") == nil {
+            let applicationID = Int32(bitPattern: header[68..<72].reduce(0) { $0 << 8 | UInt32($1) })
+            let userVersion = Int(Int32(bitPattern: header[60..<64].reduce(0) { $0 << 8 | UInt32($1) }))
+            if applicationID == Journal.applicationID && userVersion <= schemaVersion { return }
+        }
+        // Otherwise read the identifying pragmas through a read-only connection: in WAL
+        // mode the newest values may still be in the -wal file, not the header.
         var configuration = Configuration()
         configuration.readonly = true
         let pragmas: (applicationID: Int32, userVersion: Int, objects: Int)?
@@ -122,6 +135,13 @@ public final class Journal: Sendable {
         }
     }
 
+    /// The size of the file at `path`, or nil when there is none.
+    static func fileSize(_ path: String) -> Int? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Int(info.st_size)
+    }
+
     /// SQLite's message with the statement and its arguments (long arguments cut), so a
     /// report of a failed write says what was being written.
     static func describe(_ error: any Error) -> String {
@@ -142,17 +162,11 @@ public final class Journal: Sendable {
     ///
     /// Not `DatabaseQueue.read`: its read-only mode toggles `PRAGMA query_only` around
     /// every read, which made GRDB re-examine statements and cost about half the CPU of
-    /// an offline push.
+    /// an offline push. Nor `Database.inTransaction`: it prepares `BEGIN` and `COMMIT`
+    /// anew each time; these are prepared once per connection (see ``transaction(_:_:)``).
     func read<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
         do {
-            return try queue.inDatabase { db in
-                var result: T?
-                try db.inTransaction(.deferred) {
-                    result = try body(db)
-                    return .commit
-                }
-                return result!
-            }
+            return try queue.inDatabase { db in try Journal.transaction(db, "BEGIN DEFERRED", body) }
         } catch let error as JournalError {
             throw error
         } catch {
@@ -160,13 +174,46 @@ public final class Journal: Sendable {
         }
     }
 
+    /// Runs one statement's read: a single SELECT is its own snapshot, so no transaction
+    /// is opened around it.
+    func readOne<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
+        do {
+            return try queue.inDatabase(body)
+        } catch let error as JournalError {
+            throw error
+        } catch {
+            throw JournalError(.storage, "reading the journal \(path) failed: \(Journal.describe(error))")
+        }
+    }
+
+    /// Runs `body` in an immediate transaction (as `DatabaseQueue.write` does), committed
+    /// before it returns: with `synchronous=FULL`, durable when the call returns.
     func write<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
         do {
-            return try queue.write(body)
+            return try queue.writeWithoutTransaction { db in try Journal.transaction(db, "BEGIN IMMEDIATE", body) }
         } catch let error as JournalError {
             throw error
         } catch {
             throw JournalError(.storage, "writing the journal \(path) failed: \(Journal.describe(error))")
+        }
+    }
+
+    /// `begin`, then `body`, then `COMMIT`; `ROLLBACK` when `body` or the commit throws.
+    ///
+    /// The transaction statements are cached like every other statement: `inTransaction`
+    /// parsed `BEGIN IMMEDIATE TRANSACTION` and `COMMIT TRANSACTION` on every call, which
+    /// cost more instructions per push than binding and running the INSERT.
+    /// GRDB still sees the transaction begin and end (it reads a statement's transaction
+    /// effect when it runs, cached or not).
+    static func transaction<T>(_ db: Database, _ begin: String, _ body: (Database) throws -> T) throws -> T {
+        try db.cachedStatement(sql: begin).execute()
+        do {
+            let result = try body(db)
+            try db.cachedStatement(sql: "COMMIT").execute()
+            return result
+        } catch {
+            if db.isInsideTransaction { try? db.rollback() }
+            throw error
         }
     }
 
@@ -261,18 +308,19 @@ extension Journal {
     /// merges into it (later value wins per field; the earliest base is kept).
     public func append(_ new: NewUpdate, coalesce: Bool = true, now: Double = Journal.now()) throws(JournalError) -> AppendResult {
         try write { db -> AppendResult in
-            try Journal.appendRow(db, new, opID: UUID().uuidString.lowercased(), coalesce: coalesce, now: now)
+            try Journal.appendRow(db, new, opID: Journal.newOpID(), appID: try boundAppID(db), coalesce: coalesce, now: now)
         }
     }
 
     /// The one path an update takes into the outbox, inside the caller's transaction: merged
     /// into the lead's latest row when that row is still `pending` (and `coalesce`), else a new
     /// row with this op id. A push and every row of an import come through here.
-    static func appendRow(_ db: Database, _ new: NewUpdate, opID: String, coalesce: Bool, now: Double) throws -> AppendResult {
+    static func appendRow(_ db: Database, _ new: NewUpdate, opID: String, appID: String?, coalesce: Bool, now: Double) throws -> AppendResult {
         let lead = new.update.lead
         let key = Journal.leadKey(for: lead)
         if coalesce,
-            let latest = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM updates WHERE lead_key = ? ORDER BY seq DESC LIMIT 1"), arguments: [key]),
+            let latest = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT \(Journal.entryColumns) FROM updates WHERE lead_key = ? ORDER BY seq DESC LIMIT 1"), arguments: [key]),
             (latest["state"] as String) == UpdateState.pending.rawValue
         {
             let existing = try Journal.entry(from: latest)
@@ -291,19 +339,34 @@ extension Journal {
             let merged = try Journal.fetchEntry(db, seq: existing.seq)!
             return AppendResult(entry: merged, merged: true)
         }
+        // The row is not read back: every column is known here. (Reading it back, by
+        // column name, was a quarter of an offline push's instructions.)
+        let changes = Journal.encode(new.update.changes)
+        let base = Journal.encode(new.base)
         try db.cachedStatement(sql: """
                 INSERT INTO updates (op_id, lead_key, lead_id, lead_user_id, lead_email, fields, base,
                     base_updated_at, state, attempts, next_attempt_at, created_at, updated_at, api_version, app_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?, ?, ?, (SELECT value FROM meta WHERE key = 'app_id'))
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?, ?, ?, ?)
                 """).execute(arguments: [
-                opID, key, lead.id, lead.userID, lead.email,
-                Journal.encode(new.update.changes), Journal.encode(new.base), new.baseUpdatedAt, now, now,
-                new.apiVersion,
+                opID, key, lead.id, lead.userID, lead.email, changes, base, new.baseUpdatedAt, now, now, new.apiVersion, appID,
             ]
         )
-        let seq = db.lastInsertedRowID
-        let entry = try Journal.fetchEntry(db, seq: seq)!
+        let entry = JournalEntry(
+            seq: db.lastInsertedRowID, opID: opID, lead: LeadReference(id: lead.id, userID: lead.userID, email: lead.email),
+            changes: try Journal.decodeChanges(changes), base: try Journal.decodeChanges(base),
+            baseUpdatedAt: new.baseUpdatedAt, state: .pending, attempts: 0, nextAttemptAt: 0,
+            lastStatus: nil, lastErrorCode: nil, lastError: nil, theirs: nil,
+            mergedCount: 1,  // the column's default
+            createdAt: now, updatedAt: now, sentAt: nil, apiVersion: new.apiVersion, appID: appID)
         return AppendResult(entry: entry, merged: false)
+    }
+
+    /// The app the journal is bound to, inside a transaction: from memory once it is known.
+    func boundAppID(_ db: Database) throws -> String? {
+        if let known = boundApp.withLock({ $0 }) { return known }
+        let app = try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = 'app_id'"))
+        if let app { boundApp.withLock { $0 = app } }
+        return app
     }
 
     /// The app (`app.id_code`) this journal is bound to, or nil before it first talked to one.
@@ -366,7 +429,7 @@ extension Journal {
     public func entries(all: Bool = false, afterSeq: Int64 = 0, limit: Int = 1000) throws(JournalError) -> [JournalEntry] {
         try read { db in
             let filter = all ? "" : "AND state NOT IN ('sent', 'dropped')"
-            return try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM updates WHERE seq > ? \(filter) ORDER BY seq LIMIT ?"), arguments: [afterSeq, limit]
+            return try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Journal.entryColumns) FROM updates WHERE seq > ? \(filter) ORDER BY seq LIMIT ?"), arguments: [afterSeq, limit]
             ).map(Journal.entry(from:))
         }
     }
@@ -395,7 +458,7 @@ extension Journal {
 
     /// How many rows wait to be sent (`pending` or `sending`), from the running counts.
     public func unsentCount() throws(JournalError) -> Int {
-        try read { db in
+        try readOne { db in
             try Int.fetchOne(db.cachedStatement(
                 sql: "SELECT coalesce(sum(n), 0) FROM update_counts WHERE state IN ('pending', 'sending')")) ?? 0
         }
@@ -413,7 +476,7 @@ extension Journal {
                     WHERE state IN ('pending', 'sending') AND lead_key > leads.k)
             FROM leads WHERE leads.k IS NOT NULL
         )
-        SELECT u.* FROM leads JOIN updates AS u ON u.seq = (
+        SELECT \(Journal.entryColumns(of: "u")) FROM leads JOIN updates AS u ON u.seq = (
             SELECT min(seq) FROM updates INDEXED BY updates_unsent_by_lead
             WHERE state IN ('pending', 'sending') AND lead_key = leads.k)
         WHERE leads.k IS NOT NULL
@@ -462,7 +525,7 @@ extension Journal {
     static func claimOne(_ db: Database, now: Double) throws -> JournalEntry? {
         let oldest = try Row.fetchOne(
             db.cachedStatement(sql: """
-                SELECT u.* FROM (
+                SELECT \(Journal.entryColumns(of: "u")) FROM (
                     SELECT seq FROM updates INDEXED BY updates_pending_by_seq
                     WHERE state = 'pending' ORDER BY seq LIMIT 64) AS c
                 JOIN updates AS u ON u.seq = c.seq
@@ -474,7 +537,7 @@ extension Journal {
                 """),
             arguments: [now])
         let found = try oldest ?? Row.fetchOne(
-            db.cachedStatement(sql: "SELECT * FROM (\(Journal.leadHeads)) WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT 1"),
+            db.cachedStatement(sql: "SELECT \(Journal.entryColumns) FROM (\(Journal.leadHeads)) WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT 1"),
             arguments: [now])
         guard let row = found else { return nil }
         var entry = try Journal.entry(from: row)
@@ -612,7 +675,7 @@ extension Journal {
     }
 
     static func fetchEntry(_ db: Database, seq: Int64) throws -> JournalEntry? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM updates WHERE seq = ?"), arguments: [seq]).map(entry(from:))
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Journal.entryColumns) FROM updates WHERE seq = ?"), arguments: [seq]).map(entry(from:))
     }
 
     static func requireEntry(_ db: Database, seq: Int64) throws -> JournalEntry {
@@ -622,28 +685,63 @@ extension Journal {
         return entry
     }
 
+    /// The columns of an outbox row, in the order ``entry(from:)`` reads them: every
+    /// query that makes a ``JournalEntry`` selects exactly these.
+    static let entryColumnNames = [
+        "seq", "op_id", "lead_id", "lead_user_id", "lead_email", "fields", "base", "base_updated_at", "state",
+        "attempts", "next_attempt_at", "last_status", "last_error_code", "last_error", "theirs", "merged_count",
+        "created_at", "updated_at", "sent_at", "api_version", "app_id",
+    ]
+    static let entryColumns = entryColumns(of: nil)
+
+    /// ``entryColumnNames`` as a select list, qualified by `table` when given.
+    static func entryColumns(of table: String?) -> String {
+        entryColumnNames.map { name in table.map { "\($0).\(name)" } ?? name }.joined(separator: ", ")
+    }
+
+    /// A row selected as ``entryColumns``, read by position: reading 21 columns by name
+    /// cost a case-insensitive search of the column names (a `lowercased()` each) per column.
     static func entry(from row: Row) throws -> JournalEntry {
         JournalEntry(
-            seq: row["seq"],
-            opID: row["op_id"],
-            lead: LeadReference(id: row["lead_id"], userID: row["lead_user_id"], email: row["lead_email"]),
-            changes: try decodeChanges(row["fields"]),
-            base: try decodeChanges(row["base"]),
-            baseUpdatedAt: row["base_updated_at"],
-            state: UpdateState(rawValue: row["state"]) ?? .pending,
-            attempts: row["attempts"],
-            nextAttemptAt: row["next_attempt_at"],
-            lastStatus: row["last_status"],
-            lastErrorCode: row["last_error_code"],
-            lastError: row["last_error"],
-            theirs: try (row["theirs"] as String?).map { try decodeChanges($0) },
-            mergedCount: row["merged_count"],
-            createdAt: row["created_at"],
-            updatedAt: row["updated_at"],
-            sentAt: row["sent_at"],
-            apiVersion: row["api_version"],
-            appID: row["app_id"]
+            seq: row[0],
+            opID: row[1],
+            lead: LeadReference(id: row[2], userID: row[3], email: row[4]),
+            changes: try decodeChanges(row[5]),
+            base: try decodeChanges(row[6]),
+            baseUpdatedAt: row[7],
+            state: UpdateState(rawValue: row[8]) ?? .pending,
+            attempts: row[9],
+            nextAttemptAt: row[10],
+            lastStatus: row[11],
+            lastErrorCode: row[12],
+            lastError: row[13],
+            theirs: try (row[14] as String?).map { try decodeChanges($0) },
+            mergedCount: row[15],
+            createdAt: row[16],
+            updatedAt: row[17],
+            sentAt: row[18],
+            apiVersion: row[19],
+            appID: row[20]
         )
+    }
+
+    /// A fresh `op_id`: a random (version 4) UUID in lower case, as `UUID().uuidString.lowercased()`
+    /// wrote it, without Foundation's string formatting and a second pass to lower the case.
+    static func newOpID() -> String {
+        var bytes = UUID().uuid
+        return withUnsafeBytes(of: &bytes) { raw -> String in
+            let hex = Array("0123456789abcdef".utf8)
+            return String(unsafeUninitializedCapacity: 36) { out in
+                var o = 0
+                for (i, byte) in raw.enumerated() {
+                    if i == 4 || i == 6 || i == 8 || i == 10 { out[o] = UInt8(ascii: "-"); o += 1 }
+                    out[o] = hex[Int(byte >> 4)]
+                    out[o + 1] = hex[Int(byte & 0x0F)]
+                    o += 2
+                }
+                return o
+            }
+        }
     }
 }
 
