@@ -32,9 +32,11 @@ func outboxRows(_ journal: String) throws -> [(opID: String, leadID: String?, fi
     let queue = try DatabaseQueue(path: journal, configuration: configuration)
     defer { try? queue.close() }
     return try queue.read { db in
-        try Row.fetchAll(db, sql: "SELECT op_id, lead_id, fields FROM updates ORDER BY seq").map { row in
+        try Row.fetchAll(db, sql: "SELECT op_id, lead_id, fields FROM updates ORDER BY seq").map { row -> (opID: String, leadID: String?, fields: JSONObject) in
+            let opID: String = row["op_id"]
+            let leadID: String? = row["lead_id"]
             let fields: String = row["fields"]
-            return (row["op_id"], row["lead_id"], try JSONText.parse(fields).objectValue ?? [:])
+            return (opID, leadID, try JSONText.parse(fields).objectValue ?? JSONObject())
         }
     }
 }
@@ -111,7 +113,7 @@ struct FindImportTests {
             #expect(rig.fake.lead(id: obrien)?.name == "Found")
             // No update ever named its lead by email alone.
             for request in rig.posts {
-                let body = request.bodyJSON?.objectValue ?? [:]
+                let body = request.bodyJSON?.objectValue ?? JSONObject()
                 #expect(request.method == "PUT" || body["id"] != nil, "an email-only body: \(request.bodyText)")
                 #expect(body["email"] == nil, "the email was not sent: \(request.bodyText)")
             }
@@ -182,7 +184,7 @@ struct FindImportTests {
     @Test("leads lists the cached leads with their cache age and unsent updates; a filter; --json is one array")
     func leadsCommand() async throws {
         try await withRig { rig in
-            let empty = try await rig.run(["leads"])
+            let empty = try await rig.run(["leads"], extra: ["--offline"])
             #expect(empty.status == 0)
             #expect(empty.stdout.contains("no cached leads"), "\(empty.stdout)")
 
@@ -191,19 +193,19 @@ struct FindImportTests {
             let queued = try await rig.run(["load \(obrien)", "attr plan queued", "push"], extra: ["--offline"])
             #expect(queued.status == 0, "\(queued.stderr)")
 
-            let all = try await rig.run(["leads"])
+            let all = try await rig.run(["leads"], extra: ["--offline"])
             #expect(all.status == 0, "\(all.stderr)")
             let lines = all.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
             #expect(lines.first == "ID NAME EMAIL CACHED UNSENT", "\(all.stdout)")
             #expect(lines.contains("\(obrien) OBrien obrien@truth.org 2d 1"), "\(all.stdout)")
             #expect(lines.contains("\(julia) Julia julia@ministry.example 2d"), "\(all.stdout)")
 
-            let filtered = try await rig.run(["leads MINISTRY"])
+            let filtered = try await rig.run(["leads MINISTRY"], extra: ["--offline"])
             #expect(filtered.stdout.contains(julia) && !filtered.stdout.contains(obrien), "a substring of the email, any case: \(filtered.stdout)")
-            let byName = try await rig.run(["leads bri"])
+            let byName = try await rig.run(["leads bri"], extra: ["--offline"])
             #expect(byName.stdout.contains(obrien) && !byName.stdout.contains(julia), "\(byName.stdout)")
 
-            let json = try await rig.run(["leads --json"])
+            let json = try await rig.run(["leads --json"], extra: ["--offline"])
             #expect(json.status == 0, "\(json.stderr)")
             let rows = try #require(try JSONText.parse(json.stdout).arrayValue, "one array: \(json.stdout)")
             #expect(rows.count == 2)

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Journal
+@testable import Journal
 import LeadModel
 import TestSupport
 import Testing
