@@ -32,13 +32,18 @@ extension Journal {
 extension JournalEntry {
     /// The update that undoes this one: each changed field back to its base value (`null` where
     /// the field was absent), with this update's values as the base, so the replay's conflict
-    /// check leaves alone a field someone changed since it was sent.
+    /// check leaves alone a field someone changed since it was sent (the replay always re-reads
+    /// the lead for it, however fresh the cache: see ``NewUpdate/baseNotFromCache``).
+    ///
+    /// Only for an update with a recorded base (`baseUpdatedAt` not nil): an import row whose
+    /// lead was not cached has none, and its fields' old values are unknown.
     ///
     /// - Throws: `LeadUpdateError` when the lead cannot be named for an update.
     public func inverse(apiVersion: String?) throws(LeadUpdateError) -> NewUpdate {
         var undo = FieldChanges()
         for (key, _) in changes { undo[key] = base[key] ?? .null }
         return NewUpdate(
-            update: try LeadUpdate(lead: lead, changes: undo), base: changes, baseUpdatedAt: nil, apiVersion: apiVersion)
+            update: try LeadUpdate(lead: lead, changes: undo), base: changes, baseUpdatedAt: NewUpdate.baseNotFromCache,
+            apiVersion: apiVersion)
     }
 }

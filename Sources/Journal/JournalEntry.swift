@@ -22,10 +22,17 @@ public struct NewUpdate: Sendable {
     /// The values the changed fields had in the lead as the user saw it; a field
     /// absent from the lead is absent here.
     public var base: FieldChanges
-    /// The lead's `updated_at` when it was loaded.
+    /// The lead's `updated_at` when it was loaded; nil when no base was recorded (the replay
+    /// then checks nothing), ``NewUpdate/baseNotFromCache`` when the base did not come from
+    /// the cached copy (a revert's), so the replay always re-reads the lead before sending.
     public var baseUpdatedAt: Int64?
     /// The API version the update was made under (`1.4`, `2.14`), shown by `queue`.
     public var apiVersion: String?
+
+    /// `baseUpdatedAt` of an update whose base is not the cached copy's values (a revert's base
+    /// is what the reverted update sent): however fresh the cache, the replay re-reads the lead
+    /// and checks each field against the base. No lead has `updated_at` 0.
+    public static let baseNotFromCache: Int64 = 0
 
     public init(update: LeadUpdate, base: FieldChanges, baseUpdatedAt: Int64?, apiVersion: String? = nil) {
         self.update = update

@@ -34,7 +34,7 @@ public enum Leadsh {
             // `leadsh import FILE` runs the shell's `import` as one `-c` command.
             var importing = command.options
             importing.c = [Command.importFile(path: command.file, dryRun: importing.dryRun, onError: nil).description]
-            (options, subcommand, scriptWords) = (importing, nil, [])
+            (options, subcommand, scriptWords) = (importing, "import", [])
         case let command as ConfigCommand: (options, subcommand, scriptWords) = (command.options, "config", [])
         case let command as WorkspacesCommand: (options, subcommand, scriptWords) = (command.options, "workspaces", [])
         case let command as RunCommand: (options, subcommand, scriptWords) = (command.options, nil, command.scriptWords)
@@ -204,8 +204,11 @@ public enum Leadsh {
                 session: session, printer: printer, dryRun: options.dryRun, continueOnError: options.onError == "continue",
                 historyFile: nil)
             shell.progress = importProgress
-            let (name, source, directory, arguments): (String, any LineSource, String, [String]?)
-            if !options.c.isEmpty {
+            let (name, source, directory, arguments): (String?, any LineSource, String, [String]?)
+            if subcommand == "import" {
+                // No `-c:1:` before its messages: the user typed no -c.
+                (name, source, directory, arguments) = (nil, ScriptedLineSource(options.c), ".", nil)
+            } else if !options.c.isEmpty {
                 (name, source, directory, arguments) = ("-c", ScriptedLineSource(options.c), ".", nil)
             } else if let (path, file) = script {
                 let folder = path == "-" ? "." : (path as NSString).deletingLastPathComponent
@@ -214,7 +217,7 @@ public enum Leadsh {
                 (name, source, directory, arguments) = ("stdin", PlainLineSource.standardInput(), ".", [])
             }
             let result = await shell.runScript(source, name: name, directory: directory, arguments: arguments)
-            code = await finish(session: session, printer: printer, result: result, worstExit: shell.worstExit, name: name)
+            code = await finish(session: session, printer: printer, result: result, worstExit: shell.worstExit, name: name ?? "leadsh import")
         }
 
         await api?.shutdown()

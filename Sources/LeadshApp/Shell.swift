@@ -225,7 +225,8 @@ final class Shell: @unchecked Sendable {
     }
 
     /// Runs every line of a non-interactive source, stopping at the first failure unless told to continue.
-    func runScript(_ source: any LineSource, name: String, directory: String, arguments: [String]?) async -> ScriptResult {
+    /// `name` nil: messages name no location (`leadsh import FILE`, run as one command).
+    func runScript(_ source: any LineSource, name: String?, directory: String, arguments: [String]?) async -> ScriptResult {
         var result = ScriptResult()
         var number = 0
         while !quitRequested {
@@ -238,7 +239,7 @@ final class Shell: @unchecked Sendable {
                 break
             }
             number += 1
-            let ok = await run(line: line, at: Location(name: name, line: number, directory: directory, arguments: arguments))
+            let ok = await run(line: line, at: Location(name: name, line: name == nil ? nil : number, directory: directory, arguments: arguments))
             if !ok {
                 result.failures += 1
                 if !continueOnError {

@@ -93,6 +93,8 @@ extension Replayer {
     }
 
     func needsReread(_ entry: JournalEntry, options: ReplayOptions) -> Bool {
+        // A revert's base is what the reverted update sent, not the cache's: only a read knows.
+        if entry.baseUpdatedAt == NewUpdate.baseNotFromCache { return true }
         guard let fetchedAt = try? journal.fetchedAt(of: entry.lead) else { return true }
         return clock.now() - fetchedAt > options.conflictCheckAge || entry.attempts > 1
     }

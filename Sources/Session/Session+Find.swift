@@ -16,6 +16,15 @@ extension Session {
     func load(email: String) async throws(CommandFailure) -> Reply {
         try refuseIfUnpushedEdits()
         let (leads, fromCache, notices) = try await lookUp(email: email)
+        if leads.isEmpty {
+            // Not chooseOne's "merged, converted or deleted?": nothing was looked up by id. Offline
+            // the notice saying the cache was searched is lost with the failure, so say it here.
+            throw CommandFailure(
+                .notFound,
+                fromCache
+                    ? "not found: no cached lead has the email \(email) (offline: Intercom was not searched)"
+                    : "not found: no lead has the email \(email)")
+        }
         let lead = try chooseOne(leads, label: "email=\(email)")
         guard let cached = try journalCall({ try journal.cachedLead(id: lead.id) }) else {
             throw CommandFailure(.journal, "the lead was found but could not be cached")

@@ -9,6 +9,13 @@ extension Session {
     /// changed since.
     func revert(from first: Int64, through last: Int64) async throws(CommandFailure) -> Reply {
         let sent = try journalCall { try journal.sentUpdates(from: first, through: last) }
+        // Checked for the whole range before anything is journaled. An update imported while its
+        // lead was not cached recorded no old values: "back to the base" would clear its fields.
+        if let blind = sent.first(where: { $0.baseUpdatedAt == nil }) {
+            throw CommandFailure(
+                .invalidState,
+                "update #\(blind.seq) cannot be reverted: its old values were never recorded (it was imported while its lead was not cached); set them by hand")
+        }
         var reverted: [Reverted] = []
         for entry in sent {
             let inverse: NewUpdate
