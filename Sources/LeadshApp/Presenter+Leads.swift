@@ -46,7 +46,7 @@ extension Presenter {
     func importText(_ report: ImportReport) -> String {
         var parts = ["\(report.dryRun ? "would import" : "imported") \(report.imported)"]
         if report.merged > 0 { parts.append("merged into pending updates \(report.merged)") }
-        if report.alreadyImported > 0 { parts.append("\(Words.plural(report.alreadyImported, "row")) already imported") }
+        parts.append("\(Words.plural(report.alreadyImported, "row")) already imported")
         parts.append((report.refused > 0 ? style.red : { $0 })("refused \(report.refused)"))
         if report.unchanged > 0 { parts.append("empty \(report.unchanged)") }
         if report.withoutBase > 0 { parts.append("not cached (no conflict check) \(report.withoutBase)") }

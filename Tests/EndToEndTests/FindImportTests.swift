@@ -230,7 +230,7 @@ struct FindImportTests {
             let csv = rig.home.write("leads.csv", generatedCSV(count))
             let imported = try await leadshLong(["import", csv, "--offline"] + rig.args, environment: rig.env)
             #expect(imported.status == 0, "\(imported.stderr)")
-            #expect(imported.stdout.contains("imported \(count), already imported 0, refused 0"), "\(imported.stdout)")
+            #expect(imported.stdout.contains("imported \(count), 0 rows already imported, refused 0"), "\(imported.stdout)")
             #expect(!imported.stderr.contains("-c:"), "leadsh import runs no -c: \(imported.stderr)")
             #expect(rig.posts.isEmpty, "offline: nothing sent")
             #expect(outboxCount(rig.journal) == count)
@@ -262,7 +262,7 @@ struct FindImportTests {
             rig.fake.clearRequests()
             let rerun = try await leadshLong(["import", csv] + rig.args, environment: rig.env)
             #expect(rerun.status == 0, "\(rerun.stderr)")
-            #expect(rerun.stdout.contains("imported 0, already imported \(count)"), "\(rerun.stdout)")
+            #expect(rerun.stdout.contains("imported 0, \(count) rows already imported"), "\(rerun.stdout)")
             #expect(outboxCount(rig.journal) == count)
             #expect(rig.posts.isEmpty)
             #expect(!rig.fake.requests.contains { $0.method == "GET" && $0.path.hasPrefix("/contacts") }, "an import reads no lead")
@@ -295,7 +295,7 @@ struct FindImportTests {
 
             let rerun = try await leadshLong(["import", csv, "--offline"] + rig.args, environment: rig.env)
             #expect(rerun.status == 0, "\(rerun.stderr)")
-            #expect(rerun.stdout.contains("imported \(count - before.count), already imported \(before.count), refused 0"), "\(rerun.stdout)")
+            #expect(rerun.stdout.contains("imported \(count - before.count), \(before.count) rows already imported, refused 0"), "\(rerun.stdout)")
 
             let rows = try outboxRows(rig.journal)
             #expect(rows.count == count, "every row once")
@@ -323,7 +323,7 @@ struct FindImportTests {
             #expect(Set((1...count).map { "\(prefix):\($0)" }) == seen, "no row lost")
 
             let again = try await leadshLong(["import", csv, "--offline"] + rig.args, environment: rig.env)
-            #expect(again.stdout.contains("imported 0, already imported \(count)"), "\(again.stdout)")
+            #expect(again.stdout.contains("imported 0, \(count) rows already imported"), "\(again.stdout)")
         }
     }
 
@@ -348,7 +348,7 @@ struct FindImportTests {
             #expect(stopped.stderr.contains("\(csv):4: custom_attributes.n is an :integer column"), "\(stopped.stderr)")
             #expect(!stopped.stderr.contains("\(csv):5:"), "it stopped at line 4: \(stopped.stderr)")
             #expect(stopped.stderr.contains("the import stopped at line 4"), "\(stopped.stderr)")
-            #expect(stopped.stdout.contains("imported 1, already imported 0, refused 1"), "\(stopped.stdout)")
+            #expect(stopped.stdout.contains("imported 1, 0 rows already imported, refused 1"), "\(stopped.stdout)")
             var rows = try outboxRows(rig.journal)
             #expect(rows.map(\.leadID) == [obrien])
             #expect(rows.first?.fields["name"] == "Two\nLines", "a quoted line break is part of the cell")
@@ -362,7 +362,7 @@ struct FindImportTests {
             #expect(continued.stderr.contains("\(csv):5: ") && continued.stderr.contains("maybe"), "\(continued.stderr)")
             #expect(!continued.stderr.contains("\(csv):6:") && !continued.stderr.contains("\(csv):7:"), "\(continued.stderr)")
             #expect(continued.stderr.contains("3 rows were refused and not journaled"), "\(continued.stderr)")
-            #expect(continued.stdout.contains("imported 1, already imported 1, refused 3"), "\(continued.stdout)")
+            #expect(continued.stdout.contains("imported 1, 1 row already imported, refused 3"), "\(continued.stdout)")
             rows = try outboxRows(rig.journal)
             #expect(rows.map(\.leadID) == [obrien, syme], "nothing of Julia's, Winston's or the nameless row")
             #expect(rows.last?.fields["unsubscribed_from_emails"] == .bool(true))
@@ -378,7 +378,7 @@ struct FindImportTests {
             // A dry run journals nothing, and counts what it would.
             let fresh = rig.home.file("dry.sqlite")
             let dry = try await leadsh(rig.args(journal: fresh) + ["--offline", "-c", "import \(csv) --dry-run --on-error continue"], environment: rig.env)
-            #expect(dry.stdout.contains("would import 2, already imported 0, refused 3"), "\(dry.stdout)")
+            #expect(dry.stdout.contains("would import 2, 0 rows already imported, refused 3"), "\(dry.stdout)")
             #expect(dry.stdout.contains("dry run: nothing journaled"))
             #expect(outboxCount(fresh) == 0)
 
@@ -590,7 +590,7 @@ struct FindImportTests {
             let csv = examples + "/plans.csv"
             let imported = try await leadsh(rig.args + [examples + "/import-plans.leadsh", csv], environment: rig.env)
             #expect(imported.status == 0, "\(imported.stderr)")
-            #expect(imported.stdout.contains("would import 3") && imported.stdout.contains("imported 3, already imported 0"), "\(imported.stdout)")
+            #expect(imported.stdout.contains("would import 3") && imported.stdout.contains("imported 3, 0 rows already imported"), "\(imported.stdout)")
             #expect(rig.posts.count == 3)
             let obrienNow = try #require(rig.fake.lead(id: obrien))
             #expect(obrienNow.name == "O'Brien, Liam")
@@ -606,7 +606,7 @@ struct FindImportTests {
             rig.fake.clearRequests()
             let again = try await leadsh(["import", csv] + rig.args, environment: rig.env)
             #expect(again.status == 0, "\(again.stderr)")
-            #expect(again.stdout.contains("imported 0, already imported 3"), "\(again.stdout)")
+            #expect(again.stdout.contains("imported 0, 3 rows already imported"), "\(again.stdout)")
             #expect(rig.posts.isEmpty)
         }
     }

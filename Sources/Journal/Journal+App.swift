@@ -1,0 +1,63 @@
+import Foundation
+import GRDB
+import LeadModel
+
+/// The app (workspace) the journal is bound to.
+extension Journal {
+    /// The app the journal is bound to, inside a transaction: from memory once it is known.
+    func boundAppID(_ db: Database) throws -> String? {
+        if let known = boundApp.withLock({ $0 }) { return known }
+        let app = try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = 'app_id'"))
+        if let app { boundApp.withLock { $0 = app } }
+        return app
+    }
+
+    /// The app (`app.id_code`) this journal is bound to, or nil before it first talked to one.
+    public func appID() throws(JournalError) -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'app_id'") }
+    }
+
+    /// Binds the journal to `app` when it is not bound yet; answers the other app when the
+    /// journal, or one of its unsent updates, belongs to another one (then nothing changes).
+    public func bind(toApp app: String) throws(JournalError) -> String? {
+        try write { db -> String? in
+            if let bound = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'app_id'") {
+                return bound == app ? nil : bound
+            }
+            // Not bound yet: rows can name an app only if the binding was lost; honour them.
+            if let other = try String.fetchOne(
+                db, sql: "SELECT app_id FROM updates WHERE app_id IS NOT NULL AND app_id <> ? AND state NOT IN ('sent', 'dropped') LIMIT 1",
+                arguments: [app])
+            {
+                return other
+            }
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('app_id', ?)", arguments: [app])
+            return nil
+        }
+    }
+
+    /// The app a journal file is bound to, read without migrating or locking it; nil when
+    /// the file is missing, not a journal, or not bound yet.
+    public static func peekAppID(path: String) -> String? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        var configuration = Configuration()
+        configuration.readonly = true
+        guard let queue = try? DatabaseQueue(path: path, configuration: configuration) else { return nil }
+        defer { try? queue.close() }
+        return try? queue.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'app_id'")
+        }
+    }
+
+    /// Unsent updates of a journal file, read without migrating it; nil when it cannot be read.
+    public static func peekUnsentCount(path: String) -> Int? {
+        guard FileManager.default.fileExists(atPath: path) else { return 0 }
+        var configuration = Configuration()
+        configuration.readonly = true
+        guard let queue = try? DatabaseQueue(path: path, configuration: configuration) else { return nil }
+        defer { try? queue.close() }
+        return try? queue.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM updates WHERE state IN ('pending', 'sending')")
+        }
+    }
+}
