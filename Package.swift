@@ -21,7 +21,7 @@ let settings: [SwiftSetting] = [
 ///
 /// Release builds on Linux only: debug builds and `swift test` link as before.
 let releaseStartup: [LinkerSetting] = [
-    .unsafeFlags(["-Xlinker", "--no-export-dynamic", "-Xclang-linker", "-no-pie"], .when(platforms: [.linux], configuration: .release)),
+    .unsafeFlags(["-Xlinker", "--no-export-dynamic", "-Xclang-linker", "-no-pie"], .when(platforms: [.linux], configuration: .release))
 ]
 
 let package = Package(

@@ -106,16 +106,18 @@ extension Command: CustomStringConvertible {
         case .load(.email(let email)): return "load " + word("email=" + email)
         case .show(let field): return field.map { "show " + word($0) } ?? "show"
         case .set(let field, let value):
-            return "set \(word(field)) " + Command.literal(value) { text throws(ParseError) in
-                guard let standard = StandardField.named(field) ?? StandardField.named(field, in: .v2) else {
-                    return .string(text.text)
+            return "set \(word(field)) "
+                + Command.literal(value) { text throws(ParseError) in
+                    guard let standard = StandardField.named(field) ?? StandardField.named(field, in: .v2) else {
+                        return .string(text.text)
+                    }
+                    return try Literal.fieldValue(text, for: standard)
                 }
-                return try Literal.fieldValue(text, for: standard)
-            }
         case .attr(let name, let value):
-            return "attr \(word(name)) " + Command.literal(value) { text throws(ParseError) in
-                try Literal.attributeValue(text)
-            }
+            return "attr \(word(name)) "
+                + Command.literal(value) { text throws(ParseError) in
+                    try Literal.attributeValue(text)
+                }
         case .unset(let field): return "unset " + word(field)
         case .unattr(let name): return "unattr " + word(name)
         case .attributes: return "attributes"

@@ -124,14 +124,30 @@ private struct Arguments {
             let name = try words.first.map { w throws(ParseError) in try attributeName(w.text, clearing: true) }
             try expect(["NAME"])
             return .unattr(name: name!)
-        case .attributes: try expect([]); return .attributes
-        case .diff: try expect([]); return .diff
-        case .discard: try expect([]); return .discard
-        case .conflicts: try expect([]); return .conflicts
-        case .offline: try expect([]); return .offline
-        case .online: try expect([]); return .online
-        case .status: try expect([]); return .status
-        case .quit: try expect([]); return .quit
+        case .attributes:
+            try expect([])
+            return .attributes
+        case .diff:
+            try expect([])
+            return .diff
+        case .discard:
+            try expect([])
+            return .discard
+        case .conflicts:
+            try expect([])
+            return .conflicts
+        case .offline:
+            try expect([])
+            return .offline
+        case .online:
+            try expect([])
+            return .online
+        case .status:
+            try expect([])
+            return .status
+        case .quit:
+            try expect([])
+            return .quit
         case .push:
             let flags = try takeFlags(["--dry-run"])
             try expect([])
@@ -232,7 +248,8 @@ private struct Arguments {
         var rest: [Word] = []
         for word in words {
             let text = word.text
-            let isOption = text.hasPrefix("-") && text.utf8.count > 1
+            let isOption =
+                text.hasPrefix("-") && text.utf8.count > 1
                 && !(text.utf8.dropFirst().first.map(Scanner.isDigit) ?? false)
             guard isOption else {
                 rest.append(word)
@@ -369,7 +386,8 @@ private struct Arguments {
                 suggestion: suggestion)
         }
         throw ParseError(
-            "unknown field \(Display.quoted(text)); standard fields are \(StandardField.writableNames(in: dialect).joined(separator: ", ")); for a custom attribute use `\(attributeCommand)`")
+            "unknown field \(Display.quoted(text)); standard fields are \(StandardField.writableNames(in: dialect).joined(separator: ", ")); for a custom attribute use `\(attributeCommand)`"
+        )
     }
 
     /// A custom attribute name `CustomAttributeRules` accepts; `custom_attributes.NAME` is read as NAME.

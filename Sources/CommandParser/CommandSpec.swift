@@ -15,82 +15,113 @@ public struct CommandSpec: Sendable, Hashable {
 
     /// Every command, in the order `help` lists them.
     public static let all: [CommandSpec] = [
-        .init(.load, usage: "load ID | load user_id=UID | load external_id=UID | load email=EMAIL",
-              summary: "fetch a lead and make it current (offline: the cached copy, with its age)",
-              example: "load 5811f6bbe6b4704ddfa84ac0",
-              details: "`load id=ID` is the same as `load ID`; `external_id=` (2.x's name) and `user_id=` (1.x's) are the same. Under 2.x, external_id is found with a search: one match loads it, several are listed. A lead loaded by email cannot be updated: Intercom identifies a lead for update only by id or user_id."),
-        .init(.show, usage: "show [FIELD]",
-              summary: "show the current lead, or one field, with pending edits marked",
-              example: "show custom_attributes.plan",
-              details: "FIELD is a standard field, a custom attribute name, or custom_attributes.NAME."),
-        .init(.set, usage: "set FIELD VALUE",
-              summary: "change a standard field: name, email, phone, last_seen_user_agent, unsubscribed_from_emails, ...",
-              example: "set name \"O'Brien\"",
-              details: "Text fields take VALUE as typed; unsubscribed_from_emails takes true or false; time fields (last_request_at, last_seen_at, ...) take Unix seconds, ISO 8601 (2026-12-01, 2026-12-01T10:00:00Z, 2026-12-01T10:00:00+02:00) or now. Custom attributes use `attr`."),
-        .init(.find, usage: "find email=EMAIL",
-              summary: "list the leads with this email (id, user_id, name, email, updated_at) and cache them",
-              example: "find email=obrien@truth.org",
-              details: "1.x asks GET /contacts?email=, 2.x searches; offline, the cached leads with that email, and it says so. Emails match in any case. To edit one, `load` it by the id shown."),
-        .init(.leads, usage: "leads [FILTER] [--json]",
-              summary: "list the cached leads: id, name, email, cache age and unsent updates",
-              example: "leads brien",
-              details: "FILTER keeps the leads whose name or email contains it, in any case. --json prints one array."),
-        .init(.attributes, usage: "attributes",
-              summary: "list the workspace's custom attributes with their types (reads them again when online)",
-              example: "attributes",
-              details: "Under 2.x a custom attribute must exist before `attr` sets it; the list is kept in the journal and read again on `load` when older than an hour."),
-        .init(.attr, usage: "attr NAME VALUE",
-              summary: "set a custom attribute; VALUE is typed: true/false, integer, decimal, null, \"quoted\" string, bare word string",
-              example: "attr seats 9",
-              details: """
-                  `attr seats 9` sends the integer 9, `attr seats "9"` the string "9". Numbers follow JSON: 007, +5, .5 and nan stay strings.
-                    A bare value starting with { or [ is refused (Intercom takes flat values only); quote it to send it as text.
-                  """),
+        .init(
+            .load, usage: "load ID | load user_id=UID | load external_id=UID | load email=EMAIL",
+            summary: "fetch a lead and make it current (offline: the cached copy, with its age)",
+            example: "load 5811f6bbe6b4704ddfa84ac0",
+            details:
+                "`load id=ID` is the same as `load ID`; `external_id=` (2.x's name) and `user_id=` (1.x's) are the same. Under 2.x, external_id is found with a search: one match loads it, several are listed. A lead loaded by email cannot be updated: Intercom identifies a lead for update only by id or user_id."
+        ),
+        .init(
+            .show, usage: "show [FIELD]",
+            summary: "show the current lead, or one field, with pending edits marked",
+            example: "show custom_attributes.plan",
+            details: "FIELD is a standard field, a custom attribute name, or custom_attributes.NAME."),
+        .init(
+            .set, usage: "set FIELD VALUE",
+            summary: "change a standard field: name, email, phone, last_seen_user_agent, unsubscribed_from_emails, ...",
+            example: "set name \"O'Brien\"",
+            details:
+                "Text fields take VALUE as typed; unsubscribed_from_emails takes true or false; time fields (last_request_at, last_seen_at, ...) take Unix seconds, ISO 8601 (2026-12-01, 2026-12-01T10:00:00Z, 2026-12-01T10:00:00+02:00) or now. Custom attributes use `attr`."
+        ),
+        .init(
+            .find, usage: "find email=EMAIL",
+            summary: "list the leads with this email (id, user_id, name, email, updated_at) and cache them",
+            example: "find email=obrien@truth.org",
+            details:
+                "1.x asks GET /contacts?email=, 2.x searches; offline, the cached leads with that email, and it says so. Emails match in any case. To edit one, `load` it by the id shown."
+        ),
+        .init(
+            .leads, usage: "leads [FILTER] [--json]",
+            summary: "list the cached leads: id, name, email, cache age and unsent updates",
+            example: "leads brien",
+            details: "FILTER keeps the leads whose name or email contains it, in any case. --json prints one array."),
+        .init(
+            .attributes, usage: "attributes",
+            summary: "list the workspace's custom attributes with their types (reads them again when online)",
+            example: "attributes",
+            details:
+                "Under 2.x a custom attribute must exist before `attr` sets it; the list is kept in the journal and read again on `load` when older than an hour."
+        ),
+        .init(
+            .attr, usage: "attr NAME VALUE",
+            summary: "set a custom attribute; VALUE is typed: true/false, integer, decimal, null, \"quoted\" string, bare word string",
+            example: "attr seats 9",
+            details: """
+                `attr seats 9` sends the integer 9, `attr seats "9"` the string "9". Numbers follow JSON: 007, +5, .5 and nan stay strings.
+                  A bare value starting with { or [ is refused (Intercom takes flat values only); quote it to send it as text.
+                """),
         .init(.unset, usage: "unset FIELD", summary: "clear a standard field (sends null)", example: "unset phone"),
         .init(.unattr, usage: "unattr NAME", summary: "clear a custom attribute (sends null)", example: "unattr plan"),
         .init(.diff, usage: "diff", summary: "show pending edits against the loaded lead, old -> new", example: "diff"),
-        .init(.push, usage: "push [--dry-run]",
-              summary: "write the edits as one update to the journal, then deliver it unless offline",
-              example: "push --dry-run",
-              details: "--dry-run shows the exact request body and the before/after values, and sends and journals nothing."),
+        .init(
+            .push, usage: "push [--dry-run]",
+            summary: "write the edits as one update to the journal, then deliver it unless offline",
+            example: "push --dry-run",
+            details: "--dry-run shows the exact request body and the before/after values, and sends and journals nothing."),
         .init(.discard, usage: "discard", summary: "drop pending edits", example: "discard"),
-        .init(.queue, usage: "queue [--all] [N]",
-              summary: "list journal entries: sequence, lead, changed fields, state, attempts, last error",
-              example: "queue --all 50",
-              details: "Without --all, updates already sent are left out. Lists the first N rows (a screenful on a terminal, else 1000) and how many more there are; --json lists them all."),
-        .init(.sync, usage: "sync [--blind]", summary: "replay pending updates now", example: "sync",
-              details: "--blind sends without re-reading the leads first, so conflicts are not detected."),
+        .init(
+            .queue, usage: "queue [--all] [N]",
+            summary: "list journal entries: sequence, lead, changed fields, state, attempts, last error",
+            example: "queue --all 50",
+            details:
+                "Without --all, updates already sent are left out. Lists the first N rows (a screenful on a terminal, else 1000) and how many more there are; --json lists them all."
+        ),
+        .init(
+            .sync, usage: "sync [--blind]", summary: "replay pending updates now", example: "sync",
+            details: "--blind sends without re-reading the leads first, so conflicts are not detected."),
         .init(.retry, usage: "retry SEQ", summary: "requeue a failed update", example: "retry 12"),
         .init(.drop, usage: "drop SEQ", summary: "abandon a failed update", example: "drop 12"),
         .init(.conflicts, usage: "conflicts", summary: "show updates in conflict, as three-way diffs", example: "conflicts"),
-        .init(.resolve, usage: "resolve SEQ mine|theirs",
-              summary: "settle a conflict: send your values (mine) or keep Intercom's (theirs)",
-              example: "resolve 12 mine"),
-        .init(.importFile, usage: "import FILE [--dry-run] [--on-error stop|continue]",
-              summary: "journal one update per row of a CSV file; safe to run again",
-              example: "import leads.csv --dry-run",
-              details: """
-                  The header names the lead by id or user_id (external_id in 2.x); every other column is a standard field or custom_attributes.NAME, with an optional :string, :integer, :decimal or :boolean suffix (zip:string).
-                    An empty cell changes nothing. A custom attribute's cell reads as `attr` reads a value: 9 an integer, 9.0 a decimal, true/false, null, else a string; a cell holding "9" (\"\"\"9\"\"\" in the file) is the string 9.
-                    A bad row is reported as FILE:LINE and journals nothing; --on-error stop (the default in scripts) ends the import there, continue goes on. Rows already imported are counted, not journaled again.
-                  """),
-        .init(.revert, usage: "revert SEQ | revert SEQ..SEQ",
-              summary: "queue the inverse of a sent update (a range: newest first)",
-              example: "revert 12",
-              details: "Each field goes back to the value it had before the update. A field someone changed in Intercom since is not overwritten: it shows as a conflict."),
+        .init(
+            .resolve, usage: "resolve SEQ mine|theirs",
+            summary: "settle a conflict: send your values (mine) or keep Intercom's (theirs)",
+            example: "resolve 12 mine"),
+        .init(
+            .importFile, usage: "import FILE [--dry-run] [--on-error stop|continue]",
+            summary: "journal one update per row of a CSV file; safe to run again",
+            example: "import leads.csv --dry-run",
+            details: """
+                The header names the lead by id or user_id (external_id in 2.x); every other column is a standard field or custom_attributes.NAME, with an optional :string, :integer, :decimal or :boolean suffix (zip:string).
+                  An empty cell changes nothing. A custom attribute's cell reads as `attr` reads a value: 9 an integer, 9.0 a decimal, true/false, null, else a string; a cell holding "9" (\"\"\"9\"\"\" in the file) is the string 9.
+                  A bad row is reported as FILE:LINE and journals nothing; --on-error stop (the default in scripts) ends the import there, continue goes on. Rows already imported are counted, not journaled again.
+                """),
+        .init(
+            .revert, usage: "revert SEQ | revert SEQ..SEQ",
+            summary: "queue the inverse of a sent update (a range: newest first)",
+            example: "revert 12",
+            details:
+                "Each field goes back to the value it had before the update. A field someone changed in Intercom since is not overwritten: it shows as a conflict."
+        ),
         .init(.offline, usage: "offline", summary: "work offline: pushes wait in the journal", example: "offline"),
         .init(.online, usage: "online", summary: "go back online and replay what waits", example: "online"),
         .init(.status, usage: "status", summary: "show the mode, reachability and pending count", example: "status"),
-        .init(.history, usage: "history [N] [--as-script]",
-              summary: "list the commands of this session (the last N)",
-              example: "history 20",
-              details: "--as-script prints them as a script that replays the session."),
-        .init(.source, usage: "source FILE [ARGS...]", summary: "run the commands of a script file", example: "source retag.leadsh gold",
-              details: "A relative FILE is found next to the running script. ARGS are the sourced script's $1, $2, ...; it stops at its first failing command unless leadsh runs with --on-error continue."),
-        .init(.help, usage: "help [COMMAND]", summary: "list the commands, or show one command's usage and example",
-              example: "help attr"),
-        .init(.quit, aliases: ["exit", "\\q"], usage: "quit", summary: "leave the shell (warns once about unpushed edits)",
-              example: "quit"),
+        .init(
+            .history, usage: "history [N] [--as-script]",
+            summary: "list the commands of this session (the last N)",
+            example: "history 20",
+            details: "--as-script prints them as a script that replays the session."),
+        .init(
+            .source, usage: "source FILE [ARGS...]", summary: "run the commands of a script file", example: "source retag.leadsh gold",
+            details:
+                "A relative FILE is found next to the running script. ARGS are the sourced script's $1, $2, ...; it stops at its first failing command unless leadsh runs with --on-error continue."
+        ),
+        .init(
+            .help, usage: "help [COMMAND]", summary: "list the commands, or show one command's usage and example",
+            example: "help attr"),
+        .init(
+            .quit, aliases: ["exit", "\\q"], usage: "quit", summary: "leave the shell (warns once about unpushed edits)",
+            example: "quit"),
     ]
 
     /// The command with this name or alias, in any case (`LOAD` is `load`).

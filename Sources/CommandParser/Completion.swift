@@ -40,7 +40,8 @@ public enum Completion {
             partial = ""
             startByte = end
         }
-        let opening: UInt8? = startByte < end && (bytes[startByte] == 0x22 || bytes[startByte] == 0x27)
+        let opening: UInt8? =
+            startByte < end && (bytes[startByte] == 0x22 || bytes[startByte] == 0x27)
             ? bytes[startByte] : nil
 
         let words = done.map(\.word.text)
@@ -111,7 +112,9 @@ public enum Completion {
         var out = "\""
         for scalar in candidate.unicodeScalars {
             switch scalar {
-            case "\"", "\\", "$": out += "\\"; out.unicodeScalars.append(scalar)
+            case "\"", "\\", "$":
+                out += "\\"
+                out.unicodeScalars.append(scalar)
             default: out.unicodeScalars.append(scalar)
             }
         }

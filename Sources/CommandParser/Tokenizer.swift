@@ -232,7 +232,9 @@ struct Scanner {
                 case UInt8(ascii: "n"): current.append(Scanner.newline)
                 case UInt8(ascii: "t"): current.append(0x09)
                 case Scanner.newline: break
-                default: current.append(c); current.append(next)
+                default:
+                    current.append(c)
+                    current.append(next)
                 }
                 index += 2
                 continue
@@ -299,7 +301,8 @@ struct Scanner {
             return
         }
         guard let value = expand?(name) else {
-            let display = shown.unicodeScalars.count > Display.quoteLimit
+            let display =
+                shown.unicodeScalars.count > Display.quoteLimit
                 ? String(String.UnicodeScalarView(shown.unicodeScalars.prefix(Display.quoteLimit))) + "…" : shown
             throw ParseError("\(display) is not set (write \\$ or use single quotes for a literal $)")
         }

@@ -63,7 +63,9 @@ indirect enum ContactSearch: Sendable {
             switch field {
             case "id": actual = lead.id
             case "external_id": actual = lead.userID
-            case "email": actual = lead.email; caseless = true
+            case "email":
+                actual = lead.email
+                caseless = true
             case "email_domain":
                 actual = lead.email.flatMap { $0.split(separator: "@").last.map(String.init) }
                 caseless = true

@@ -48,7 +48,8 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
             guard loopback else {
                 throw EndpointError(
                     url: text,
-                    reason: "plain http:// would send the token unencrypted to \(host); use https:// (http:// is allowed only for loopback hosts such as 127.0.0.1 or localhost)"
+                    reason:
+                        "plain http:// would send the token unencrypted to \(host); use https:// (http:// is allowed only for loopback hosts such as 127.0.0.1 or localhost)"
                 )
             }
         default:

@@ -1,6 +1,6 @@
-import NIOHTTP1
 import Foundation
 public import LeadModel
+import NIOHTTP1
 
 extension IntercomAPI {
     /// The contacts with this email, in the client's dialect: 1.x `GET /contacts?email=E`

@@ -87,7 +87,7 @@ public final class IntercomAPI: Sendable {
             do {
                 let response = try await fetch(userID: userID)
                 return IntercomResponse(value: [response.value], status: response.status, rateLimit: response.rateLimit, requestID: response.requestID)
-            } catch where error.status == 404 {
+            } catch  where error.status == 404 {
                 return IntercomResponse(value: [], status: 404, rateLimit: error.rateLimit, requestID: error.requestID)
             }
         case .v2:
@@ -121,7 +121,8 @@ public final class IntercomAPI: Sendable {
     public func dataAttributes() async throws(IntercomError) -> IntercomResponse<[DataAttribute]> {
         let raw = try await send(method: .GET, path: "/data_attributes?model=contact", body: nil)
         guard let object = (try? JSONText.parse(raw.body))?.objectValue, let data = object["data"]?.arrayValue else {
-            throw IntercomError(kind: .invalidResponse, status: raw.status, requestID: raw.requestID, rateLimit: raw.rateLimit, detail: "expected a list of data attributes")
+            throw IntercomError(
+                kind: .invalidResponse, status: raw.status, requestID: raw.requestID, rateLimit: raw.rateLimit, detail: "expected a list of data attributes")
         }
         let attributes = data.compactMap { $0.objectValue.flatMap(DataAttribute.init(json:)) }
         return IntercomResponse(value: attributes, status: raw.status, rateLimit: raw.rateLimit, requestID: raw.requestID)
@@ -209,4 +210,3 @@ public final class IntercomAPI: Sendable {
         }
     }
 }
-

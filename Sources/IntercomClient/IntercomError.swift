@@ -124,7 +124,8 @@ public struct IntercomError: Error, Sendable, CustomStringConvertible {
     /// Advice for statuses whose cause users commonly misread.
     public var hint: String? {
         if code == "intercom_version_invalid" {
-            return "this workspace does not accept the API version leadsh sent; run leadsh with --api-version \(APIVersion.latestKnown) (or another version the workspace accepts)"
+            return
+                "this workspace does not accept the API version leadsh sent; run leadsh with --api-version \(APIVersion.latestKnown) (or another version the workspace accepts)"
         }
         switch status {
         case 401: return "check INTERCOM_TOKEN or --token-file"

@@ -102,4 +102,3 @@ public struct IntercomApp: Sendable, Hashable {
         self.name = name
     }
 }
-

@@ -63,7 +63,9 @@ public struct ProxySetting: Sendable, Hashable, CustomStringConvertible {
             throw TransportError("the proxy \(ProxySetting.redacting(text)) is not a URL; expected http://host:port")
         }
         guard scheme == "http" else {
-            throw TransportError("the proxy \(ProxySetting.redacting(text)) uses \(scheme)://; only http:// proxies are supported (requests still go through them encrypted, with CONNECT)")
+            throw TransportError(
+                "the proxy \(ProxySetting.redacting(text)) uses \(scheme)://; only http:// proxies are supported (requests still go through them encrypted, with CONNECT)"
+            )
         }
         guard components.path.isEmpty, components.query == nil, components.fragment == nil else {
             throw TransportError("the proxy \(ProxySetting.redacting(text)) has a path or query; expected http://host:port")

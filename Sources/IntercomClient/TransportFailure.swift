@@ -77,12 +77,15 @@ enum TransportFailure {
                     kind: .proxy,
                     detail: proxy.hasCredentials
                         ? "proxy: \(proxy) rejected the credentials in the proxy URL (407 Proxy Authentication Required)"
-                        : "proxy: \(proxy) asks for credentials (407 Proxy Authentication Required); give them in the proxy URL, http://USER:PASSWORD@\(proxy.address)")
+                        : "proxy: \(proxy) asks for credentials (407 Proxy Authentication Required); give them in the proxy URL, http://USER:PASSWORD@\(proxy.address)"
+                )
             case .invalidProxyResponse:
                 guard let proxy = route.proxy else { break }
                 return IntercomError(
                     kind: .proxy,
-                    detail: "proxy: \(proxy) refused to open a tunnel to \(route.address) (it answered CONNECT with an error such as 403 or 502); check the proxy's rules, or list \(route.host) in NO_PROXY")
+                    detail:
+                        "proxy: \(proxy) refused to open a tunnel to \(route.address) (it answered CONNECT with an error such as 403 or 502); check the proxy's rules, or list \(route.host) in NO_PROXY"
+                )
             case .httpProxyHandshakeTimeout:
                 let proxy = route.proxy.map(\.description) ?? "the proxy"
                 return IntercomError(kind: .timeout, detail: "\(proxy) did not answer CONNECT in time")
@@ -170,7 +173,9 @@ enum TransportFailure {
             if leaf.notValidAfter < now {
                 return IntercomError(
                     kind: .tls,
-                    detail: "TLS: expired certificate: the certificate of \(route.host) expired on \(utc(leaf.notValidAfter)); the server must renew it (or this machine's clock is wrong)")
+                    detail:
+                        "TLS: expired certificate: the certificate of \(route.host) expired on \(utc(leaf.notValidAfter)); the server must renew it (or this machine's clock is wrong)"
+                )
             }
             if leaf.notValidBefore > now {
                 return IntercomError(
@@ -198,7 +203,9 @@ enum TransportFailure {
         let printable = String(status.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7f }.map(Character.init))
         return IntercomError(
             kind: .proxy,
-            detail: "proxy: \(proxy) refused to open a tunnel to \(route.address) (CONNECT answered \(printable)); check the proxy's rules, or list \(route.host) in NO_PROXY")
+            detail:
+                "proxy: \(proxy) refused to open a tunnel to \(route.address) (CONNECT answered \(printable)); check the proxy's rules, or list \(route.host) in NO_PROXY"
+        )
     }
 
     private static func utc(_ seconds: time_t) -> String {

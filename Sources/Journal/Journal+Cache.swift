@@ -10,13 +10,15 @@ extension Journal {
     }
 
     static func upsertLead(_ db: Database, _ contact: Contact, fetchedAt: Double) throws {
-        try db.cachedStatement(sql: """
+        try db.cachedStatement(
+            sql: """
                 INSERT INTO leads (id, user_id, email, name, snapshot, updated_at, fetched_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET user_id = excluded.user_id, email = excluded.email,
                     name = excluded.name, snapshot = excluded.snapshot, updated_at = excluded.updated_at,
                     fetched_at = excluded.fetched_at
-                """).execute(arguments: [contact.id, contact.userID, contact.email, contact.name, contact.json, contact.updatedAt, fetchedAt]
+                """
+        ).execute(arguments: [contact.id, contact.userID, contact.email, contact.name, contact.json, contact.updatedAt, fetchedAt]
         )
     }
 
@@ -37,7 +39,8 @@ extension Journal {
             if let id {
                 row = try Row.fetchOne(db.cachedStatement(sql: "SELECT snapshot, fetched_at FROM leads WHERE id = ?"), arguments: [id])
             } else if let userID {
-                row = try Row.fetchOne(db.cachedStatement(sql: "SELECT snapshot, fetched_at FROM leads WHERE user_id = ? ORDER BY fetched_at DESC LIMIT 1"), arguments: [userID])
+                row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT snapshot, fetched_at FROM leads WHERE user_id = ? ORDER BY fetched_at DESC LIMIT 1"), arguments: [userID])
             } else {
                 row = nil
             }
@@ -53,7 +56,8 @@ extension Journal {
     public func userView(of cached: CachedLead) throws(JournalError) -> Contact {
         let key = Journal.leadKey(for: cached.contact.reference)
         let changes = try read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT fields FROM updates WHERE lead_key = ? AND state IN ('pending', 'sending') ORDER BY seq"), arguments: [key]
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT fields FROM updates WHERE lead_key = ? AND state IN ('pending', 'sending') ORDER BY seq"), arguments: [key]
             ).map { row -> FieldChanges in try Journal.decodeChanges(row["fields"]) }
         }
         return changes.reduce(cached.contact) { $0.applying($1) }

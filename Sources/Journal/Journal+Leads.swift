@@ -52,14 +52,15 @@ extension Journal {
         let needle = filter.flatMap { $0.isEmpty ? nil : $0.lowercased() }
         return try read { db in
             let rows = try Row.fetchCursor(
-                db.cachedStatement(sql: """
-                    SELECT l.id, l.user_id, l.name, l.email, l.fetched_at,
-                        (SELECT count(*) FROM updates AS u INDEXED BY updates_open_by_lead
-                         WHERE u.lead_key IN (l.id, 'user_id:' || l.user_id)
-                           AND u.state IN ('pending', 'sending', 'failed', 'conflict')) AS unsent
-                    FROM leads AS l INDEXED BY leads_listing
-                    ORDER BY l.name COLLATE NOCASE, l.email, l.id
-                    """))
+                db.cachedStatement(
+                    sql: """
+                        SELECT l.id, l.user_id, l.name, l.email, l.fetched_at,
+                            (SELECT count(*) FROM updates AS u INDEXED BY updates_open_by_lead
+                             WHERE u.lead_key IN (l.id, 'user_id:' || l.user_id)
+                               AND u.state IN ('pending', 'sending', 'failed', 'conflict')) AS unsent
+                        FROM leads AS l INDEXED BY leads_listing
+                        ORDER BY l.name COLLATE NOCASE, l.email, l.id
+                        """))
             var found: [LeadSummary] = []
             while found.count < limit, let row = try rows.next() {
                 let name: String? = row["name"]
@@ -68,9 +69,10 @@ extension Journal {
                     let matches = (name?.lowercased().contains(needle) ?? false) || (email?.lowercased().contains(needle) ?? false)
                     if !matches { continue }
                 }
-                found.append(LeadSummary(
-                    id: row["id"], userID: row["user_id"], name: name, email: email, fetchedAt: row["fetched_at"],
-                    unsent: row["unsent"]))
+                found.append(
+                    LeadSummary(
+                        id: row["id"], userID: row["user_id"], name: name, email: email, fetchedAt: row["fetched_at"],
+                        unsent: row["unsent"]))
             }
             return found
         }
@@ -81,10 +83,11 @@ extension Journal {
     public func cachedLeads(email: String) throws(JournalError) -> [CachedLead] {
         try read { db in
             try Row.fetchAll(
-                db.cachedStatement(sql: """
-                    SELECT snapshot, fetched_at FROM leads INDEXED BY leads_by_email
-                    WHERE email = ? COLLATE NOCASE ORDER BY fetched_at DESC, id
-                    """),
+                db.cachedStatement(
+                    sql: """
+                        SELECT snapshot, fetched_at FROM leads INDEXED BY leads_by_email
+                        WHERE email = ? COLLATE NOCASE ORDER BY fetched_at DESC, id
+                        """),
                 arguments: [email]
             ).map { row in
                 let snapshot: String = row["snapshot"]
@@ -103,16 +106,18 @@ extension Journal {
                 db.cachedStatement(sql: "SELECT id FROM leads WHERE id >= ? AND id < ? ORDER BY id LIMIT ?"),
                 arguments: [prefix, prefix + "\u{10FFFF}", limit])
             completions.emails = try String.fetchAll(
-                db.cachedStatement(sql: """
-                    SELECT DISTINCT email FROM leads INDEXED BY leads_by_email
-                    WHERE email LIKE ? ESCAPE '\\' ORDER BY email COLLATE NOCASE LIMIT ?
-                    """),
+                db.cachedStatement(
+                    sql: """
+                        SELECT DISTINCT email FROM leads INDEXED BY leads_by_email
+                        WHERE email LIKE ? ESCAPE '\\' ORDER BY email COLLATE NOCASE LIMIT ?
+                        """),
                 arguments: [pattern, limit])
             completions.names = try String.fetchAll(
-                db.cachedStatement(sql: """
-                    SELECT DISTINCT name FROM leads INDEXED BY leads_listing
-                    WHERE name LIKE ? ESCAPE '\\' ORDER BY name COLLATE NOCASE LIMIT ?
-                    """),
+                db.cachedStatement(
+                    sql: """
+                        SELECT DISTINCT name FROM leads INDEXED BY leads_listing
+                        WHERE name LIKE ? ESCAPE '\\' ORDER BY name COLLATE NOCASE LIMIT ?
+                        """),
                 arguments: [pattern, limit])
             return completions
         }

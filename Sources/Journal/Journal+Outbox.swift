@@ -45,12 +45,14 @@ extension Journal {
             for (field, value) in new.base where existing.base[field] == nil && existing.changes[field] == nil {
                 base[field] = value
             }
-            try db.cachedStatement(sql: """
+            try db.cachedStatement(
+                sql: """
                     UPDATE updates SET fields = ?, base = ?, merged_count = merged_count + 1, updated_at = ?,
                         lead_user_id = coalesce(lead_user_id, ?), lead_email = coalesce(?, lead_email),
                         api_version = coalesce(?, api_version)
                     WHERE seq = ? AND state = 'pending'
-                    """).execute(arguments: [Journal.encode(fields), Journal.encode(base), now, lead.userID, lead.email, new.apiVersion, existing.seq]
+                    """
+            ).execute(arguments: [Journal.encode(fields), Journal.encode(base), now, lead.userID, lead.email, new.apiVersion, existing.seq]
             )
             let merged = try Journal.fetchEntry(db, seq: existing.seq)!
             return AppendResult(entry: merged, merged: true)
@@ -59,13 +61,15 @@ extension Journal {
         // column name, was a quarter of an offline push's instructions.)
         let changes = Journal.encode(new.update.changes)
         let base = Journal.encode(new.base)
-        try db.cachedStatement(sql: """
+        try db.cachedStatement(
+            sql: """
                 INSERT INTO updates (op_id, lead_key, lead_id, lead_user_id, lead_email, fields, base,
                     base_updated_at, state, attempts, next_attempt_at, created_at, updated_at, api_version, app_id)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?, ?, ?, ?)
-                """).execute(arguments: [
-                opID, key, lead.id, lead.userID, lead.email, changes, base, new.baseUpdatedAt, now, now, new.apiVersion, appID,
-            ]
+                """
+        ).execute(arguments: [
+            opID, key, lead.id, lead.userID, lead.email, changes, base, new.baseUpdatedAt, now, now, new.apiVersion, appID,
+        ]
         )
         let entry = JournalEntry(
             seq: db.lastInsertedRowID, opID: opID, lead: LeadReference(id: lead.id, userID: lead.userID, email: lead.email),
@@ -76,7 +80,6 @@ extension Journal {
             createdAt: now, updatedAt: now, sentAt: nil, apiVersion: new.apiVersion, appID: appID)
         return AppendResult(entry: entry, merged: false)
     }
-
 
     /// One row by sequence number.
     public func entry(seq: Int64) throws(JournalError) -> JournalEntry? {
@@ -89,7 +92,9 @@ extension Journal {
     public func entries(all: Bool = false, afterSeq: Int64 = 0, limit: Int = 1000) throws(JournalError) -> [JournalEntry] {
         try read { db in
             let filter = all ? "" : "AND state NOT IN ('sent', 'dropped')"
-            return try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Journal.entryColumns) FROM updates WHERE seq > ? \(filter) ORDER BY seq LIMIT ?"), arguments: [afterSeq, limit]
+            return try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT \(Journal.entryColumns) FROM updates WHERE seq > ? \(filter) ORDER BY seq LIMIT ?"),
+                arguments: [afterSeq, limit]
             ).map(Journal.entry(from:))
         }
     }
@@ -119,8 +124,9 @@ extension Journal {
     /// How many rows wait to be sent (`pending` or `sending`), from the running counts.
     public func unsentCount() throws(JournalError) -> Int {
         try readOne { db in
-            try Int.fetchOne(db.cachedStatement(
-                sql: "SELECT coalesce(sum(n), 0) FROM update_counts WHERE state IN ('pending', 'sending')")) ?? 0
+            try Int.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT coalesce(sum(n), 0) FROM update_counts WHERE state IN ('pending', 'sending')")) ?? 0
         }
     }
 

@@ -36,24 +36,30 @@ extension Journal {
     /// claim never reads the rows already sent, and a replay of n rows stays linear.
     static func claimOne(_ db: Database, now: Double) throws -> JournalEntry? {
         let oldest = try Row.fetchOne(
-            db.cachedStatement(sql: """
-                SELECT \(Journal.entryColumns(of: "u")) FROM (
-                    SELECT seq FROM updates INDEXED BY updates_pending_by_seq
-                    WHERE state = 'pending' ORDER BY seq LIMIT 64) AS c
-                JOIN updates AS u ON u.seq = c.seq
-                WHERE u.next_attempt_at <= ?
-                  AND NOT EXISTS (
-                    SELECT 1 FROM updates AS p INDEXED BY updates_unsent_by_lead
-                    WHERE p.lead_key = u.lead_key AND p.state IN ('pending', 'sending') AND p.seq < u.seq)
-                ORDER BY u.seq LIMIT 1
-                """),
+            db.cachedStatement(
+                sql: """
+                    SELECT \(Journal.entryColumns(of: "u")) FROM (
+                        SELECT seq FROM updates INDEXED BY updates_pending_by_seq
+                        WHERE state = 'pending' ORDER BY seq LIMIT 64) AS c
+                    JOIN updates AS u ON u.seq = c.seq
+                    WHERE u.next_attempt_at <= ?
+                      AND NOT EXISTS (
+                        SELECT 1 FROM updates AS p INDEXED BY updates_unsent_by_lead
+                        WHERE p.lead_key = u.lead_key AND p.state IN ('pending', 'sending') AND p.seq < u.seq)
+                    ORDER BY u.seq LIMIT 1
+                    """),
             arguments: [now])
-        let found = try oldest ?? Row.fetchOne(
-            db.cachedStatement(sql: "SELECT \(Journal.entryColumns) FROM (\(Journal.leadHeads)) WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT 1"),
-            arguments: [now])
+        let found =
+            try oldest
+            ?? Row.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT \(Journal.entryColumns) FROM (\(Journal.leadHeads)) WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT 1"),
+                arguments: [now])
         guard let row = found else { return nil }
         var entry = try Journal.entry(from: row)
-        try db.cachedStatement(sql: "UPDATE updates SET state = 'sending', attempts = attempts + 1, updated_at = ? WHERE seq = ?").execute(arguments: [now, entry.seq])
+        try db.cachedStatement(sql: "UPDATE updates SET state = 'sending', attempts = attempts + 1, updated_at = ? WHERE seq = ?").execute(arguments: [
+            now, entry.seq,
+        ])
         entry.state = .sending
         entry.attempts += 1
         return entry
@@ -63,28 +69,36 @@ extension Journal {
     static func apply(_ record: ReplayRecord, _ db: Database, now: Double) throws {
         switch record {
         case .sent(let seq, let status, let lead):
-            try db.cachedStatement(sql: """
+            try db.cachedStatement(
+                sql: """
                     UPDATE updates SET state = 'sent', last_status = ?, last_error_code = NULL, last_error = NULL,
                         sent_at = ?, updated_at = ? WHERE seq = ?
-                    """).execute(arguments: [status, now, now, seq])
+                    """
+            ).execute(arguments: [status, now, now, seq])
             if let lead { try Journal.upsertLead(db, lead, fetchedAt: now) }
         case .release(let seq, let countsAsAttempt, let notBefore, let status, let errorCode, let error):
-            try db.cachedStatement(sql: """
+            try db.cachedStatement(
+                sql: """
                     UPDATE updates SET state = 'pending', attempts = max(0, attempts - ?), next_attempt_at = ?,
                         last_status = coalesce(?, last_status), last_error_code = ?, last_error = ?, updated_at = ?
                     WHERE seq = ? AND state = 'sending'
-                    """).execute(arguments: [countsAsAttempt ? 0 : 1, notBefore, status, errorCode, error, now, seq])
+                    """
+            ).execute(arguments: [countsAsAttempt ? 0 : 1, notBefore, status, errorCode, error, now, seq])
         case .failed(let seq, let status, let errorCode, let error):
-            try db.cachedStatement(sql: """
+            try db.cachedStatement(
+                sql: """
                     UPDATE updates SET state = 'failed', last_status = ?, last_error_code = ?, last_error = ?, updated_at = ?
                     WHERE seq = ?
-                    """).execute(arguments: [status, errorCode, error, now, seq])
+                    """
+            ).execute(arguments: [status, errorCode, error, now, seq])
         case .conflict(let seq, let theirs):
-            try db.cachedStatement(sql: """
+            try db.cachedStatement(
+                sql: """
                     UPDATE updates SET state = 'conflict', theirs = ?, last_error_code = 'conflict',
                         last_error = 'changed in Intercom since it was loaded', updated_at = ?
                     WHERE seq = ?
-                    """).execute(arguments: [Journal.encode(theirs), now, seq])
+                    """
+            ).execute(arguments: [Journal.encode(theirs), now, seq])
         }
     }
 
@@ -103,7 +117,10 @@ extension Journal {
         seq: Int64, countsAsAttempt: Bool, notBefore: Double = 0, status: Int? = nil, errorCode: String? = nil,
         error: String? = nil, now: Double = Journal.now()
     ) throws(JournalError) {
-        try write { db in try Journal.apply(.release(seq: seq, countsAsAttempt: countsAsAttempt, notBefore: notBefore, status: status, errorCode: errorCode, error: error), db, now: now) }
+        try write { db in
+            try Journal.apply(
+                .release(seq: seq, countsAsAttempt: countsAsAttempt, notBefore: notBefore, status: status, errorCode: errorCode, error: error), db, now: now)
+        }
     }
 
     /// Marks a claimed row failed for good, keeping Intercom's code and message.
@@ -123,11 +140,13 @@ extension Journal {
             guard entry.state == .conflict else {
                 throw JournalError(.invalidState, "update #\(seq) is \(entry.state.rawValue), not in conflict")
             }
-            try db.cachedStatement(sql: """
+            try db.cachedStatement(
+                sql: """
                     UPDATE updates SET fields = ?, base = ?, state = 'pending', attempts = 0, next_attempt_at = 0,
                         theirs = NULL, updated_at = ?
                     WHERE seq = ?
-                    """).execute(arguments: [Journal.encode(changes), Journal.encode(base), now, seq])
+                    """
+            ).execute(arguments: [Journal.encode(changes), Journal.encode(base), now, seq])
         }
     }
 
@@ -139,10 +158,12 @@ extension Journal {
             guard [.failed, .conflict, .dropped, .pending].contains(entry.state) else {
                 throw JournalError(.invalidState, "update #\(seq) is \(entry.state.rawValue); only failed, conflict or dropped updates can be retried")
             }
-            try db.cachedStatement(sql: """
+            try db.cachedStatement(
+                sql: """
                     UPDATE updates SET state = 'pending', attempts = 0, next_attempt_at = 0, theirs = NULL, updated_at = ?
                     WHERE seq = ?
-                    """).execute(arguments: [now, seq])
+                    """
+            ).execute(arguments: [now, seq])
             return try Journal.fetchEntry(db, seq: seq)!
         }
     }

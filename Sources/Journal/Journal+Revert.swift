@@ -14,7 +14,7 @@ extension Journal {
         }
         return try read { db -> [JournalEntry] in
             let entries = try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT * FROM updates WHERE seq BETWEEN ? AND ? ORDER BY seq DESC"), arguments: [first, last]
+                db.cachedStatement(sql: "SELECT \(Journal.entryColumns) FROM updates WHERE seq BETWEEN ? AND ? ORDER BY seq DESC"), arguments: [first, last]
             ).map(Journal.entry(from:))
             let present = Set(entries.map(\.seq))
             for seq in stride(from: last, through: first, by: -1) where !present.contains(seq) {

@@ -76,7 +76,10 @@ extension Journal {
             return String(unsafeUninitializedCapacity: 36) { out in
                 var o = 0
                 for (i, byte) in raw.enumerated() {
-                    if i == 4 || i == 6 || i == 8 || i == 10 { out[o] = UInt8(ascii: "-"); o += 1 }
+                    if i == 4 || i == 6 || i == 8 || i == 10 {
+                        out[o] = UInt8(ascii: "-")
+                        o += 1
+                    }
                     out[o] = hex[Int(byte >> 4)]
                     out[o + 1] = hex[Int(byte & 0x0F)]
                     o += 2

@@ -1,16 +1,17 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-/// `close(2)`, named apart from the types' own `close()`.
-private let closeDescriptor = Glibc.close
-#elseif canImport(Darwin)
-import Darwin
-/// `close(2)`, named apart from the types' own `close()`.
-private let closeDescriptor = Darwin.close
-#endif
 import GRDB
 import LeadModel
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+    /// `close(2)`, named apart from the types' own `close()`.
+    private let closeDescriptor = Glibc.close
+#elseif canImport(Darwin)
+    import Darwin
+    /// `close(2)`, named apart from the types' own `close()`.
+    private let closeDescriptor = Darwin.close
+#endif
 
 /// The journal: one SQLite file holding the cache of loaded leads and the outbox of updates.
 ///

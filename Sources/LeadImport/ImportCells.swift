@@ -25,8 +25,10 @@ public struct ImportCells: Sendable {
     /// a type. The update is then checked as `push` checks it, in the dialect.
     public func update(_ cells: [String]) -> Result<LeadUpdate?, ImportCellError> {
         guard cells.count == columns.count else {
-            return .failure(ImportCellError(
-                "the row has \(cells.count) cell\(cells.count == 1 ? "" : "s") and the header \(columns.count) column\(columns.count == 1 ? "" : "s") (a missing comma, or a quote left open?)"))
+            return .failure(
+                ImportCellError(
+                    "the row has \(cells.count) cell\(cells.count == 1 ? "" : "s") and the header \(columns.count) column\(columns.count == 1 ? "" : "s") (a missing comma, or a quote left open?)"
+                ))
         }
         var id: String?
         var userID: String?
@@ -95,13 +97,19 @@ public struct ImportCells: Sendable {
         case .string?:
             value = .string(cell)
         case .integer?:
-            guard cell != "null" else { value = .null; break }
+            guard cell != "null" else {
+                value = .null
+                break
+            }
             guard cell.utf8.count <= 20, let integer = Int64(cell) else {
                 return .failure(ImportCellError("\(key) is an :integer column, and \(MessageText.quoted(cell)) is not a whole number"))
             }
             value = .integer(integer)
         case .decimal?:
-            guard cell != "null" else { value = .null; break }
+            guard cell != "null" else {
+                value = .null
+                break
+            }
             let bytes = Array(cell.utf8)
             guard bytes.count <= Literal.maxNumberLength, let (end, _) = JSONText.scanNumber(bytes, from: 0), end == bytes.count,
                 let decimal = Double(cell), decimal.isFinite

@@ -69,7 +69,8 @@ public enum ImportHeader {
         let names = identifierNames(in: dialect)
         guard columns.contains(where: { $0.role == .id || $0.role == .userID }) else {
             throw ImportHeaderError(
-                "the header has no \(names[0]) or \(names[1]) column: add one so each row names the lead it updates (Intercom cannot identify a lead for update by email)")
+                "the header has no \(names[0]) or \(names[1]) column: add one so each row names the lead it updates (Intercom cannot identify a lead for update by email)"
+            )
         }
         guard columns.contains(where: { if case .field = $0.role { true } else if case .custom = $0.role { true } else { false } }) else {
             throw ImportHeaderError(
@@ -120,7 +121,8 @@ public enum ImportHeader {
             }
             if let forced, forced.rawValue != expectedSuffix(of: field) {
                 throw ImportHeaderError(
-                    "column \(MessageText.quoted(cell)): \(field.name) is a standard field that takes \(field.kindPhrase); drop the :\(forced.rawValue) suffix (its type is fixed)")
+                    "column \(MessageText.quoted(cell)): \(field.name) is a standard field that takes \(field.kindPhrase); drop the :\(forced.rawValue) suffix (its type is fixed)"
+                )
             }
             return ImportColumn(header: cell, role: .field(field), forcedType: nil)
         }

@@ -27,13 +27,16 @@ extension AttributeCatalog {
     ) -> AttributeProblem? {
         guard let attribute = custom(named: name) else {
             let names = writableCustomNames
-            let hint = suggest(name, names).map { "; did you mean `\($0)`?" }
+            let hint =
+                suggest(name, names).map { "; did you mean `\($0)`?" }
                 ?? (names.isEmpty
                     ? "; the workspace has none"
                     : "; the workspace has \(names.prefix(12).joined(separator: ", "))\(names.count > 12 ? ", ..." : "")")
             return AttributeProblem(
                 code: "unknown_attribute",
-                message: "the workspace has no custom attribute \(name)\(hint) (under 2.x an attribute must be created in Intercom before it is set; `attributes` lists them)")
+                message:
+                    "the workspace has no custom attribute \(name)\(hint) (under 2.x an attribute must be created in Intercom before it is set; `attributes` lists them)"
+            )
         }
         if attribute.archived {
             return AttributeProblem(code: "archived_attribute", message: "the custom attribute \(name) is archived in Intercom and cannot be set")

@@ -155,10 +155,12 @@ public enum CustomAttributeRules {
             return "\(name) is a standard field, not a custom attribute (use `set \(name) …`)"
         }
         for scalar in name.unicodeScalars {
-            let ok = scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_" || scalar == "-"
+            let ok =
+                scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_" || scalar == "-"
                 || scalar.properties.generalCategory == .currencySymbol && scalar != "$"
             if !ok {
-                let shown = scalar.value < 0x20 || scalar.value == 0x7F
+                let shown =
+                    scalar.value < 0x20 || scalar.value == 0x7F
                     ? scalar.codePointName : "'\(Character(scalar))'"
                 return "attribute names may hold letters, digits, '_' and '-' only; \(shown) is not allowed"
             }

@@ -152,7 +152,8 @@ public struct LeadUpdate: Sendable, Hashable {
             if let why = StandardField.fromOtherDialect(name, in: dialect) {
                 throw .fieldNotInDialect(name, why)
             }
-            let reason = StandardField.named(name, in: dialect)?.readOnlyReason.map { "it is read-only: \($0)" }
+            let reason =
+                StandardField.named(name, in: dialect)?.readOnlyReason.map { "it is read-only: \($0)" }
                 ?? "it is not a \(dialect) field"
             throw .fieldNotInDialect(name, "\(name) cannot be set under \(dialect): \(reason)")
         }
@@ -185,7 +186,8 @@ public enum LeadUpdateError: Error, Sendable, Equatable, CustomStringConvertible
         case .noIdentifier:
             return "the lead has no id or user_id; an update must name the lead by id or user_id"
         case .emailOnly(let email):
-            return "cannot update a lead by email (\(email)): Intercom identifies a lead for update only by id or user_id, and a POST without them creates a new lead. Load the lead by id or user_id instead"
+            return
+                "cannot update a lead by email (\(email)): Intercom identifies a lead for update only by id or user_id, and a POST without them creates a new lead. Load the lead by id or user_id instead"
         case .noChanges:
             return "nothing to push: no pending edits"
         case .invalidValue(let key, let reason):

@@ -25,7 +25,8 @@ enum ConfigReport {
         }
         let width = rows.map(\.1.count).max() ?? 0
         return rows.map { key, value, origin in
-            key.padding(toLength: 12, withPad: " ", startingAt: 0) + value.padding(toLength: width + 2, withPad: " ", startingAt: 0) + "(" + origin.description + ")"
+            key.padding(toLength: 12, withPad: " ", startingAt: 0) + value.padding(toLength: width + 2, withPad: " ", startingAt: 0) + "(" + origin.description
+                + ")"
         }.joined(separator: "\n") + "\n"
     }
 
@@ -51,10 +52,12 @@ enum ConfigReport {
             let app = Journal.peekAppID(path: path)
             let current = name == settings.workspace.value
             rows.append([(current ? "* " : "  ") + name, pending.map(String.init) ?? "?", app ?? "-", path])
-            items.append(.object(JSONObject([
-                ("name", .string(name)), ("current", .bool(current)), ("journal", .string(path)),
-                ("pending", pending.map { .integer(Int64($0)) } ?? .null), ("app", app.map(JSONValue.string) ?? .null),
-            ])))
+            items.append(
+                .object(
+                    JSONObject([
+                        ("name", .string(name)), ("current", .bool(current)), ("journal", .string(path)),
+                        ("pending", pending.map { .integer(Int64($0)) } ?? .null), ("app", app.map(JSONValue.string) ?? .null),
+                    ])))
         }
         if json { return JSONText.serialize(.array(items)) + "\n" }
         let header = ["WORKSPACE", "PENDING", "APP", "JOURNAL"]
@@ -80,7 +83,8 @@ enum ConfigReport {
                     break
                 }
             }
-            let instead = forToken.map { "use -w \($0) (its journal is app \(tokenApp)'s)" }
+            let instead =
+                forToken.map { "use -w \($0) (its journal is app \(tokenApp)'s)" }
                 ?? "use a journal of app \(tokenApp)'s own (-w WORKSPACE or --journal PATH)"
             return "\(instead), or send this journal (workspace \(current)) with app \(journalApp)'s token"
         }

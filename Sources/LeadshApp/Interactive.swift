@@ -31,11 +31,15 @@ enum Interactive {
 
         let style = printer.style
         if let sandboxURL {
-            printer.plain(style.bold("leadsh") + " — " + style.yellow("sandbox") + ": a fake Intercom with sample leads on \(sandboxURL) (API \(session.apiVersion))")
+            printer.plain(
+                style.bold("leadsh") + " — " + style.yellow("sandbox") + ": a fake Intercom with sample leads on \(sandboxURL) (API \(session.apiVersion))")
             printer.plain("Nothing here reaches your Intercom workspace; set INTERCOM_TOKEN to use it.")
             printer.plain("Try: load 5811f6bbe6b4704ddfa84ac0   set name \"O'Brien\"   diff   push     (help lists commands)")
         } else {
-            printer.plain(style.bold("leadsh") + " — \(hasToken ? endpoint.baseURL : "no token: offline edits only")\(options.offline ? " (offline)" : "") (API \(session.apiVersion)). Type help for commands.")
+            printer.plain(
+                style.bold("leadsh")
+                    + " — \(hasToken ? endpoint.baseURL : "no token: offline edits only")\(options.offline ? " (offline)" : "") (API \(session.apiVersion)). Type help for commands."
+            )
         }
 
         await session.setReplayObserver { event in

@@ -3,7 +3,9 @@ import ArgumentParser
 /// The global options, one `@OptionGroup` shared by `leadsh` and each subcommand, so an
 /// option may stand before or after `sync`, `queue`, `config` or `workspaces`.
 struct LeadshOptions: ParsableArguments {
-    @Option(name: .customLong("base-url"), help: "Intercom API base URL (https://, or http:// to a loopback host; default $LEADSH_BASE_URL, else Intercom's US host).")
+    @Option(
+        name: .customLong("base-url"),
+        help: "Intercom API base URL (https://, or http:// to a loopback host; default $LEADSH_BASE_URL, else Intercom's US host).")
     var baseURL: String?
 
     @Option(help: "Intercom region: us, eu or au (sets the base URL).")
@@ -26,7 +28,9 @@ struct LeadshOptions: ParsableArguments {
     @Option(help: "Seconds to wait for an answer from the API (default $LEADSH_TIMEOUT, the workspace's timeout, else 30).")
     var timeout: Double?
 
-    @Option(name: [.customShort("w"), .long], help: "The workspace: a [workspaces.NAME] section of the config file (default $LEADSH_WORKSPACE, else the file's default).")
+    @Option(
+        name: [.customShort("w"), .long],
+        help: "The workspace: a [workspaces.NAME] section of the config file (default $LEADSH_WORKSPACE, else the file's default).")
     var workspace: String?
 
     @Option(help: "The config file (default $LEADSH_CONFIG, else $XDG_CONFIG_HOME/leadsh/config.toml).")

@@ -55,12 +55,13 @@ extension Presenter {
             guard let spec = help.spec else { return .array(CommandSpec.all.map(helpJSON)) }
             return helpJSON(spec)
         case .attributes(let attributes):
-            return .array(attributes.map { attribute in
-                object([
-                    ("name", .string(attribute.name)), ("data_type", .string(attribute.dataType)),
-                    ("archived", .bool(attribute.archived)),
-                ])
-            })
+            return .array(
+                attributes.map { attribute in
+                    object([
+                        ("name", .string(attribute.name)), ("data_type", .string(attribute.dataType)),
+                        ("archived", .bool(attribute.archived)),
+                    ])
+                })
         case .found(let found): return foundJSON(found)
         case .leads(let list): return leadsJSON(list)
         case .imported(let report): return importJSON(report)

@@ -14,15 +14,16 @@ extension Presenter {
     }
 
     func foundJSON(_ found: FoundLeads) -> JSONValue {
-        .array(found.leads.map { lead in
-            var object = JSONObject()
-            object["id"] = .string(lead.id)
-            object[found.dialect == .v1 ? "user_id" : "external_id"] = lead.userID.map(JSONValue.string) ?? .null
-            object["name"] = lead.name.map(JSONValue.string) ?? .null
-            object["email"] = lead.email.map(JSONValue.string) ?? .null
-            object["updated_at"] = lead.updatedAt.map(JSONValue.integer) ?? .null
-            return .object(object)
-        })
+        .array(
+            found.leads.map { lead in
+                var object = JSONObject()
+                object["id"] = .string(lead.id)
+                object[found.dialect == .v1 ? "user_id" : "external_id"] = lead.userID.map(JSONValue.string) ?? .null
+                object["name"] = lead.name.map(JSONValue.string) ?? .null
+                object["email"] = lead.email.map(JSONValue.string) ?? .null
+                object["updated_at"] = lead.updatedAt.map(JSONValue.integer) ?? .null
+                return .object(object)
+            })
     }
 
     func leadsText(_ list: LeadList) -> String {
@@ -34,13 +35,15 @@ extension Presenter {
     }
 
     func leadsJSON(_ list: LeadList) -> JSONValue {
-        .array(list.leads.map { lead in
-            .object(JSONObject([
-                ("id", .string(lead.id)), ("user_id", lead.userID.map(JSONValue.string) ?? .null),
-                ("name", lead.name.map(JSONValue.string) ?? .null), ("email", lead.email.map(JSONValue.string) ?? .null),
-                ("fetched_at", .double(lead.fetchedAt)), ("unsent", .integer(Int64(lead.unsent))),
-            ]))
-        })
+        .array(
+            list.leads.map { lead in
+                .object(
+                    JSONObject([
+                        ("id", .string(lead.id)), ("user_id", lead.userID.map(JSONValue.string) ?? .null),
+                        ("name", lead.name.map(JSONValue.string) ?? .null), ("email", lead.email.map(JSONValue.string) ?? .null),
+                        ("fetched_at", .double(lead.fetchedAt)), ("unsent", .integer(Int64(lead.unsent))),
+                    ]))
+            })
     }
 
     func importText(_ report: ImportReport) -> String {
@@ -76,11 +79,13 @@ extension Presenter {
     }
 
     func revertJSON(_ reverted: [Reverted]) -> JSONValue {
-        .array(reverted.map { item in
-            .object(JSONObject([
-                ("reverted", .integer(item.original)), ("seq", .integer(item.inverse.seq)),
-                ("state", .string((item.after ?? item.inverse.state).rawValue)), ("fields", .object(item.inverse.changes.jsonObject)),
-            ]))
-        })
+        .array(
+            reverted.map { item in
+                .object(
+                    JSONObject([
+                        ("reverted", .integer(item.original)), ("seq", .integer(item.inverse.seq)),
+                        ("state", .string((item.after ?? item.inverse.state).rawValue)), ("fields", .object(item.inverse.changes.jsonObject)),
+                    ]))
+            })
     }
 }

@@ -13,7 +13,8 @@ extension Presenter {
                 entry.state.rawValue, entry.apiVersion ?? "-", "\(entry.attempts)", Words.age(now - entry.createdAt), entry.lastError ?? "",
             ]
         }
-        var text = rows.isEmpty
+        var text =
+            rows.isEmpty
             ? (all ? "the journal is empty" : "nothing queued")
             : Table.render(header: ["SEQ", "LEAD", "FIELDS", "STATE", "API", "ATTEMPTS", "AGE", "LAST ERROR"], rows: rows, style: style)
         if more > 0 {

@@ -84,7 +84,11 @@ struct Presenter: Sendable {
             rows.append((key, line(value, of: .standard(key), pending: lead.edits[.standard(key)] != nil, was: lead.loaded.fields[key])))
         }
         for (name, value) in lead.shown.customAttributes {
-            rows.append(("custom_attributes.\(name)", line(value, of: .custom(name), pending: lead.edits[.custom(name)] != nil, was: lead.loaded.customAttributes[name])))
+            rows.append(
+                (
+                    "custom_attributes.\(name)",
+                    line(value, of: .custom(name), pending: lead.edits[.custom(name)] != nil, was: lead.loaded.customAttributes[name])
+                ))
         }
         let width = rows.map(\.0.count).max() ?? 0
         return rows.map { style.bold($0.0.padding(toLength: width, withPad: " ", startingAt: 0)) + "  " + $0.1 }.joined(separator: "\n")
@@ -99,8 +103,10 @@ struct Presenter: Sendable {
 
     private func changeTable(_ list: ChangeList) -> String {
         let rows = list.changes.map { change in
-            [change.key.description, change.old.map { Words.value($0, of: change.key) + " (\($0.typeName))" } ?? "(absent)", "->",
-             Words.value(change.new, of: change.key) + " (\(change.new.typeName))"]
+            [
+                change.key.description, change.old.map { Words.value($0, of: change.key) + " (\($0.typeName))" } ?? "(absent)", "->",
+                Words.value(change.new, of: change.key) + " (\(change.new.typeName))",
+            ]
         }
         return Table.render(header: ["FIELD", "OLD", "", "NEW"], rows: rows, style: style)
     }

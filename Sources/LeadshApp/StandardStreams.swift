@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Writes to stdout and stderr with `write(2)`, so a closed pipe is an ordinary outcome
@@ -42,8 +42,8 @@ enum StandardStreams {
     }
 
     #if canImport(Glibc)
-    private static let systemWrite = Glibc.write
+        private static let systemWrite = Glibc.write
     #else
-    private static let systemWrite = Darwin.write
+        private static let systemWrite = Darwin.write
     #endif
 }

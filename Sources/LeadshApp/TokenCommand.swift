@@ -55,7 +55,8 @@ enum TokenCommand {
         guard case .exited(0) = finished.status else {
             throw .usage("token_command (\(origin)) `\(program)` \(describe(finished.status))\(said)")
         }
-        let token = finished.output.split(separator: "\n", omittingEmptySubsequences: false).first
+        let token =
+            finished.output.split(separator: "\n", omittingEmptySubsequences: false).first
             .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
         guard !token.isEmpty else {
             throw .usage("token_command (\(origin)) `\(program)` printed no token\(said)")

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CEditLine
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The state libedit's C callbacks reach: they capture nothing, so it is one global.
 final class EditorRuntime: Sendable {
@@ -319,4 +320,3 @@ final class EditorRuntime: Sendable {
         return String(prefix)
     }
 }
-

@@ -1,12 +1,13 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
-/// `close(2)`, named apart from the types' own `close()`.
-private let closeDescriptor = Glibc.close
+    import Glibc
+    /// `close(2)`, named apart from the types' own `close()`.
+    private let closeDescriptor = Glibc.close
 #elseif canImport(Darwin)
-import Darwin
-/// `close(2)`, named apart from the types' own `close()`.
-private let closeDescriptor = Darwin.close
+    import Darwin
+    /// `close(2)`, named apart from the types' own `close()`.
+    private let closeDescriptor = Darwin.close
 #endif
 
 /// The one-replayer-per-journal lock: `flock` on `JOURNAL.lock`.

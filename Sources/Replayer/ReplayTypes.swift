@@ -67,4 +67,3 @@ public struct ReplayReport: Sendable {
 
     public init() {}
 }
-

@@ -22,7 +22,8 @@ extension Replayer {
                 let found = try await api.find(userID: userID)
                 budget.observe(found.rateLimit, now: clock.now())
                 guard found.value.count == 1, let contact = found.value.first else {
-                    let message = found.value.isEmpty
+                    let message =
+                        found.value.isEmpty
                         ? "no contact has external_id \(userID) (merged, converted or deleted?)"
                         : "\(found.value.count) contacts have external_id \(userID): \(found.value.map(\.id).joined(separator: ", ")); load the one to update by id and push again"
                     return .invalid(entry, message)

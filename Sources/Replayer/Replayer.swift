@@ -81,7 +81,8 @@ public final class Replayer: Sendable {
                         if let error = refusal.error {
                             let due = (try? journal.recordAndClaim(records, claim: options.concurrency, now: clock.now())) ?? []
                             records = due.map {
-                                .release(seq: $0.seq, countsAsAttempt: false, notBefore: 0, status: error.status, errorCode: error.code, error: error.description)
+                                .release(
+                                    seq: $0.seq, countsAsAttempt: false, notBefore: 0, status: error.status, errorCode: error.code, error: error.description)
                             }
                         }
                     }
@@ -119,11 +120,20 @@ public final class Replayer: Sendable {
                 if Task.isCancelled, stop == nil { stop = .cancelled }
 
                 if inFlight == 0 {
-                    if let stop { report.stop = stop; break }
+                    if let stop {
+                        report.stop = stop
+                        break
+                    }
                     // Nothing in flight and nothing ready: finished, or wait for the next due row.
-                    guard let next = try? journal.nextAttemptTime() else { report.stop = .finished; break }
+                    guard let next = try? journal.nextAttemptTime() else {
+                        report.stop = .finished
+                        break
+                    }
                     let due = max(next, budget.pausedUntil(now: clock.now()) ?? 0)
-                    if due > deadline { report.stop = .waiting(until: due); break }
+                    if due > deadline {
+                        report.stop = .waiting(until: due)
+                        break
+                    }
                     do {
                         try await clock.sleep(until: due)
                     } catch {

@@ -77,7 +77,10 @@ extension Session {
         var failure: CommandFailure?
         if report.refused > 0 {
             let rows = report.refused == 1 ? "1 row was" : "\(report.refused) rows were"
-            failure = CommandFailure(.rowsRefused, "\(path): \(rows) refused and not journaled" + (report.stoppedAt.map { "; the import stopped at line \($0) (--on-error continue imports the rest)" } ?? ""))
+            failure = CommandFailure(
+                .rowsRefused,
+                "\(path): \(rows) refused and not journaled"
+                    + (report.stoppedAt.map { "; the import stopped at line \($0) (--on-error continue imports the rest)" } ?? ""))
         }
         return Reply(.imported(report), notices: notices, failure: failure)
     }

@@ -102,7 +102,8 @@ extension Session {
             return
         }
         guard let other else { return }
-        let line = "this journal (\(journal.path)) belongs to app \(other), but the token is for app \(app.id): "
+        let line =
+            "this journal (\(journal.path)) belongs to app \(other), but the token is for app \(app.id): "
             + "nothing was loaded into it; " + settings.appAdvice(other, app.id)
         connectivity.wrongApp(line)
         throw CommandFailure(.wrongApp, line)

@@ -17,7 +17,8 @@ extension Session {
         var more = 0
         if entries.count == page {
             let counts = try journalCall { try journal.counts() }
-            let total = all
+            let total =
+                all
                 ? counts.byState.values.reduce(0, +)
                 : counts.byState.filter { $0.key != .sent && $0.key != .dropped }.values.reduce(0, +)
             more = max(0, total - entries.count)
@@ -42,9 +43,11 @@ extension Session {
         if case .finished = report.stop { connectivity.heardFrom() }
         try refreshCurrent()
         let counts = try journalCall { try journal.counts() }
-        return Reply(.synced(SyncReport(
-            sent: report.sent, alreadyApplied: report.alreadyApplied, failed: report.failed, conflicts: report.conflicts,
-            pending: report.counts.unsent, stop: report.stop, failedTotal: counts[.failed], conflictTotal: counts[.conflict])),
+        return Reply(
+            .synced(
+                SyncReport(
+                    sent: report.sent, alreadyApplied: report.alreadyApplied, failed: report.failed, conflicts: report.conflicts,
+                    pending: report.counts.unsent, stop: report.stop, failedTotal: counts[.failed], conflictTotal: counts[.conflict])),
             notices: notices)
     }
 

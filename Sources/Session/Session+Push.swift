@@ -35,8 +35,10 @@ extension Session {
         }
         if dryRun {
             previewed = edits
-            return Reply(.preview(PushPreview(
-                method: call.method, path: call.path, body: call.body, apiVersion: apiVersion, changes: try changeList())))
+            return Reply(
+                .preview(
+                    PushPreview(
+                        method: call.method, path: call.path, body: call.body, apiVersion: apiVersion, changes: try changeList())))
         }
 
         let appended = try journalCall {

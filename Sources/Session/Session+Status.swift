@@ -78,12 +78,14 @@ extension Session {
     func status() throws(CommandFailure) -> Reply {
         let counts = try journalCall { try journal.counts() }
         let journalApp = try journalCall { try journal.appID() }
-        return Reply(.status(StatusReport(
-            mode: api == nil ? .offline : connectivity.mode, label: settings.label,
-            baseURL: api?.configuration.endpoint.baseURL, apiVersion: apiVersion, dialect: dialect,
-            reachable: connectivity.reachable, journalPath: journal.path, counts: counts,
-            journalApp: journalApp, tokenApp: api?.cachedApp,
-            leadID: current?.view.id, unpushedEdits: edits.count)))
+        return Reply(
+            .status(
+                StatusReport(
+                    mode: api == nil ? .offline : connectivity.mode, label: settings.label,
+                    baseURL: api?.configuration.endpoint.baseURL, apiVersion: apiVersion, dialect: dialect,
+                    reachable: connectivity.reachable, journalPath: journal.path, counts: counts,
+                    journalApp: journalApp, tokenApp: api?.cachedApp,
+                    leadID: current?.view.id, unpushedEdits: edits.count)))
     }
 
     func help(_ topic: String?) throws(CommandFailure) -> Reply {

@@ -77,7 +77,7 @@ public func spawnAndWait(_ argv: [String], environment: [String: String], measur
 /// `VmHWM` of a running process, in KiB (0 once it has exited).
 private func highWaterKilobytes(of pid: pid_t) -> Int {
     guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
     else { return 0 }
     return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
 }

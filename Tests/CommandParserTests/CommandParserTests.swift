@@ -1,5 +1,6 @@
 import LeadModel
 import Testing
+
 @testable import CommandParser
 
 /// The error a line gives, or nil when it parses.

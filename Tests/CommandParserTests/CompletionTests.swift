@@ -1,5 +1,6 @@
 import LeadModel
 import Testing
+
 @testable import CommandParser
 
 @Suite struct CompletionTests {

@@ -1,6 +1,7 @@
 import LeadModel
 import TestSupport
 import Testing
+
 @testable import CommandParser
 
 @Suite struct FuzzTests {
@@ -89,7 +90,8 @@ import Testing
         var accepted = 0
         var failures: [String] = []
         for round in 0..<20_000 {
-            let line = round % 2 == 0
+            let line =
+                round % 2 == 0
                 ? Self.randomLine(&rng)
                 : Self.mutate(Self.seedLines.randomElement(using: &rng)!, &rng)
             for expansion in line.contains("$") ? [nil, Self.expand] : [nil] {

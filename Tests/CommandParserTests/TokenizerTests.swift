@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CommandParser
 
 @Suite struct TokenizerTests {

@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Makes every cached lead of a journal an hour old, so the next replay re-reads them.
@@ -52,7 +52,9 @@ struct APIVersionTests {
             #expect(requests.filter(\.isUpdate).count == 2)
             #expect(requests.filter { $0.method == "GET" && $0.path == "/contacts/\(obrien)" }.count >= 2, "the load and the re-read")
             for request in requests {
-                #expect(request.header("Intercom-Version") == version, "\(request.method) \(request.path) carried \(request.header("Intercom-Version") ?? "no version")")
+                #expect(
+                    request.header("Intercom-Version") == version,
+                    "\(request.method) \(request.path) carried \(request.header("Intercom-Version") ?? "no version")")
             }
         }
     }
@@ -72,7 +74,10 @@ struct APIVersionTests {
             let put = try #require(updates.first)
             #expect(put.method == "PUT")
             #expect(put.path == "/contacts/\(obrien)")
-            #expect(String(decoding: put.body, as: UTF8.self) == #"{"name":"O'Brien","email":"obrien@newspeak.example","phone":null,"owner_id":42,"custom_attributes":{"monthly_spend":200.25,"team_mates":12,"plan":"9","paid_subscriber":false}}"#)
+            #expect(
+                String(decoding: put.body, as: UTF8.self)
+                    == #"{"name":"O'Brien","email":"obrien@newspeak.example","phone":null,"owner_id":42,"custom_attributes":{"monthly_spend":200.25,"team_mates":12,"plan":"9","paid_subscriber":false}}"#
+            )
             #expect(rig.fake.allLeads.count == before, "a new email did not create a lead")
             let stored = try #require(rig.fake.lead(id: obrien))
             #expect(stored.name == "O'Brien")
@@ -199,8 +204,10 @@ struct APIVersionTests {
             let v2 = rig.args + ["--api-version", "2.14"]
             #expect(try await leadsh(v1 + ["-c", "load \(obrien)", "-c", "load 5811f7c1e6b4704ddfa84ad2"], environment: rig.env).status == 0)
             let offline = try await leadsh(
-                v1 + ["--offline", "-c", "load \(obrien)", "-c", "set last_request_at 1700000000", "-c", "push",
-                      "-c", "load 5811f7c1e6b4704ddfa84ad2", "-c", "set name Julia2", "-c", "push"],
+                v1 + [
+                    "--offline", "-c", "load \(obrien)", "-c", "set last_request_at 1700000000", "-c", "push",
+                    "-c", "load 5811f7c1e6b4704ddfa84ad2", "-c", "set name Julia2", "-c", "push",
+                ],
                 environment: rig.env)
             #expect(offline.status == 0, "\(offline.stderr)")
             let sync = try await leadsh(v2 + ["sync", "--blind"], environment: rig.env)

@@ -18,7 +18,9 @@ struct CrashTests {
         return allSampleIDs + copies.map(\.id)
     }
 
-    @Test("leadsh sync killed at random moments (300 pending, then more each round): the end state is exact, every row is sent, nothing was sent wrongly", arguments: apiVersions)
+    @Test(
+        "leadsh sync killed at random moments (300 pending, then more each round): the end state is exact, every row is sent, nothing was sent wrongly",
+        arguments: apiVersions)
     func syncKilledRepeatedly(version: String) async throws {
         let rounds = environmentInt("LEADSH_CRASH_ROUNDS", default: 6)
         // A few hundred pending updates at the first kill, and more journaled before each restart.

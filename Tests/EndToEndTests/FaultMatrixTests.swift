@@ -145,7 +145,8 @@ struct FaultMatrixTests {
             // Load from the cache, go online (an authenticated GET /me, which faults spare), then
             // push, so the fault meets the POST. Connection refused needs no `online`: the load
             // finds the API unreachable and falls back to the cache by itself.
-            let lines = fault == .connectionRefused
+            let lines =
+                fault == .connectionRefused
                 ? ["load \(obrien)", "attr plan \(value)", "push"]
                 : ["load \(obrien)", "online", "attr plan \(value)", "push"]
             let timeout = ["--timeout", fault == .slowResponse ? "5" : "1"]

@@ -251,7 +251,9 @@ struct FindImportTests {
                 if lead?.name != "Imported \(n)" || lead?.customAttributes["n"] != .integer(Int64(n))
                     || lead?.customAttributes["code"] != .string("\(n)") || updatesPerLead[id] != 1
                 {
-                    wrong.append("row \(n + 1): \(lead?.name ?? "no lead") n=\(String(describing: lead?.customAttributes["n"])) code=\(String(describing: lead?.customAttributes["code"])) updates=\(updatesPerLead[id] ?? 0)")
+                    wrong.append(
+                        "row \(n + 1): \(lead?.name ?? "no lead") n=\(String(describing: lead?.customAttributes["n"])) code=\(String(describing: lead?.customAttributes["code"])) updates=\(updatesPerLead[id] ?? 0)"
+                    )
                 }
             }
             #expect(wrong.isEmpty, "\(wrong.count) rows differ, first: \(wrong.prefix(5))")
@@ -331,7 +333,9 @@ struct FindImportTests {
     func badRows() async throws {
         try await withRig { rig in
             #expect(try await rig.run(["load \(obrien)"]).status == 0)
-            let csv = rig.home.write("bad.csv", """
+            let csv = rig.home.write(
+                "bad.csv",
+                """
                 id,name,custom_attributes.n:integer,unsubscribed_from_emails
                 \(obrien),"Two
                 Lines",1,
@@ -398,13 +402,17 @@ struct FindImportTests {
         }
     }
 
-    @Test("cells keep their types: \"\"\"9\"\"\" is the string \"9\", 9 an integer, 9.0 a decimal; :string forces a column; the dialect's identifier column", arguments: apiVersions)
+    @Test(
+        "cells keep their types: \"\"\"9\"\"\" is the string \"9\", 9 an integer, 9.0 a decimal; :string forces a column; the dialect's identifier column",
+        arguments: apiVersions)
     func cellTypes(version: String) async throws {
         var configuration = FakeIntercomConfiguration()
         configuration.dataAttributes += [DataAttribute(name: "zip", dataType: "string")]
         try await withRig(configuration, version: version) { rig in
             let idColumn = rig.userIDColumn
-            let csv = rig.home.write("types.csv", """
+            let csv = rig.home.write(
+                "types.csv",
+                """
                 id,\(idColumn),custom_attributes.code,custom_attributes.team_mates,custom_attributes.monthly_spend,custom_attributes.zip:string
                 \(obrien),,\"\"\"9\"\"\",9,9.0,01234
                 ,3c1b8d2e-5f7a-4e6b-9a0d-1f2e3d4c5b6a,plain,12,,007
@@ -508,7 +516,9 @@ struct FindImportTests {
 
     // MARK: times
 
-    @Test("time values: ISO 8601 dates, times, offsets and now are sent as Unix seconds; show and diff add the UTC date; --json keeps numbers", arguments: apiVersions)
+    @Test(
+        "time values: ISO 8601 dates, times, offsets and now are sent as Unix seconds; show and diff add the UTC date; --json keeps numbers",
+        arguments: apiVersions)
     func timeValues(version: String) async throws {
         try await withRig(version: version) { rig in
             let field = rig.lastSeenField
@@ -646,7 +656,9 @@ struct FindImportTests {
             _ = try await terminal.waitFor("loaded \(obrien) (OBrien)")
             terminal.press(.ctrlD)
             _ = try await terminal.waitForExit()
-            #expect(!rig.fake.requests.contains { $0.path == "/contacts/search" || $0.rawQuery?.contains("email") == true }, "completion reads the cache, not Intercom")
+            #expect(
+                !rig.fake.requests.contains { $0.path == "/contacts/search" || $0.rawQuery?.contains("email") == true },
+                "completion reads the cache, not Intercom")
         }
     }
 }

@@ -64,7 +64,10 @@ struct HostileInputTests {
             let field = ["name", "email", "phone", "last_seen_ip", "unsubscribed_from_emails", "id", "created_at"].randomElement(using: &rng)!
             return Array("set \(field) \(values.randomElement(using: &rng)!)".utf8)
         case 6:
-            let verb = ["show", "diff", "discard", "queue", "status", "help attr", "unattr plan", "unset phone", "retry 1", "drop 2", "conflicts", "load 5811f6bbe6b4704ddfa84ac0"]
+            let verb = [
+                "show", "diff", "discard", "queue", "status", "help attr", "unattr plan", "unset phone", "retry 1", "drop 2", "conflicts",
+                "load 5811f6bbe6b4704ddfa84ac0",
+            ]
             return Array(verb.randomElement(using: &rng)!.utf8)
         default:
             var line = Array("attr \(names.randomElement(using: &rng)!) \(values.randomElement(using: &rng)!)".utf8)
@@ -122,7 +125,9 @@ struct HostileInputTests {
                 #expect(!message.isEmpty && !code.isEmpty, context)
                 #expect(message.utf8.count < 1_000, "message of \(message.utf8.count) bytes on line \(line) [\(seedNote)]")
                 let unsafe = message.unicodeScalars.first { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\u{202E}" }
-                #expect(unsafe == nil, "line \(line): the message carries \(unsafe.map { String($0.value, radix: 16) } ?? "") raw: \(message.debugDescription) [\(seedNote)]")
+                #expect(
+                    unsafe == nil,
+                    "line \(line): the message carries \(unsafe.map { String($0.value, radix: 16) } ?? "") raw: \(message.debugDescription) [\(seedNote)]")
             }
             for (line, bytes) in rejectAt.sorted(by: { $0.key < $1.key }) {
                 let shown = String(decoding: bytes.prefix(80), as: UTF8.self).debugDescription
@@ -173,7 +178,9 @@ struct HostileInputTests {
             input += Array("attr nul a".utf8) + [0] + Array("b\n".utf8)
             input += Array("attr plan ok\npush\n".utf8)
             let path = rig.home.write("stdin.bin", input)
-            let run = try await shell("exec \(shQuote(productsDirectory() + "/leadsh")) \(rig.args.map(shQuote).joined(separator: " ")) --offline --on-error continue < \(shQuote(path))", environment: rig.env)
+            let run = try await shell(
+                "exec \(shQuote(productsDirectory() + "/leadsh")) \(rig.args.map(shQuote).joined(separator: " ")) --offline --on-error continue < \(shQuote(path))",
+                environment: rig.env)
             #expect(run.status == 1, "\(run.stderr.prefix(1_000))")
             #expect(run.stderr.contains("stdin:2:"), "\(run.stderr.prefix(1_000))")
             #expect(run.stderr.contains("stdin:3:"))

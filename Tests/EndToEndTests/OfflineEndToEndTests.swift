@@ -14,7 +14,10 @@ struct OfflineEndToEndTests {
             rig.fake.clearRequests()
 
             let offline = try await rig.run(
-                ["load \(obrien)", "attr plan pro", "push", "load 5811f7c1e6b4704ddfa84ad2", "set name Julia2", "push", "load \(obrien)", "attr seats 3", "push"],
+                [
+                    "load \(obrien)", "attr plan pro", "push", "load 5811f7c1e6b4704ddfa84ad2", "set name Julia2", "push", "load \(obrien)", "attr seats 3",
+                    "push",
+                ],
                 extra: ["--offline", "--no-coalesce"])
             #expect(offline.status == 0, "\(offline.stderr)")
             #expect(offline.stdout.contains("queued (offline)"))
@@ -23,7 +26,10 @@ struct OfflineEndToEndTests {
 
             let queue = try await leadsh(rig.args + ["queue", "--json"], environment: rig.env)
             #expect(queue.status == 0)
-            guard case .array(let rows) = try JSONText.parse(queue.stdout) else { Issue.record("not an array"); return }
+            guard case .array(let rows) = try JSONText.parse(queue.stdout) else {
+                Issue.record("not an array")
+                return
+            }
             #expect(rows.count == 3)
             let first = try #require(rows.first?.objectValue)
             for key in ["seq", "op_id", "lead", "fields", "state", "attempts", "last_error", "created_at"] {
@@ -109,7 +115,10 @@ struct SubcommandOptionTests {
             _ = try await rig.run(["load \(obrien)", "attr plan late", "push"], extra: ["--offline"])
             let queue = try await leadsh(["queue", "--json"] + rig.args, environment: rig.env)
             #expect(queue.status == 0, "\(queue.stderr)")
-            guard case .array(let rows) = try JSONText.parse(queue.stdout) else { Issue.record("not an array"); return }
+            guard case .array(let rows) = try JSONText.parse(queue.stdout) else {
+                Issue.record("not an array")
+                return
+            }
             #expect(rows.count == 1)
             let sync = try await leadsh(["sync"] + rig.args, environment: rig.env)
             #expect(sync.status == 0, "\(sync.stderr)")

@@ -79,7 +79,9 @@ struct ScriptingTests {
         try await withRig { rig in
             try FileManager.default.createDirectory(atPath: rig.home.file("sub"), withIntermediateDirectories: true)
             _ = rig.home.write("sub/inner.leadsh", "# sourced\nattr step 2\nbogus command\n")
-            _ = rig.home.write("sub/main.leadsh", """
+            _ = rig.home.write(
+                "sub/main.leadsh",
+                """
                 load \(obrien)
                 attr step 1
                 push
@@ -123,7 +125,9 @@ struct ScriptingTests {
     @Test("$1 and ${NAME} expand as in a shell; an unset variable stops the script before anything is sent")
     func variables() async throws {
         try await withRig { rig in
-            let file = rig.home.write("vars.leadsh", """
+            let file = rig.home.write(
+                "vars.leadsh",
+                """
                 load $1
                 attr note "$2"
                 attr plan ${PLAN}
@@ -177,14 +181,23 @@ struct ScriptingTests {
             #expect(show["pending"]?["custom_attributes.plan"] == "pro")
             // diff: each change with old and new values and their types.
             #expect(diff["lead"] == .string(obrien))
-            guard case .array(let changes) = diff["changes"] else { Issue.record("diff: \(diff)"); return }
+            guard case .array(let changes) = diff["changes"] else {
+                Issue.record("diff: \(diff)")
+                return
+            }
             #expect(changes.count == 2)
-            #expect(changes.contains(.object(JSONObject([
-                ("field", "custom_attributes.plan"), ("old", .null), ("old_type", "absent"), ("new", "pro"), ("new_type", "string"),
-            ]))))
-            #expect(changes.contains(.object(JSONObject([
-                ("field", "name"), ("old", "OBrien"), ("old_type", "string"), ("new", "Liam"), ("new_type", "string"),
-            ]))))
+            #expect(
+                changes.contains(
+                    .object(
+                        JSONObject([
+                            ("field", "custom_attributes.plan"), ("old", .null), ("old_type", "absent"), ("new", "pro"), ("new_type", "string"),
+                        ]))))
+            #expect(
+                changes.contains(
+                    .object(
+                        JSONObject([
+                            ("field", "name"), ("old", "OBrien"), ("old_type", "string"), ("new", "Liam"), ("new_type", "string"),
+                        ]))))
             // push: the sequence number and the state.
             #expect(push["seq"] == 1)
             #expect(push["state"] == "sent")
@@ -204,7 +217,10 @@ struct ScriptingTests {
             #expect(offline.status == 0)
             #expect(try strictJSONLines(offline.stdout).last?["state"] == "pending")
             let queue = try await leadsh(rig.args + ["queue", "--json"], environment: rig.env)
-            guard case .array(let rows) = try JSONText.parse(queue.stdout), let row = rows.first else { Issue.record("\(queue.stdout)"); return }
+            guard case .array(let rows) = try JSONText.parse(queue.stdout), let row = rows.first else {
+                Issue.record("\(queue.stdout)")
+                return
+            }
             #expect(rows.count == 1)
             #expect(row["seq"] == 2)
             #expect(row["state"] == "pending")
@@ -223,7 +239,8 @@ struct ScriptingTests {
 
             func onTerminal(noColor: Bool) async throws -> String {
                 let leadshCommand = [productsDirectory() + "/leadsh"] + rig.args + commands(noColor ? "plain" : "coloured").flatMap { ["-c", $0] }
-                let command = noColor
+                let command =
+                    noColor
                     ? ["/usr/bin/env", "NO_COLOR=1"] + leadshCommand
                     : ["/usr/bin/env", "-u", "NO_COLOR"] + leadshCommand
                 let terminal = try TmuxSession(command: command, environment: rig.env)
@@ -253,7 +270,9 @@ struct ScriptingTests {
             #expect(one.stdout.contains(#""plan": "trial""#), "the exact body: \(one.stdout)")
             #expect(one.stdout.contains("custom_attributes.plan"))
 
-            let file = rig.home.write("batch.leadsh", """
+            let file = rig.home.write(
+                "batch.leadsh",
+                """
                 load \(obrien)
                 set name Dry
                 push

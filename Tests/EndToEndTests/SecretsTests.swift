@@ -186,7 +186,8 @@ struct SecretsTests {
             #expect(permissions(of: rig.home.file("fresh/deeper")) == 0o700)
 
             // The default locations, created by a fresh leadsh under umask 000.
-            let defaults = try await shell("umask 000; exec \(shQuote(productsDirectory() + "/leadsh")) --base-url \(rig.fake.baseURL) -c 'load \(obrien)'", environment: rig.env)
+            let defaults = try await shell(
+                "umask 000; exec \(shQuote(productsDirectory() + "/leadsh")) --base-url \(rig.fake.baseURL) -c 'load \(obrien)'", environment: rig.env)
             #expect(defaults.status == 0, "\(defaults.stderr)")
             #expect(permissions(of: rig.home.file("data/leadsh/journal.sqlite")) == 0o600)
             #expect(permissions(of: rig.home.file("data/leadsh")) == 0o700)
@@ -212,7 +213,9 @@ struct SecretsTests {
         }
     }
 
-    @Test("a token file readable by group or others is refused (exit 2) with the chmod that fixes it, before any request", arguments: [0o640, 0o604, 0o644, 0o660, 0o666, 0o620, 0o602])
+    @Test(
+        "a token file readable by group or others is refused (exit 2) with the chmod that fixes it, before any request",
+        arguments: [0o640, 0o604, 0o644, 0o660, 0o666, 0o620, 0o602])
     func tokenFileModes(mode: Int) async throws {
         let token = Self.makeToken()
         try await Self.withSecretRig(token: token) { rig in

@@ -73,7 +73,10 @@ struct ShellEndToEndTests {
             #expect(rig.posts.count == 1)
             #expect(post.path == "/contacts")
             // Exactly the identifiers and the changed fields, in the order they were edited.
-            #expect(String(decoding: post.body, as: UTF8.self) == #"{"id":"5811f6bbe6b4704ddfa84ac0","user_id":"77177570-cf5d-4f1a-bc75-75202af47d4f","name":"O'Brien","phone":null,"custom_attributes":{"monthly_spend":200.25,"team_mates":12,"code":"9","vip":true,"paid_subscriber":null}}"#)
+            #expect(
+                String(decoding: post.body, as: UTF8.self)
+                    == #"{"id":"5811f6bbe6b4704ddfa84ac0","user_id":"77177570-cf5d-4f1a-bc75-75202af47d4f","name":"O'Brien","phone":null,"custom_attributes":{"monthly_spend":200.25,"team_mates":12,"code":"9","vip":true,"paid_subscriber":null}}"#
+            )
             let headers = Dictionary(post.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
             #expect(headers["authorization"] == "Bearer \(rig.fake.configuration.token)")
             #expect(headers["content-type"] == "application/json")

@@ -32,7 +32,10 @@ struct SmartReplayTests {
             #expect(offline.stdout.contains("(merged into #1)"), "a later push names the row it merged into")
 
             let queue = try await leadsh(rig.args + ["queue", "--json"], environment: rig.env)
-            guard case .array(let rows) = try JSONText.parse(queue.stdout) else { Issue.record("queue --json: \(queue.stdout)"); return }
+            guard case .array(let rows) = try JSONText.parse(queue.stdout) else {
+                Issue.record("queue --json: \(queue.stdout)")
+                return
+            }
             #expect(rows.count == 20, "one row per lead")
 
             let sync = try await leadsh(rig.args + ["sync"], environment: rig.env)
@@ -76,15 +79,19 @@ struct SmartReplayTests {
             #expect(loadedBlind.status == 0)
 
             // Our edits, made offline: seq 1 to 4.
-            let offline = try await rig.run([
-                "load \(a)", "set name Mine", "push",
-                "load \(b)", "set name MineB", "push",
-                "load \(c)", "set name SameC", "push",
-                "load \(d)", "set name MineD", "set phone 999", "push",
-            ], extra: ["--offline"])
+            let offline = try await rig.run(
+                [
+                    "load \(a)", "set name Mine", "push",
+                    "load \(b)", "set name MineB", "push",
+                    "load \(c)", "set name SameC", "push",
+                    "load \(d)", "set name MineD", "set phone 999", "push",
+                ], extra: ["--offline"])
             #expect(offline.status == 0, "\(offline.stderr)")
             let blindOffline = try await leadsh(
-                ["--base-url", rig.fake.baseURL, "--journal", blindJournal, "--api-version", version, "--offline", "-c", "load \(extra.id)", "-c", "set name MineX", "-c", "push"],
+                [
+                    "--base-url", rig.fake.baseURL, "--journal", blindJournal, "--api-version", version, "--offline", "-c", "load \(extra.id)", "-c",
+                    "set name MineX", "-c", "push",
+                ],
                 environment: rig.env)
             #expect(blindOffline.status == 0)
 
@@ -110,11 +117,15 @@ struct SmartReplayTests {
             #expect(rig.fake.lead(id: c)?.name == "SameC")
 
             let queue = try await leadsh(rig.args + ["queue", "--all", "--json"], environment: rig.env)
-            guard case .array(let rows) = try JSONText.parse(queue.stdout) else { Issue.record("queue: \(queue.stdout)"); return }
-            let states = Dictionary(uniqueKeysWithValues: rows.compactMap { row -> (Int64, String)? in
-                guard let seq = row["seq"]?.integerValue, let state = row["state"]?.stringValue else { return nil }
-                return (seq, state)
-            })
+            guard case .array(let rows) = try JSONText.parse(queue.stdout) else {
+                Issue.record("queue: \(queue.stdout)")
+                return
+            }
+            let states = Dictionary(
+                uniqueKeysWithValues: rows.compactMap { row -> (Int64, String)? in
+                    guard let seq = row["seq"]?.integerValue, let state = row["state"]?.stringValue else { return nil }
+                    return (seq, state)
+                })
             #expect(states == [1: "conflict", 2: "sent", 3: "sent", 4: "conflict"], "C was already equal: sent without a POST")
 
             // The three-way view.
@@ -125,7 +136,10 @@ struct SmartReplayTests {
             #expect(viewRows.contains(#"name "OBrien" "Theirs" "Mine""#), "base / theirs / mine: \(view.stdout)")
             #expect(viewRows.contains(#"phone null (unchanged) "999""#), "a field they did not change: \(view.stdout)")
             let json = try await rig.run(["conflicts"], extra: ["--json"])
-            guard case .array(let items) = try JSONText.parse(String(json.stdout.split(separator: "\n")[0])) else { Issue.record("\(json.stdout)"); return }
+            guard case .array(let items) = try JSONText.parse(String(json.stdout.split(separator: "\n")[0])) else {
+                Issue.record("\(json.stdout)")
+                return
+            }
             #expect(items.count == 2)
             let first = try #require(items.first)
             #expect(first["seq"] == 1)

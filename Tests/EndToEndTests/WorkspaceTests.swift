@@ -58,7 +58,10 @@ struct AppBindingTests {
             #expect(b.lead(id: obrien)?.name != "Second")
 
             let pending = try await leadsh(["--journal", journal, "queue", "--json"], environment: envA)
-            guard case .array(let rows) = try JSONText.parse(pending.stdout) else { Issue.record("not an array"); return }
+            guard case .array(let rows) = try JSONText.parse(pending.stdout) else {
+                Issue.record("not an array")
+                return
+            }
             #expect(rows.count == 1)
             #expect(rows.first?["state"] == "pending")
             #expect(rows.first?["attempts"] == .integer(0), "a refusal is not an attempt")
@@ -113,7 +116,9 @@ struct AppBindingTests {
     @Test("with workspaces, the refusal names the workspace whose journal belongs to the token's app; leadsh workspaces lists apps and pending counts")
     func refusalNamesTheWorkspace() async throws {
         try await Self.withTwoApps { a, b, home in
-            let config = home.write("config.toml", """
+            let config = home.write(
+                "config.toml",
+                """
                 default = "staging"
 
                 [workspaces.staging]
@@ -159,8 +164,10 @@ struct AppBindingTests {
             let journal = home.file("journal.sqlite")
             let env = leadshEnvironment(home: home.path, token: "token-a")
             let result = try await leadsh(
-                ["--base-url", a.baseURL, "--journal", journal, "-c", "load \(obrien)", "-c", "set name X", "-c", "push",
-                 "-c", "set name Y", "-c", "push", "-c", "status"], environment: env)
+                [
+                    "--base-url", a.baseURL, "--journal", journal, "-c", "load \(obrien)", "-c", "set name X", "-c", "push",
+                    "-c", "set name Y", "-c", "push", "-c", "status",
+                ], environment: env)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout.contains("app         \(Self.appA) (Staging)"), "\(result.stdout)")
             #expect(a.requests.filter { $0.path == "/me" }.count == 1)
@@ -207,7 +214,9 @@ struct AppBindingTests {
 @Suite("Workspaces: the config file")
 struct ConfigFileTests {
     /// Writes `config.toml` into a fresh home and runs `leadsh ARGS` with it.
-    static func run(_ config: String, _ arguments: [String], home: TempDirectory = TempDirectory("leadsh-config"), extra: [String: String] = [:]) async throws -> ProcessResult {
+    static func run(_ config: String, _ arguments: [String], home: TempDirectory = TempDirectory("leadsh-config"), extra: [String: String] = [:]) async throws
+        -> ProcessResult
+    {
         let path = home.write("config.toml", config)
         return try await leadsh(["--config", path] + arguments, environment: leadshEnvironment(home: home.path, extra: extra))
     }
@@ -255,7 +264,8 @@ struct ConfigFileTests {
         #expect(fromFile.stdout.range(of: #"7s\s+\(.*config\.toml:6\)"#, options: .regularExpression) != nil, "\(fromFile.stdout)")
 
         let fromEnvironment = try await Self.run(config, ["config"], extra: ["LEADSH_API_VERSION": "1.3", "LEADSH_BASE_URL": "http://127.0.0.1:9"])
-        #expect(fromEnvironment.stdout.range(of: #"1\.3\s+\(environment LEADSH_API_VERSION\)"#, options: .regularExpression) != nil, "\(fromEnvironment.stdout)")
+        #expect(
+            fromEnvironment.stdout.range(of: #"1\.3\s+\(environment LEADSH_API_VERSION\)"#, options: .regularExpression) != nil, "\(fromEnvironment.stdout)")
         #expect(fromEnvironment.stdout.contains("http://127.0.0.1:9 "), "\(fromEnvironment.stdout)")
 
         let fromFlag = try await Self.run(config, ["--api-version", "1.2", "--timeout", "3", "config"], extra: ["LEADSH_API_VERSION": "1.3"])
@@ -313,7 +323,8 @@ struct ConfigFileTests {
                 token_file = "\(tokenFile)"
                 api_version = "2.14"
                 """
-            let result = try await Self.run(config, ["-w", "staging", "-c", "load \(obrien)", "-c", "set name Staged", "-c", "push", "-c", "status"], home: home)
+            let result = try await Self.run(
+                config, ["-w", "staging", "-c", "load \(obrien)", "-c", "set name Staged", "-c", "push", "-c", "status"], home: home)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(fake.lead(id: obrien)?.name == "Staged")
             #expect(fake.requests.allSatisfy { $0.header("Intercom-Version") == "2.14" })

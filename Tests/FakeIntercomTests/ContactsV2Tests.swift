@@ -306,8 +306,10 @@ struct ContactsV2Tests {
         (#"{"query":{"field":"external_id","operator":"=","value":5}}"#, "parameter_invalid"),
         (#"{"query":{"field":"shoe_size","operator":"=","value":"9"}}"#, "invalid_field"),
         (#"{"query":{"operator":"AND","value":[]}}"#, "parameter_invalid"),
-        (#"{"query":{"operator":"AND","value":[{"operator":"OR","value":[{"operator":"AND","value":[]}]}]}}"#,
-         "parameter_invalid"),
+        (
+            #"{"query":{"operator":"AND","value":[{"operator":"OR","value":[{"operator":"AND","value":[]}]}]}}"#,
+            "parameter_invalid"
+        ),
         (#"{"query":{"field":"id","operator":"=","value":"x"},"pagination":{"per_page":151}}"#, "parameter_invalid"),
         (#"{"query":"#, "bad_request"),
     ])

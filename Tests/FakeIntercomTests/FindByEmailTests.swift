@@ -30,8 +30,9 @@ struct FindByEmailTests {
 
             fake.insert(try obrienTwin())
             let two = try await client.send("GET", "/contacts?email=OBRIEN%40TRUTH.ORG", headers: v1)
-            #expect(try two.json["contacts"]?.arrayValue?.compactMap { $0["id"]?.stringValue }
-                == ["5811f6bbe6b4704ddfa84ac0", "5811f6bbe6b4704ddfa84a99"])
+            #expect(
+                try two.json["contacts"]?.arrayValue?.compactMap { $0["id"]?.stringValue }
+                    == ["5811f6bbe6b4704ddfa84ac0", "5811f6bbe6b4704ddfa84a99"])
 
             let none = try await client.send("GET", "/contacts?email=nobody%40example.com", headers: v1)
             #expect(none.status == 200, "no match is an empty list, not a 404")
@@ -49,8 +50,9 @@ struct FindByEmailTests {
                 headers: [("Intercom-Version", "2.14")])
             #expect(reply.status == 200)
             #expect(try reply.json["total_count"] == 2)
-            #expect(try reply.json["data"]?.arrayValue?.compactMap { $0["external_id"]?.stringValue }
-                == ["77177570-cf5d-4f1a-bc75-75202af47d4f", "0a0a0a0a-1111-4222-8333-444444444444"])
+            #expect(
+                try reply.json["data"]?.arrayValue?.compactMap { $0["external_id"]?.stringValue }
+                    == ["77177570-cf5d-4f1a-bc75-75202af47d4f", "0a0a0a0a-1111-4222-8333-444444444444"])
         }
     }
 }

@@ -1,7 +1,7 @@
-import Synchronization
 import AsyncHTTPClient
 import FakeIntercom
 import LeadModel
+import Synchronization
 import TestSupport
 
 /// A started fake and an HTTP client pointed at it, both torn down afterwards.

@@ -5,8 +5,9 @@ import TestSupport
 import Testing
 
 func client(_ fake: FakeIntercom, version: String) throws -> IntercomAPI {
-    IntercomAPI(configuration: IntercomConfiguration(
-        endpoint: try Endpoint(fake.baseURL), token: fake.configuration.token, apiVersion: try APIVersion(version)))
+    IntercomAPI(
+        configuration: IntercomConfiguration(
+            endpoint: try Endpoint(fake.baseURL), token: fake.configuration.token, apiVersion: try APIVersion(version)))
 }
 
 func twin(of lead: Contact, id: String, userID: String, email: String) throws -> Contact {

@@ -6,9 +6,10 @@ import TestSupport
 import Testing
 
 func client(_ fake: FakeIntercom, token: String? = nil, timeout: Duration = .seconds(5)) throws -> IntercomAPI {
-    IntercomAPI(configuration: IntercomConfiguration(
-        endpoint: try Endpoint(fake.baseURL), token: token ?? fake.configuration.token, apiVersion: .default,
-        requestTimeout: timeout))
+    IntercomAPI(
+        configuration: IntercomConfiguration(
+            endpoint: try Endpoint(fake.baseURL), token: token ?? fake.configuration.token, apiVersion: .default,
+            requestTimeout: timeout))
 }
 
 @Suite("Intercom client over loopback")

@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
-@testable import Journal
 import LeadModel
 import TestSupport
 import Testing
+
+@testable import Journal
 
 func imported(_ opID: String, _ lead: LeadReference, _ changes: [(FieldKey, JSONValue)]) throws -> ImportedUpdate {
     ImportedUpdate(opID: opID, update: try LeadUpdate(lead: lead, changes: FieldChanges(changes)))
@@ -43,7 +44,13 @@ struct JournalImportTests {
         #expect(rows[1].base.isEmpty && rows[1].baseUpdatedAt == nil)
 
         let again = try journal.appendImport(batch, apiVersion: "1.4")
-        #expect(again == { var r = ImportBatchResult(); r.alreadyImported = 3; return r }())
+        #expect(
+            again
+                == {
+                    var r = ImportBatchResult()
+                    r.alreadyImported = 3
+                    return r
+                }())
         #expect(try journal.entries().count == 2)
         #expect(try journal.journaledOpIDs(["import:f:1", "import:f:3", "import:f:9"]) == ["import:f:1", "import:f:3"])
 
@@ -78,10 +85,11 @@ struct JournalImportTests {
         // An update already holds the op id the batch's second row would insert: UNIQUE fails.
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in
-            try db.execute(sql: """
-                INSERT INTO updates (op_id, lead_key, lead_id, fields, base, state, created_at, updated_at)
-                VALUES ('import:h:2', 'z', 'z', '{}', '{}', 'sent', 0, 0)
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO updates (op_id, lead_key, lead_id, fields, base, state, created_at, updated_at)
+                    VALUES ('import:h:2', 'z', 'z', '{}', '{}', 'sent', 0, 0)
+                    """)
         }
         try queue.close()
         let batch = [
@@ -113,11 +121,12 @@ struct JournalLeadsTests {
         let dir = TempDirectory()
         let journal = try Journal(path: dir.file("j.sqlite"))
         defer { journal.close() }
-        try journal.cache([
-            try lead("c", name: "Winston", email: "winston@records.example"),
-            try lead("a", name: "OBrien", email: "obrien@truth.org", userID: "u-a"),
-            try lead("b", name: nil, email: "syme@newspeak.example"),
-        ], fetchedAt: 50)
+        try journal.cache(
+            [
+                try lead("c", name: "Winston", email: "winston@records.example"),
+                try lead("a", name: "OBrien", email: "obrien@truth.org", userID: "u-a"),
+                try lead("b", name: nil, email: "syme@newspeak.example"),
+            ], fetchedAt: 50)
         _ = try journal.append(try sampleUpdate("a", [(.standard("name"), "X")]), coalesce: false)
         let claimed = try #require(try journal.claimNext())
         try journal.markFailed(seq: claimed.seq, status: 400, errorCode: "bad", error: "bad")
@@ -125,9 +134,10 @@ struct JournalLeadsTests {
         let sent = try #require(try journal.claimNext())
         #expect(sent.lead.id == "c")
         try journal.markSent(seq: sent.seq, status: 200, lead: nil)
-        _ = try journal.append(NewUpdate(
-            update: try LeadUpdate(lead: LeadReference(userID: "u-a"), changes: FieldChanges([(.custom("n"), 1)])),
-            base: FieldChanges(), baseUpdatedAt: nil))
+        _ = try journal.append(
+            NewUpdate(
+                update: try LeadUpdate(lead: LeadReference(userID: "u-a"), changes: FieldChanges([(.custom("n"), 1)])),
+                base: FieldChanges(), baseUpdatedAt: nil))
 
         let all = try journal.leads()
         #expect(all.map(\.id) == ["b", "a", "c"], "by name, no name first")
@@ -179,7 +189,8 @@ struct JournalLeadsTests {
         defer { journal.close() }
         for n in Int64(1)...3 {
             let changes: [(FieldKey, JSONValue)] = [(.custom("n"), .integer(n)), (.standard("phone"), .string("p\(n)"))]
-            let base: [(FieldKey, JSONValue)] = n == 1
+            let base: [(FieldKey, JSONValue)] =
+                n == 1
                 ? [(.custom("n"), 0)] : [(.custom("n"), .integer(n - 1)), (.standard("phone"), .string("p\(n - 1)"))]
             _ = try journal.append(try sampleUpdate("a", changes, base: base), coalesce: false)
             let claimed = try #require(try journal.claimNext())
@@ -195,7 +206,8 @@ struct JournalLeadsTests {
         #expect {
             _ = try journal.sentUpdates(from: 3, through: 4)
         } throws: { error in
-            (error as? JournalError)?.kind == .invalidState && "\(error)" == "update #4 is pending, not sent: only a sent update can be reverted; `drop 4` abandons it instead"
+            (error as? JournalError)?.kind == .invalidState
+                && "\(error)" == "update #4 is pending, not sent: only a sent update can be reverted; `drop 4` abandons it instead"
         }
         #expect(throws: JournalError.self) { _ = try journal.sentUpdates(from: 4, through: 9) }
     }

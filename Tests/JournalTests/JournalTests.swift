@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
-@testable import Journal
 import LeadModel
 import TestSupport
 import Testing
+
+@testable import Journal
 
 func sampleUpdate(_ id: String, _ changes: [(FieldKey, JSONValue)], base: [(FieldKey, JSONValue)] = []) throws -> NewUpdate {
     NewUpdate(update: try LeadUpdate(lead: LeadReference(id: id), changes: FieldChanges(changes)), base: FieldChanges(base), baseUpdatedAt: 100)
@@ -23,8 +24,10 @@ struct JournalFileTests {
         let (pragmas, statements) = try parseSchemaFile(repositoryRoot() + "/journal/schema.sql")
         #expect(created.map(normalize) == statements.map(normalize))
         let (applicationID, userVersion, mode) = try queue.read { db in
-            (try Int.fetchOne(db, sql: "PRAGMA application_id")!, try Int.fetchOne(db, sql: "PRAGMA user_version")!,
-             try String.fetchOne(db, sql: "PRAGMA journal_mode")!)
+            (
+                try Int.fetchOne(db, sql: "PRAGMA application_id")!, try Int.fetchOne(db, sql: "PRAGMA user_version")!,
+                try String.fetchOne(db, sql: "PRAGMA journal_mode")!
+            )
         }
         #expect(pragmas["application_id"] == applicationID)
         #expect(pragmas["user_version"] == userVersion)
@@ -132,7 +135,8 @@ struct OutboxTests {
         let dir = TempDirectory()
         let journal = try Journal(path: dir.file("j.sqlite"))
         _ = try journal.append(try sampleUpdate("a", [(.standard("name"), "A"), (.custom("x"), 1)], base: [(.standard("name"), "orig")]))
-        let merged = try journal.append(try sampleUpdate("a", [(.standard("name"), "B"), (.standard("phone"), "1")], base: [(.standard("name"), "A"), (.standard("phone"), "0")]))
+        let merged = try journal.append(
+            try sampleUpdate("a", [(.standard("name"), "B"), (.standard("phone"), "1")], base: [(.standard("name"), "A"), (.standard("phone"), "0")]))
         #expect(merged.merged)
         #expect(merged.entry.seq == 1)
         #expect(merged.entry.changes[.standard("name")] == "B")
@@ -198,15 +202,17 @@ struct OutboxTests {
         func actual(_ path: String) throws -> [String: Int] {
             let queue = try DatabaseQueue(path: path)
             return try queue.read { db in
-                Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM updates GROUP BY state")
-                    .map { (row: Row) -> (String, Int) in (row["state"], row["n"]) })
+                Dictionary(
+                    uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM updates GROUP BY state")
+                        .map { (row: Row) -> (String, Int) in (row["state"], row["n"]) })
             }
         }
         func counted(_ journal: Journal) throws -> [String: Int] {
             let counts = try journal.counts()
-            return Dictionary(uniqueKeysWithValues: UpdateState.allCases.compactMap { state in
-                counts[state] > 0 ? (state.rawValue, counts[state]) : nil
-            })
+            return Dictionary(
+                uniqueKeysWithValues: UpdateState.allCases.compactMap { state in
+                    counts[state] > 0 ? (state.rawValue, counts[state]) : nil
+                })
         }
         let path = dir.file("j.sqlite")
         let journal = try Journal(path: path)
@@ -232,12 +238,13 @@ struct OutboxTests {
         try FileManager.default.copyItem(atPath: path, toPath: old)
         let queue = try DatabaseQueue(path: old)
         try queue.write { db in
-            try db.execute(sql: undoVersion6 + """
-                DROP TRIGGER update_counts_insert; DROP TRIGGER update_counts_delete; DROP TRIGGER update_counts_move;
-                DROP TABLE update_counts; PRAGMA user_version = 2;
-                ALTER TABLE updates DROP COLUMN api_version; DROP TABLE data_attributes; DROP TABLE meta;
-                ALTER TABLE updates DROP COLUMN app_id;
-                """)
+            try db.execute(
+                sql: undoVersion6 + """
+                    DROP TRIGGER update_counts_insert; DROP TRIGGER update_counts_delete; DROP TRIGGER update_counts_move;
+                    DROP TABLE update_counts; PRAGMA user_version = 2;
+                    ALTER TABLE updates DROP COLUMN api_version; DROP TABLE data_attributes; DROP TABLE meta;
+                    ALTER TABLE updates DROP COLUMN app_id;
+                    """)
         }
         try queue.close()
         let upgraded = try Journal(path: old)
@@ -248,10 +255,12 @@ struct OutboxTests {
     @Test("a version 3 journal upgrades to 4: its rows are kept, with no API version recorded, and new rows record theirs")
     func upgradeFromVersion3() throws {
         let dir = TempDirectory()
-        let path = try oldJournal(in: dir, undoing: """
-            ALTER TABLE updates DROP COLUMN api_version; DROP TABLE data_attributes; DROP TABLE meta;
-            ALTER TABLE updates DROP COLUMN app_id; PRAGMA user_version = 3;
-            """)
+        let path = try oldJournal(
+            in: dir,
+            undoing: """
+                ALTER TABLE updates DROP COLUMN api_version; DROP TABLE data_attributes; DROP TABLE meta;
+                ALTER TABLE updates DROP COLUMN app_id; PRAGMA user_version = 3;
+                """)
         let upgraded = try Journal(path: path)
         defer { upgraded.close() }
         let old = try #require(try upgraded.entry(seq: 1))
@@ -291,7 +300,8 @@ struct OutboxTests {
         let journal = try Journal(path: dir.file("j.sqlite"))
         defer { journal.close() }
         #expect(try journal.cachedAttributes() == nil)
-        try journal.cacheAttributes([DataAttribute(name: "plan", dataType: "string"), DataAttribute(name: "seats", dataType: "integer", archived: true)], fetchedAt: 100)
+        try journal.cacheAttributes(
+            [DataAttribute(name: "plan", dataType: "string"), DataAttribute(name: "seats", dataType: "integer", archived: true)], fetchedAt: 100)
         let first = try #require(try journal.cachedAttributes())
         #expect(first.fetchedAt == 100)
         #expect(first.writableCustomNames == ["plan"])

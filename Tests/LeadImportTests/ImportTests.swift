@@ -40,7 +40,9 @@ struct ImportCellTests {
     @Test("custom attributes read the whole cell by attr's rules; 9 and 9.0 stay distinct")
     func attributeLiterals() throws {
         let dir = TempDirectory()
-        let path = dir.write("a.csv", """
+        let path = dir.write(
+            "a.csv",
+            """
             id,custom_attributes.v
             a1,9
             a2,9.0
@@ -72,7 +74,9 @@ struct ImportCellTests {
     @Test("standard fields take the cell as their own type; times read ISO 8601; empty cells change nothing")
     func standardFields() throws {
         let dir = TempDirectory()
-        let path = dir.write("s.csv", """
+        let path = dir.write(
+            "s.csv",
+            """
             id,name,last_request_at,unsubscribed_from_emails,custom_attributes.plan
             \(obrien),9,2026-12-01T10:00:00+02:00,true,
             b2,,now,,gold
@@ -82,10 +86,12 @@ struct ImportCellTests {
         let all = try items(path)
         let found = rows(all)
         #expect(found.count == 2)
-        #expect(found[0].changes == FieldChanges([
-            (.standard("name"), "9"), (.standard("last_request_at"), .integer(1_796_112_000)),
-            (.standard("unsubscribed_from_emails"), true),
-        ]))
+        #expect(
+            found[0].changes
+                == FieldChanges([
+                    (.standard("name"), "9"), (.standard("last_request_at"), .integer(1_796_112_000)),
+                    (.standard("unsubscribed_from_emails"), true),
+                ]))
         #expect(found[1].changes == FieldChanges([(.standard("last_request_at"), .integer(now)), (.custom("plan"), "gold")]))
         #expect(all.last == .unchanged(line: 4, row: 3), "a row that changes nothing is neither journaled nor refused")
     }
@@ -93,16 +99,20 @@ struct ImportCellTests {
     @Test("forced types: :string, :integer, :decimal, :boolean")
     func forcedTypes() throws {
         let dir = TempDirectory()
-        let path = dir.write("f.csv", """
+        let path = dir.write(
+            "f.csv",
+            """
             id,zip:string,seats:integer,custom_attributes.spend:decimal,custom_attributes.vip:boolean
             c1,02134,7,9,true
             c2,"\"\"9\"\"",null,null,null
 
             """.replacingOccurrences(of: "zip:string,seats:integer", with: "custom_attributes.zip:string,custom_attributes.seats:integer"))
         let found = rows(try items(path))
-        #expect(found[0].changes == FieldChanges([
-            (.custom("zip"), "02134"), (.custom("seats"), 7), (.custom("spend"), .double(9)), (.custom("vip"), true),
-        ]))
+        #expect(
+            found[0].changes
+                == FieldChanges([
+                    (.custom("zip"), "02134"), (.custom("seats"), 7), (.custom("spend"), .double(9)), (.custom("vip"), true),
+                ]))
         #expect(JSONText.serialize(found[0].changes[.custom("spend")]!) == "9.0")
         #expect(found[1].changes[.custom("zip")] == .string("\"9\""), ":string keeps the cell as it is")
         #expect(found[1].changes[.custom("seats")] == .null)
@@ -111,7 +121,9 @@ struct ImportCellTests {
     @Test("bad rows are refused as FILE:LINE, naming the column and the fix; good rows around them still come")
     func refusedRows() throws {
         let dir = TempDirectory()
-        let path = dir.write("bad.csv", """
+        let path = dir.write(
+            "bad.csv",
+            """
             id,user_id,last_request_at,custom_attributes.n:integer,custom_attributes.x
             d1,,yesterday,,
             ,,,5,
@@ -123,14 +135,15 @@ struct ImportCellTests {
 
             """)
         let all = try items(path)
-        #expect(problems(all) == [
-            "leads.csv:2: last_request_at takes a time: \"yesterday\" is not a time: use \(TimeValue.acceptedForms)",
-            "leads.csv:3: the row names no lead: its id and user_id cells are empty",
-            "leads.csv:4: custom_attributes.n is an :integer column, and \"five\" is not a whole number",
-            "leads.csv:5: id: \"d4 x\" cannot name a lead: it contains U+0020",
-            "leads.csv:6: custom_attributes.x: \"{\"a\":1}\" is a nested value: nested values are not accepted by Intercom; quote it to send it as text",
-            "leads.csv:7: the row has 4 cells and the header 5 columns (a missing comma, or a quote left open?)",
-        ])
+        #expect(
+            problems(all) == [
+                "leads.csv:2: last_request_at takes a time: \"yesterday\" is not a time: use \(TimeValue.acceptedForms)",
+                "leads.csv:3: the row names no lead: its id and user_id cells are empty",
+                "leads.csv:4: custom_attributes.n is an :integer column, and \"five\" is not a whole number",
+                "leads.csv:5: id: \"d4 x\" cannot name a lead: it contains U+0020",
+                "leads.csv:6: custom_attributes.x: \"{\"a\":1}\" is a nested value: nested values are not accepted by Intercom; quote it to send it as text",
+                "leads.csv:7: the row has 4 cells and the header 5 columns (a missing comma, or a quote left open?)",
+            ])
         #expect(rows(all).map(\.lead.id) == ["d7"])
     }
 
@@ -149,14 +162,23 @@ struct ImportCellTests {
 struct ImportHeaderTests {
     @Test("header problems are FILE:1 and name the column and what to do")
     func problems() {
-        #expect(headerProblem("name,email") == "leads.csv:1: the header has no id or user_id column: add one so each row names the lead it updates (Intercom cannot identify a lead for update by email)")
+        #expect(
+            headerProblem("name,email")
+                == "leads.csv:1: the header has no id or user_id column: add one so each row names the lead it updates (Intercom cannot identify a lead for update by email)"
+        )
         #expect(headerProblem("id,name", dialect: .v2) == "accepted")
         #expect(headerProblem("email,name", dialect: .v2).contains("no id or external_id column"))
-        #expect(headerProblem("id,nmae") == "leads.csv:1: column \"nmae\" is not a standard field of 1.x; did you mean name? name a custom attribute as custom_attributes.nmae")
+        #expect(
+            headerProblem("id,nmae")
+                == "leads.csv:1: column \"nmae\" is not a standard field of 1.x; did you mean name? name a custom attribute as custom_attributes.nmae")
         #expect(headerProblem("id,plan") == "leads.csv:1: column \"plan\" is not a standard field of 1.x; name a custom attribute as custom_attributes.plan")
         #expect(headerProblem("id,created_at") == "leads.csv:1: column \"created_at\": created_at is read-only: Intercom sets it when the lead is created")
-        #expect(headerProblem("id,last_request_at", dialect: .v2) == "leads.csv:1: column \"last_request_at\": last_request_at is a 1.x field; in 2.x use last_seen_at")
-        #expect(headerProblem("id,custom_attributes.zip:text") == "leads.csv:1: column \"custom_attributes.zip:text\": unknown type suffix \":text\"; use :string, :integer, :decimal or :boolean")
+        #expect(
+            headerProblem("id,last_request_at", dialect: .v2)
+                == "leads.csv:1: column \"last_request_at\": last_request_at is a 1.x field; in 2.x use last_seen_at")
+        #expect(
+            headerProblem("id,custom_attributes.zip:text")
+                == "leads.csv:1: column \"custom_attributes.zip:text\": unknown type suffix \":text\"; use :string, :integer, :decimal or :boolean")
         #expect(headerProblem("id,name:integer").contains("name is a standard field that takes text; drop the :integer suffix"))
         #expect(headerProblem("id,,name").contains("column 2 has no name"))
         #expect(headerProblem("id,name,name") == "leads.csv:1: columns 2 and 3 both set name; keep one of them")
@@ -170,7 +192,9 @@ struct ImportHeaderTests {
             attributes: [DataAttribute(name: "monthly_spend", dataType: "float"), DataAttribute(name: "gone", dataType: "string", archived: true)],
             fetchedAt: 0)
         #expect(headerProblem("id,custom_attributes.monthly_spend", dialect: .v2, catalog: catalog) == "accepted")
-        #expect(headerProblem("id,custom_attributes.monthly_spnd", dialect: .v2, catalog: catalog).contains("the workspace has no custom attribute monthly_spnd; did you mean `monthly_spend`?"))
+        #expect(
+            headerProblem("id,custom_attributes.monthly_spnd", dialect: .v2, catalog: catalog).contains(
+                "the workspace has no custom attribute monthly_spnd; did you mean `monthly_spend`?"))
         #expect(headerProblem("id,custom_attributes.gone", dialect: .v2, catalog: catalog).contains("is archived"))
         #expect(headerProblem("id,custom_attributes.anything", dialect: .v1, catalog: catalog) == "accepted", "1.x creates attributes on first use")
     }

@@ -9,7 +9,8 @@ struct ImportStreamingTests {
     @Test("each row names the physical line it starts on, across quoted line breaks, CRLF and blank lines")
     func lineNumbers() throws {
         let dir = TempDirectory()
-        let text = "id,\"custom_attributes.note\"\r\n"
+        let text =
+            "id,\"custom_attributes.note\"\r\n"
             + "e1,one\r\n"
             + "e2,\"two\r\nlines\"\r\n"
             + "\r\n"
@@ -74,7 +75,10 @@ struct ImportStreamingTests {
         while let batch = try file.nextBatch(max: 500) {
             sizes.append(batch.count)
             for item in batch {
-                guard case .row(let row) = item else { Issue.record("unexpected \(item)"); continue }
+                guard case .row(let row) = item else {
+                    Issue.record("unexpected \(item)")
+                    continue
+                }
                 #expect(row.row == expected && row.line == expected + 1)
                 #expect(row.changes[.custom("n")] == .integer(Int64(expected)))
                 expected += 1

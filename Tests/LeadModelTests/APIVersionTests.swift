@@ -18,9 +18,10 @@ struct APIVersionTests {
 
     @Test("each dialect has its own writable fields; a field of the other names its equivalent")
     func catalogs() {
-        #expect(StandardField.writableNames(in: .v2) == [
-            "name", "email", "phone", "external_id", "avatar", "signed_up_at", "last_seen_at", "owner_id", "unsubscribed_from_emails",
-        ])
+        #expect(
+            StandardField.writableNames(in: .v2) == [
+                "name", "email", "phone", "external_id", "avatar", "signed_up_at", "last_seen_at", "owner_id", "unsubscribed_from_emails",
+            ])
         #expect(StandardField.writableNames(in: .v1).contains("last_seen_ip"))
         #expect(StandardField.named("owner_id", in: .v2)?.kind == .integer)
         #expect(StandardField.fromOtherDialect("last_request_at", in: .v2)?.contains("use last_seen_at") == true)

@@ -16,7 +16,10 @@ struct LeadUpdateTests {
                 (.standard("phone"), .null),
             ])
         )
-        #expect(update.bodyJSON == #"{"id":"5811f6bbe6b4704ddfa84ac0","user_id":"77177570-cf5d-4f1a-bc75-75202af47d4f","name":"OBrien","phone":null,"custom_attributes":{"monthly_spend":155.5,"team_mates":9,"paid_subscriber":true,"nickname":null}}"#)
+        #expect(
+            update.bodyJSON
+                == #"{"id":"5811f6bbe6b4704ddfa84ac0","user_id":"77177570-cf5d-4f1a-bc75-75202af47d4f","name":"OBrien","phone":null,"custom_attributes":{"monthly_spend":155.5,"team_mates":9,"paid_subscriber":true,"nickname":null}}"#
+        )
         // The email identifies nothing and is not sent unless it changes.
         #expect(!update.bodyJSON.contains("obrien@truth.org"))
     }

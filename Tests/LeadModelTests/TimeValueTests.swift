@@ -43,9 +43,13 @@ struct TimeValueTests {
         }
         for text in ["yesterday", "", "1.5", "-5", "12/01/2026", "2026-12-01T10", "2026-12-01X10:00Z", "Now"] {
             let text = message(text)
-            #expect(text.contains("is not a time: use Unix seconds (1764583200), an ISO 8601 date or time (2026-12-01, 2026-12-01T10:00:00Z, 2026-12-01T10:00:00+02:00), or now"), "\(text)")
+            #expect(
+                text.contains(
+                    "is not a time: use Unix seconds (1764583200), an ISO 8601 date or time (2026-12-01, 2026-12-01T10:00:00Z, 2026-12-01T10:00:00+02:00), or now"
+                ), "\(text)")
         }
-        #expect(message("2026-12-01T10:00:00") == #""2026-12-01T10:00:00" is not a usable time: it has no time zone; add Z for UTC or an offset such as +02:00"#)
+        #expect(
+            message("2026-12-01T10:00:00") == #""2026-12-01T10:00:00" is not a usable time: it has no time zone; add Z for UTC or an offset such as +02:00"#)
         #expect(message("2026-02-30") == #""2026-02-30" is not a usable time: 2026-02 has no day 30"#)
         #expect(message("2025-02-29").contains("has no day 29"))
         #expect(message("2026-13-01").contains("there is no month 13"))

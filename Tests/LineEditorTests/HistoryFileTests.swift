@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import TestSupport
 import Testing
 
 @testable import LineEditor
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 @Suite("HistoryFile")
 struct HistoryFileTests {
@@ -88,18 +89,20 @@ struct HistoryFileTests {
         #expect(contents(of: path) == "show\n")
     }
 
-    @Test("mayRecord", arguments: [
-        ("show", true),
-        ("attr plan \"pro\"", true),
-        (" show", false),
-        ("", false),
-        ("  \t ", false),
-        ("export INTERCOM_TOKEN=abc", false),
-        ("set name Token Ring", false),
-        ("AUTHORIZATION", false),
-        ("bearer abc", false),
-        ("attr password x", false),
-    ])
+    @Test(
+        "mayRecord",
+        arguments: [
+            ("show", true),
+            ("attr plan \"pro\"", true),
+            (" show", false),
+            ("", false),
+            ("  \t ", false),
+            ("export INTERCOM_TOKEN=abc", false),
+            ("set name Token Ring", false),
+            ("AUTHORIZATION", false),
+            ("bearer abc", false),
+            ("attr password x", false),
+        ])
     func mayRecord(line: String, expected: Bool) {
         #expect(HistoryFile.mayRecord(line) == expected)
     }

@@ -47,8 +47,9 @@ struct ReplayRig {
     init(fake: FakeIntercom) throws {
         self.fake = fake
         journal = try Journal(path: dir.file("journal.sqlite"))
-        api = IntercomAPI(configuration: IntercomConfiguration(
-            endpoint: try Endpoint(fake.baseURL), token: fake.configuration.token, requestTimeout: .seconds(2)))
+        api = IntercomAPI(
+            configuration: IntercomConfiguration(
+                endpoint: try Endpoint(fake.baseURL), token: fake.configuration.token, requestTimeout: .seconds(2)))
     }
 
     func replayer() -> Replayer { Replayer(journal: journal, api: api, clock: clock, jitter: FixedJitter()) }
@@ -84,7 +85,10 @@ struct ReplayResponseTests {
             try rig.push(leadA, [(.standard("name"), "two")])
             await rig.fake.stopListening()
             let offline = await rig.replayer().drain()
-            guard case .unreachable = offline.stop else { Issue.record("expected unreachable, got \(offline.stop)"); return }
+            guard case .unreachable = offline.stop else {
+                Issue.record("expected unreachable, got \(offline.stop)")
+                return
+            }
             let rows = try rig.journal.entries()
             #expect(rows.map(\.state) == [.pending, .pending])
             #expect(rows.map(\.attempts) == [0, 0])
@@ -145,7 +149,10 @@ struct ReplayResponseTests {
             try rig.push(leadA, [(.standard("name"), "x")])
             rig.fake.inject(.rateLimited(retryAfter: 30, withHeaders: false))
             let report = await rig.replayer().drain(ReplayOptions(maxWait: 0))
-            guard case .waiting = report.stop else { Issue.record("expected waiting, got \(report.stop)"); return }
+            guard case .waiting = report.stop else {
+                Issue.record("expected waiting, got \(report.stop)")
+                return
+            }
             #expect(try rig.journal.entry(seq: 1)?.state == .pending)
             #expect(try rig.journal.entry(seq: 1)?.attempts == 0)
         }
@@ -159,7 +166,10 @@ struct ReplayResponseTests {
                 try rig.push(leadB, [(.standard("name"), "y")])
                 rig.fake.inject(.status(status, code: status == 401 ? "unauthorized" : "forbidden", message: "no"), times: 10)
                 let report = await rig.replayer().drain(ReplayOptions(concurrency: 1))
-                guard case .unauthorized = report.stop else { Issue.record("\(status): expected unauthorized, got \(report.stop)"); return }
+                guard case .unauthorized = report.stop else {
+                    Issue.record("\(status): expected unauthorized, got \(report.stop)")
+                    return
+                }
                 #expect(rig.posts.count == 1, "the replay stops at the first \(status)")
                 #expect(try rig.journal.entries().map(\.state) == [.pending, .pending])
                 #expect(try rig.journal.entries().map(\.attempts) == [0, 0])
@@ -293,9 +303,10 @@ struct V2ReplayTests {
     /// A replayer that speaks 2.14 to the fake.
     static func v2Rig(_ fake: FakeIntercom) throws -> (ReplayRig, IntercomAPI) {
         let rig = try ReplayRig(fake: fake)
-        let api = IntercomAPI(configuration: IntercomConfiguration(
-            endpoint: try Endpoint(fake.baseURL), token: fake.configuration.token,
-            apiVersion: try APIVersion("2.14"), requestTimeout: .seconds(2)))
+        let api = IntercomAPI(
+            configuration: IntercomConfiguration(
+                endpoint: try Endpoint(fake.baseURL), token: fake.configuration.token,
+                apiVersion: try APIVersion("2.14"), requestTimeout: .seconds(2)))
         return (rig, api)
     }
 

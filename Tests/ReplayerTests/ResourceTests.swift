@@ -3,12 +3,13 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import IntercomClient
-@testable import Journal
 import LeadModel
 import Replayer
 import Synchronization
 import TestSupport
 import Testing
+
+@testable import Journal
 
 /// Resource bounds: a replay streams from the journal (memory does not grow with its size),
 /// claiming the next row does not read the rows already sent, and the queue's summary reads
@@ -154,7 +155,9 @@ struct ResourceTests {
         for sql in statements {
             let plan = try reader.read { db in try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).map { $0["detail"] as String } }
             // A plain `SCAN updates` (or an alias of it) reads the whole table.
-            let fullScans = plan.filter { $0.hasPrefix("SCAN") && !$0.contains("USING") && !$0.contains("CONSTANT ROW") && !$0.hasPrefix("SCAN leads") && !$0.hasPrefix("SCAN c") }
+            let fullScans = plan.filter {
+                $0.hasPrefix("SCAN") && !$0.contains("USING") && !$0.contains("CONSTANT ROW") && !$0.hasPrefix("SCAN leads") && !$0.hasPrefix("SCAN c")
+            }
             #expect(fullScans.isEmpty, "\(sql)\n\(plan.joined(separator: "\n"))")
         }
         // The summary reads the running counts (a row per state), not the updates.
@@ -236,7 +239,10 @@ struct ResourceTests {
         let command = try await leadsh(["--journal", path, "-c", "queue 3"], environment: env)
         #expect(command.stdout.split(separator: "\n").count == 5, "\(command.stdout)")
         let json = try await leadsh(["--journal", path, "queue", "--json"], environment: env)
-        guard case .array(let all) = try JSONText.parse(json.stdout) else { Issue.record("not an array"); return }
+        guard case .array(let all) = try JSONText.parse(json.stdout) else {
+            Issue.record("not an array")
+            return
+        }
         #expect(all.count == 300)
         #expect(try await leadsh(["--journal", path, "queue", "--limit", "0"], environment: env).status == 2)
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else { return }

@@ -46,9 +46,10 @@ func withSession(
     var configuration = FakeIntercomConfiguration(appVersion: version)
     configuration.clock = clock
     try await withFakeIntercom(configuration) { fake in
-        let api = IntercomAPI(configuration: IntercomConfiguration(
-            endpoint: try Endpoint(fake.baseURL), token: fake.configuration.token,
-            apiVersion: try APIVersion(version), requestTimeout: .seconds(2)))
+        let api = IntercomAPI(
+            configuration: IntercomConfiguration(
+                endpoint: try Endpoint(fake.baseURL), token: fake.configuration.token,
+                apiVersion: try APIVersion(version), requestTimeout: .seconds(2)))
         let journal = try Journal(path: home.file("journal.db"))
         var settings = SessionSettings(startOffline: offline)
         settings.apiVersion = try APIVersion(version)
