@@ -213,6 +213,60 @@ struct SessionTests {
         }
     }
 
+    @Test("find and leads return the leads found and cached; load email= loads by id", arguments: ["1.4", "2.14"])
+    func findAndLeads(version: String) async throws {
+        try await withSession(version: version) { rig in
+            guard case .found(let found) = try await rig.run("find email=obrien@truth.org").result else { throw Unexpected() }
+            #expect(found.leads.map(\.id) == [obrien] && !found.fromCache)
+            guard case .leads(let list) = try await rig.run("leads obri").result else { throw Unexpected() }
+            #expect(list.leads.map(\.id) == [obrien] && list.leads[0].unsent == 0 && !list.json)
+            guard case .loaded(let loaded) = try await rig.run("load email=obrien@truth.org").result else { throw Unexpected() }
+            #expect(loaded.lead.id == obrien)
+            _ = try await rig.run("offline")
+            let offline = try await rig.run("find email=obrien@truth.org")
+            guard case .found(let cached) = offline.result else { throw Unexpected() }
+            #expect(cached.fromCache && cached.leads.map(\.id) == [obrien] && offline.notices.contains(.searchedCache))
+        }
+    }
+
+    @Test("import returns its counts, a rerun journals nothing, a refused row fails the command with its line")
+    func importFile() async throws {
+        try await withSession(offline: true) { rig in
+            let home = TempDirectory()
+            let csv = home.write("rows.csv", "id,name\n\(obrien),Imported\nnot an id,X\n")
+            let first = try await rig.run("import \(csv) --on-error continue")
+            guard case .imported(let report) = first.result else { throw Unexpected() }
+            #expect(report.imported == 1 && report.refused == 1 && report.alreadyImported == 0 && report.withoutBase == 1)
+            #expect(first.failure?.code == .rowsRefused)
+            #expect(first.notices.contains { if case .rowRefused(_, 3, _) = $0 { return true } else { return false } })
+            guard case .imported(let again) = try await rig.run("import \(csv) --on-error continue").result else { throw Unexpected() }
+            #expect(again.imported == 0 && again.alreadyImported == 1)
+            guard case .synced(let synced) = try await rig.run("sync").result else { throw Unexpected() }
+            #expect(synced.sent == 1 && rig.fake.lead(id: obrien)?.name == "Imported")
+        }
+    }
+
+    @Test("revert queues the inverse of a sent update; drop drops a failed one; online replays")
+    func revertDropOnline() async throws {
+        try await withSession { rig in
+            _ = try await rig.run("load \(obrien)")
+            _ = try await rig.run("set name Smith")
+            _ = try await rig.run("push")
+            guard case .reverted(let reverted) = try await rig.run("revert 1").result else { throw Unexpected() }
+            #expect(reverted.map(\.original) == [1] && reverted[0].after == .sent && rig.fake.lead(id: obrien)?.name == "OBrien")
+
+            _ = try await rig.run("set name Other")
+            rig.fake.inject(.status(400, code: "parameter_invalid", message: "bad"))
+            _ = try? await rig.run("push")
+            guard case .dropped(let dropped) = try await rig.run("drop 3").result else { throw Unexpected() }
+            #expect(dropped.seq == 3 && dropped.state == .dropped)
+
+            _ = try await rig.run("offline")
+            guard case .online(let report) = try await rig.run("online").result else { throw Unexpected() }
+            #expect(report.stop == .finished && report.pending == 0)
+        }
+    }
+
     @Test("failure codes name the problem: no lead, not found in the cache, not cached")
     func failures() async throws {
         try await withSession(offline: true) { rig in
