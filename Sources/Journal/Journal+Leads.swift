@@ -31,6 +31,9 @@ public struct LeadCompletions: Sendable, Hashable {
     public var emails: [String] = []
     /// Names starting with the prefix (case-insensitive).
     public var names: [String] = []
+    /// The ids of the leads whose name starts with the prefix (case-insensitive), at most two:
+    /// one means the name stands for that lead.
+    public var idsByName: [String] = []
 }
 
 extension Journal {
@@ -105,20 +108,21 @@ extension Journal {
             completions.ids = try String.fetchAll(
                 db.cachedStatement(sql: "SELECT id FROM leads WHERE id >= ? AND id < ? ORDER BY id LIMIT ?"),
                 arguments: [prefix, prefix + "\u{10FFFF}", limit])
-            completions.emails = try String.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT DISTINCT email FROM leads INDEXED BY leads_by_email
-                        WHERE email LIKE ? ESCAPE '\\' ORDER BY email COLLATE NOCASE LIMIT ?
-                        """),
-                arguments: [pattern, limit])
-            completions.names = try String.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT DISTINCT name FROM leads INDEXED BY leads_listing
-                        WHERE name LIKE ? ESCAPE '\\' ORDER BY name COLLATE NOCASE LIMIT ?
-                        """),
-                arguments: [pattern, limit])
+            /// The distinct values of `column` matching the pattern, through the index that orders them.
+            func matching(_ column: String, index: String) throws -> [String] {
+                try String.fetchAll(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT DISTINCT \(column) FROM leads INDEXED BY \(index)
+                            WHERE \(column) LIKE ? ESCAPE '\\' ORDER BY \(column) COLLATE NOCASE LIMIT ?
+                            """),
+                    arguments: [pattern, limit])
+            }
+            completions.emails = try matching("email", index: "leads_by_email")
+            completions.names = try matching("name", index: "leads_listing")
+            completions.idsByName = try String.fetchAll(
+                db.cachedStatement(sql: "SELECT id FROM leads INDEXED BY leads_listing WHERE name LIKE ? ESCAPE '\\' LIMIT 2"),
+                arguments: [pattern])
             return completions
         }
     }

@@ -48,9 +48,6 @@ public final class ManualClock: WallClock {
 
     public func now() -> Double { state.withLock { $0.now } }
 
-    /// How many tasks are waiting on this clock.
-    public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
-
     public func sleep(until time: Double) async throws {
         let id = state.withLock { s -> Int in
             s.nextID += 1

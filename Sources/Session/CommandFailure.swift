@@ -1,3 +1,4 @@
+import IntercomClient
 import LeadModel
 
 /// The exit codes DESIGN promises, decided for every mode by ``ExitCode/of(_:)`` and
@@ -64,6 +65,11 @@ public struct CommandFailure: Error, Sendable, CustomStringConvertible {
     /// A failure Intercom named (its first error's code, or `http_STATUS`).
     public static func intercom(_ code: String, _ message: String) -> CommandFailure {
         CommandFailure(code: .intercom, intercomCode: code, message: message)
+    }
+
+    /// A failure of a call Intercom refused: its first error's code, or `http_STATUS` when it sent none.
+    static func intercom(_ error: IntercomError, _ message: String) -> CommandFailure {
+        .intercom(error.code ?? "http_\(error.status ?? 0)", message)
     }
 
     private init(code: FailureCode, intercomCode: String?, message: String) {

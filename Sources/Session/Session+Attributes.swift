@@ -9,15 +9,19 @@ extension Session {
     /// `attr`/`unattr`: under 2.x the attribute must exist, and the value must fit its type.
     func editAttribute(_ name: String, _ value: JSONValue) async throws(CommandFailure) -> Reply {
         _ = try requireLead()
-        if dialect == .v2 {
-            var catalog = try journalCall { try journal.cachedAttributes() }
-            if catalog == nil, connectivity.mode == .online, api != nil {
-                _ = await refreshAttributes()
-                catalog = try journalCall { try journal.cachedAttributes() }
-            }
-            if let catalog { try check(name, value, against: catalog) }
-        }
+        if let catalog = try await attributeCatalog() { try check(name, value, against: catalog) }
         return try edit(.custom(name), value)
+    }
+
+    /// The catalog 2.x edits are checked against (`attr`, an import's columns): the cached list,
+    /// read once when there is none and the session is online; nil under 1.x, or when it
+    /// cannot be had (the edit is then not checked, as Intercom will check it).
+    func attributeCatalog() async throws(CommandFailure) -> AttributeCatalog? {
+        guard dialect == .v2 else { return nil }
+        if let catalog = try journalCall({ try journal.cachedAttributes() }) { return catalog }
+        guard connectivity.mode == .online, api != nil else { return nil }
+        _ = await refreshAttributes()
+        return try journalCall { try journal.cachedAttributes() }
     }
 
     /// Refuses an attribute the workspace lacks (with the nearest name), an archived one,
@@ -55,24 +59,11 @@ extension Session {
     /// `attributes`: the workspace's custom attributes with their types, read again when online.
     func attributes() async throws(CommandFailure) -> Reply {
         var notices: [Notice] = []
-        var fresh = false
-        if connectivity.mode == .online, let api {
-            do {
-                let response = try await api.dataAttributes()
-                connectivity.heardFrom()
-                try journalCall { try journal.cacheAttributes(response.value, fetchedAt: clock.now()) }
-                fresh = true
-            } catch let error as IntercomError where error.isUnreachable {
-                connectivity.lost()
-                notices.append(.unreachable(detail: error.detail, then: .showingCachedList))
-            } catch let error as IntercomError {
-                throw .intercom(error.code ?? "http_\(error.status ?? 0)", "reading the attributes failed: \(error.description)")
-            } catch let failure as CommandFailure {
-                throw failure
-            } catch {
-                throw CommandFailure(.internal, "reading the attributes failed: \(error)")
-            }
+        let read = try await askIntercom("reading the attributes", notices: &notices, bindingApp: false, fallback: .showingCachedList) { api in
+            try await api.dataAttributes().value
         }
+        if let read { try journalCall { try journal.cacheAttributes(read, fetchedAt: clock.now()) } }
+        let fresh = read != nil
         guard let catalog = try journalCall({ try journal.cachedAttributes() }) else {
             let why = api == nil ? "no token: set INTERCOM_TOKEN or pass --sandbox" : "offline"
             throw CommandFailure(.notCached, "the workspace's attributes were never read (\(why)); run `attributes` once while online")

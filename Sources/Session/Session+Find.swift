@@ -63,11 +63,8 @@ extension Session {
         var candidates = found.ids
         // A name stands for its lead's id: `load OBr<Tab>` becomes `load 5811f6bb…` when
         // one cached lead's name starts so.
-        if !typed.isEmpty, found.ids.isEmpty, found.names.count == 1,
-            let leads = try? journal.leads(filter: typed, limit: 2).filter({ $0.name?.lowercased().hasPrefix(typed.lowercased()) == true }),
-            leads.count == 1
-        {
-            candidates.append(leads[0].id)
+        if !typed.isEmpty, found.ids.isEmpty, found.idsByName.count == 1 {
+            candidates.append(found.idsByName[0])
         }
         return candidates
     }

@@ -18,14 +18,7 @@ extension Session {
     /// `--on-error stop` the import stops at the first, after journaling the rows before it.
     func importFile(path: String, dryRun: Bool, onError: ImportErrorPolicy?) async throws(CommandFailure) -> Reply {
         let stopAtError = (onError ?? settings.importOnError) == .stop
-        var catalog: AttributeCatalog?
-        if dialect == .v2 {
-            catalog = try journalCall { try journal.cachedAttributes() }
-            if catalog == nil, connectivity.mode == .online, api != nil {
-                _ = await refreshAttributes()
-                catalog = try journalCall { try journal.cachedAttributes() }
-            }
-        }
+        let catalog = try await attributeCatalog()
         let file: CSVImport
         do {
             file = try CSVImport(path: path, dialect: dialect, catalog: catalog, now: Int64(clock.now()))

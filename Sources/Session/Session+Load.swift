@@ -58,18 +58,22 @@ extension Session {
     /// Asks Intercom when online, after binding the journal to the token's app. Returns the
     /// answer, or nil when offline or when the API did not answer (the session then goes
     /// offline and `notices` says so); Intercom's refusals fail the command.
+    ///
+    /// `bindingApp` false skips the binding (reading the attribute list binds nothing);
+    /// `fallback` says what the session does instead when the API did not answer.
     func askIntercom<T>(
-        _ what: String, notices: inout [Notice], _ call: (IntercomAPI) async throws -> T
+        _ what: String, notices: inout [Notice], bindingApp: Bool = true, fallback: Notice.UnreachableFallback = .workingOffline,
+        _ call: (IntercomAPI) async throws -> T
     ) async throws(CommandFailure) -> T? {
         guard connectivity.mode == .online, let api else { return nil }
         do {
-            try await bindJournalToTokenApp()
+            if bindingApp { try await bindJournalToTokenApp() }
             let value = try await call(api)
             connectivity.heardFrom()
             return value
         } catch let error as IntercomError where error.isUnreachable {
             connectivity.lost()
-            notices.append(.unreachable(detail: error.detail, then: .workingOffline))
+            notices.append(.unreachable(detail: error.detail, then: fallback))
             return nil
         } catch let error as IntercomError {
             throw Session.failure(error, doing: what)
@@ -86,7 +90,7 @@ extension Session {
         if error.isTransportRefusal {
             return CommandFailure(error.kind == .tls ? .tls : .proxy, "\(what) failed: \(error.description)")
         }
-        return .intercom(error.code ?? "http_\(error.status ?? 0)", "\(what) failed: \(error.description)")
+        return .intercom(error, "\(what) failed: \(error.description)")
     }
 
     /// The first authenticated answer binds the journal to the token's app (`GET /me`, asked

@@ -24,7 +24,7 @@ extension Session {
             throw CommandFailure(error.kind == .tls ? .tls : .proxy, "cannot go online: \(error.description)")
         } catch {
             connectivity.answered()
-            throw .intercom(error.code ?? "http_\(error.status ?? 0)", "the API answered but refused: \(error.description)")
+            throw .intercom(error, "the API answered but refused: \(error.description)")
         }
         connectivity.answered()
         let synced = try await sync(blind: settings.blind, wait: 0)
