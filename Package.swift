@@ -98,6 +98,8 @@ let package = Package(
             dependencies: [
                 "LeadModel",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for the import's inner loop (Journal+Import.swift).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: settings
         ),

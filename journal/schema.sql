@@ -1,10 +1,10 @@
--- The leadsh journal, version 6: exactly what a fresh journal holds.
+-- The leadsh journal, version 7: exactly what a fresh journal holds.
 -- Checked by Tests/JournalTests/SchemaTests.swift against what leadsh creates.
 -- The file is SQLite in WAL mode (PRAGMA journal_mode = WAL), written with
 -- PRAGMA synchronous = FULL, created with mode 0600.
 
 PRAGMA application_id = 1279546184; -- 0x4C445348, "LDSH": marks a leadsh journal
-PRAGMA user_version = 6;            -- the schema version; a newer one is refused
+PRAGMA user_version = 7;            -- the schema version; a newer one is refused
 
 -- leads: the cache of loaded leads. snapshot is the lead's JSON as Intercom
 -- sent it; updated_at is the lead's own updated_at; fetched_at is Unix seconds.
@@ -30,57 +30,12 @@ CREATE TABLE leads (
     fetched_at  REAL NOT NULL
 );
 CREATE INDEX leads_by_user_id ON leads(user_id);
-CREATE TABLE updates (
-    seq              INTEGER PRIMARY KEY AUTOINCREMENT,
-    op_id            TEXT NOT NULL UNIQUE,
-    lead_key         TEXT NOT NULL,
-    lead_id          TEXT,
-    lead_user_id     TEXT,
-    lead_email       TEXT,
-    fields           TEXT NOT NULL,
-    base             TEXT NOT NULL,
-    base_updated_at  INTEGER,
-    state            TEXT NOT NULL DEFAULT 'pending'
-                     CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'conflict', 'dropped')),
-    attempts         INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at  REAL NOT NULL DEFAULT 0,
-    last_status      INTEGER,
-    last_error_code  TEXT,
-    last_error       TEXT,
-    theirs           TEXT,
-    merged_count     INTEGER NOT NULL DEFAULT 1,
-    created_at       REAL NOT NULL,
-    updated_at       REAL NOT NULL,
-    sent_at          REAL,
-    api_version      TEXT,
-    app_id           TEXT,
-    CHECK (lead_id IS NOT NULL OR lead_user_id IS NOT NULL)
-);
-CREATE INDEX updates_by_state ON updates(state, next_attempt_at, seq);
-CREATE INDEX updates_by_lead ON updates(lead_key, seq);
--- Version 2: a lead's unsent rows in order, the pending rows in order, and the rows
--- `queue` lists in order, so neither the replayer nor `queue` reads the rows already sent.
-CREATE INDEX updates_unsent_by_lead ON updates(lead_key, seq) WHERE state IN ('pending', 'sending');
-CREATE INDEX updates_pending_by_seq ON updates(seq) WHERE state = 'pending';
-CREATE INDEX updates_open_by_seq ON updates(seq) WHERE state NOT IN ('sent', 'dropped');
 -- Version 3: rows per state, kept by triggers, so counting the backlog costs the
 -- same with 10 rows or 1,000,000.
 CREATE TABLE update_counts (
     state  TEXT PRIMARY KEY NOT NULL,
     n      INTEGER NOT NULL
 ) WITHOUT ROWID;
-CREATE TRIGGER update_counts_insert AFTER INSERT ON updates BEGIN
-    INSERT INTO update_counts (state, n) VALUES (NEW.state, 1)
-        ON CONFLICT (state) DO UPDATE SET n = n + 1;
-END;
-CREATE TRIGGER update_counts_delete AFTER DELETE ON updates BEGIN
-    UPDATE update_counts SET n = n - 1 WHERE state = OLD.state;
-END;
-CREATE TRIGGER update_counts_move AFTER UPDATE OF state ON updates WHEN OLD.state <> NEW.state BEGIN
-    UPDATE update_counts SET n = n - 1 WHERE state = OLD.state;
-    INSERT INTO update_counts (state, n) VALUES (NEW.state, 1)
-        ON CONFLICT (state) DO UPDATE SET n = n + 1;
-END;
 -- Version 4: the workspace's custom attributes as `GET /data_attributes?model=contact`
 -- last listed them (2.x refuses attributes that do not exist), and small facts about
 -- the journal as key/value pairs (attributes_fetched_at: when that list was read;
@@ -101,7 +56,8 @@ CREATE TABLE meta (
 -- file again journals nothing twice; it is never pruned with sent rows.
 -- leads_by_email finds cached leads by email in any case (find/load email= offline);
 -- leads_listing holds every column `leads` lists, so listing never reads a snapshot;
--- updates_open_by_lead counts a lead's undelivered rows without reading sent ones.
+-- updates_open_by_lead counts a lead's undelivered rows without reading sent ones
+-- (its version 7 form is below).
 CREATE TABLE applied_ops (
     op_id       TEXT PRIMARY KEY NOT NULL,
     seq         INTEGER NOT NULL,
@@ -109,4 +65,60 @@ CREATE TABLE applied_ops (
 ) WITHOUT ROWID;
 CREATE INDEX leads_by_email ON leads(email COLLATE NOCASE);
 CREATE INDEX leads_listing ON leads(name COLLATE NOCASE, email, id, user_id, fetched_at);
-CREATE INDEX updates_open_by_lead ON updates(lead_key) WHERE state IN ('pending', 'sending', 'failed', 'conflict');
+-- Version 7: cheaper writes. The updates table was rebuilt (rows, seq numbers and the
+-- AUTOINCREMENT counter kept) so that its state CHECK and the partial indexes name
+-- states with =, <>, OR and AND: SQLite evaluates an IN list of three or more values
+-- by building a temporary table on every INSERT and UPDATE. updates_by_state was
+-- dropped (the partial indexes serve its queries). From version 7 an import row
+-- journaled as its own row keeps its op id in updates.op_id only; applied_ops holds
+-- the op ids of rows merged into an earlier row (and, from version 6, every import
+-- op id journaled before the upgrade).
+-- updates: the outbox (see the head of this file); updates_by_lead: a lead's rows in
+-- order; updates_unsent_by_lead: a lead's unsent rows (the replay's order);
+-- updates_pending_by_seq and updates_open_by_seq: the pending rows and the rows
+-- `queue` lists, in order; updates_open_by_lead: a lead's undelivered rows (leads).
+CREATE TABLE updates (
+    seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+    op_id            TEXT NOT NULL UNIQUE,
+    lead_key         TEXT NOT NULL,
+    lead_id          TEXT,
+    lead_user_id     TEXT,
+    lead_email       TEXT,
+    fields           TEXT NOT NULL,
+    base             TEXT NOT NULL,
+    base_updated_at  INTEGER,
+    state            TEXT NOT NULL DEFAULT 'pending'
+                     CHECK (state = 'pending' OR state = 'sending' OR state = 'sent'
+                            OR state = 'failed' OR state = 'conflict' OR state = 'dropped'),
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  REAL NOT NULL DEFAULT 0,
+    last_status      INTEGER,
+    last_error_code  TEXT,
+    last_error       TEXT,
+    theirs           TEXT,
+    merged_count     INTEGER NOT NULL DEFAULT 1,
+    created_at       REAL NOT NULL,
+    updated_at       REAL NOT NULL,
+    sent_at          REAL,
+    api_version      TEXT,
+    app_id           TEXT,
+    CHECK (lead_id IS NOT NULL OR lead_user_id IS NOT NULL)
+);
+CREATE INDEX updates_by_lead ON updates(lead_key, seq);
+CREATE INDEX updates_unsent_by_lead ON updates(lead_key, seq) WHERE state = 'pending' OR state = 'sending';
+CREATE INDEX updates_pending_by_seq ON updates(seq) WHERE state = 'pending';
+CREATE INDEX updates_open_by_seq ON updates(seq) WHERE state <> 'sent' AND state <> 'dropped';
+CREATE INDEX updates_open_by_lead ON updates(lead_key) WHERE state <> 'sent' AND state <> 'dropped';
+-- update_counts (version 3) is kept by these triggers.
+CREATE TRIGGER update_counts_insert AFTER INSERT ON updates BEGIN
+    INSERT INTO update_counts (state, n) VALUES (NEW.state, 1)
+        ON CONFLICT (state) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER update_counts_delete AFTER DELETE ON updates BEGIN
+    UPDATE update_counts SET n = n - 1 WHERE state = OLD.state;
+END;
+CREATE TRIGGER update_counts_move AFTER UPDATE OF state ON updates WHEN OLD.state <> NEW.state BEGIN
+    UPDATE update_counts SET n = n - 1 WHERE state = OLD.state;
+    INSERT INTO update_counts (state, n) VALUES (NEW.state, 1)
+        ON CONFLICT (state) DO UPDATE SET n = n + 1;
+END;

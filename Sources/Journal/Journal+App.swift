@@ -26,7 +26,7 @@ extension Journal {
             }
             // Not bound yet: rows can name an app only if the binding was lost; honour them.
             if let other = try String.fetchOne(
-                db, sql: "SELECT app_id FROM updates WHERE app_id IS NOT NULL AND app_id <> ? AND state NOT IN ('sent', 'dropped') LIMIT 1",
+                db, sql: "SELECT app_id FROM updates WHERE app_id IS NOT NULL AND app_id <> ? AND state <> 'sent' AND state <> 'dropped' LIMIT 1",
                 arguments: [app])
             {
                 return other
@@ -57,7 +57,7 @@ extension Journal {
         guard let queue = try? DatabaseQueue(path: path, configuration: configuration) else { return nil }
         defer { try? queue.close() }
         return try? queue.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM updates WHERE state IN ('pending', 'sending')")
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM updates WHERE state = 'pending' OR state = 'sending'")
         }
     }
 }

@@ -57,7 +57,8 @@ extension Journal {
         let key = Journal.leadKey(for: cached.contact.reference)
         let changes = try read { db in
             try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT fields FROM updates WHERE lead_key = ? AND state IN ('pending', 'sending') ORDER BY seq"), arguments: [key]
+                db.cachedStatement(sql: "SELECT fields FROM updates WHERE lead_key = ? AND (state = 'pending' OR state = 'sending') ORDER BY seq"),
+                arguments: [key]
             ).map { row -> FieldChanges in try Journal.decodeChanges(row["fields"]) }
         }
         return changes.reduce(cached.contact) { $0.applying($1) }

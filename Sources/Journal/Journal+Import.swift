@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 public import LeadModel
 
 /// What journaling a batch of import rows did.
@@ -46,41 +47,68 @@ extension Journal {
         guard !rows.isEmpty else { return ImportBatchResult() }
         return try write { db -> ImportBatchResult in
             var result = ImportBatchResult()
-            let seen = try db.cachedStatement(sql: "SELECT 1 FROM applied_ops WHERE op_id = ?")
-            let record = try db.cachedStatement(sql: "INSERT INTO applied_ops (op_id, seq, applied_at) VALUES (?, ?, ?)")
+            let appID = try boundAppID(db)
+            let sql = try ImportStatements(db)
+            // Op ids of one file share a prefix (`import:<hash>:`). Only a file journaled before
+            // (a rerun) needs each row's op id looked up; one range probe per batch tells.
+            var rerun: [Substring: Bool] = [:]
             for row in rows {
-                if try Bool.fetchOne(seen, arguments: [row.opID]) != nil {
+                let prefix = Journal.opIDPrefix(row.opID)
+                let seenFile =
+                    try rerun[prefix]
+                    ?? { () throws -> Bool in
+                        let seen = try sql.anyOpID(withPrefix: prefix)
+                        rerun[prefix] = seen
+                        return seen
+                    }()
+                if seenFile, try sql.opIDJournaled(row.opID) {
                     result.alreadyImported += 1
                     continue
                 }
-                let view = try Journal.cachedView(db, of: row.update.lead)
+                let lead = row.update.lead
+                let key = Journal.leadKey(for: lead)
+                // The base, as push takes it: the cached lead with its unsent updates applied.
                 var base = FieldChanges()
-                if let view {
-                    for key in row.update.changes.keys {
-                        if let value = view.value(of: key) { base[key] = value }
+                var baseUpdatedAt: Int64?
+                if try sql.isCached(lead), let view = try Journal.cachedView(db, of: lead) {
+                    for field in row.update.changes.keys {
+                        if let value = view.value(of: field) { base[field] = value }
                     }
+                    baseUpdatedAt = view.updatedAt
                 } else {
                     result.withoutBase += 1
                 }
-                let new = NewUpdate(update: row.update, base: base, baseUpdatedAt: view?.updatedAt, apiVersion: apiVersion)
-                let appended = try Journal.appendRow(db, new, opID: row.opID, appID: try boundAppID(db), coalesce: coalesce, now: now)
-                try record.execute(arguments: [row.opID, appended.entry.seq, now])
+                if coalesce, try sql.latestIsPending(leadKey: key) {
+                    // Merged into the lead's pending row: its op id is recorded apart.
+                    let new = NewUpdate(update: row.update, base: base, baseUpdatedAt: baseUpdatedAt, apiVersion: apiVersion)
+                    let appended = try Journal.appendRow(db, new, opID: row.opID, appID: appID, coalesce: true, now: now)
+                    try sql.recordMerged(opID: row.opID, into: appended.entry.seq, now: now)
+                    if appended.merged { result.merged += 1 }
+                } else {
+                    try sql.insert(
+                        opID: row.opID, leadKey: key, lead: lead, fields: Journal.encode(row.update.changes), base: Journal.encode(base),
+                        baseUpdatedAt: baseUpdatedAt, now: now, apiVersion: apiVersion, appID: appID)
+                }
                 result.imported += 1
-                if appended.merged { result.merged += 1 }
             }
             return result
         }
+    }
+
+    /// `import:<hash>:` of `import:<hash>:<row>`: an op id up to its last colon (the whole id
+    /// when it has none).
+    static func opIDPrefix(_ opID: String) -> Substring {
+        guard let colon = opID.utf8.lastIndex(of: UInt8(ascii: ":")) else { return opID[...] }
+        return opID[...colon]
     }
 
     /// The op ids among `opIDs` that were journaled before: what a dry run reports as
     /// "already imported" without writing.
     public func journaledOpIDs(_ opIDs: [String]) throws(JournalError) -> Set<String> {
         try read { db in
-            let statement = try db.cachedStatement(sql: "SELECT 1 FROM applied_ops WHERE op_id = ?")
+            let sql = try ImportStatements(db)
             var found: Set<String> = []
-            for opID in opIDs {
-                if try Bool.fetchOne(statement, arguments: [opID]) != nil { found.insert(opID) }
-            }
+            for opID in opIDs where try sql.opIDJournaled(opID) { found.insert(opID) }
             return found
         }
     }
@@ -102,8 +130,184 @@ extension Journal {
         let snapshot: String = row["snapshot"]
         let contact = try Contact(json: snapshot)
         let unsent = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT fields FROM updates WHERE lead_key = ? AND state IN ('pending', 'sending') ORDER BY seq"),
+            db.cachedStatement(sql: "SELECT fields FROM updates WHERE lead_key = ? AND (state = 'pending' OR state = 'sending') ORDER BY seq"),
             arguments: [Journal.leadKey(for: contact.reference)])
         return try unsent.reduce(contact) { view, row in view.applying(try Journal.decodeChanges(row["fields"])) }
+    }
+}
+
+/// The statements of an import's inner loop, run through SQLite's C API on GRDB's cached
+/// statements: binding a row's values and stepping costs a few hundred instructions this way,
+/// against thousands through `StatementArguments` and a row cursor. Used inside one
+/// transaction of ``Journal/appendImport(_:apiVersion:coalesce:now:)``.
+struct ImportStatements {
+    private let db: Database
+    private let opIDInUpdates: SQLiteStatementHandle
+    private let opIDApplied: SQLiteStatementHandle
+    private let prefixInUpdates: SQLiteStatementHandle
+    private let prefixApplied: SQLiteStatementHandle
+    private let cachedByID: SQLiteStatementHandle
+    private let cachedByUserID: SQLiteStatementHandle
+    private let latestState: SQLiteStatementHandle
+    private let insertRow: SQLiteStatementHandle
+    private let recordOp: SQLiteStatementHandle
+
+    init(_ db: Database) throws {
+        self.db = db
+        func prepare(_ sql: String) throws -> SQLiteStatementHandle {
+            SQLiteStatementHandle(try db.cachedStatement(sql: sql), db: db)
+        }
+        opIDInUpdates = try prepare("SELECT 1 FROM updates WHERE op_id = ?")
+        opIDApplied = try prepare("SELECT 1 FROM applied_ops WHERE op_id = ?")
+        prefixInUpdates = try prepare("SELECT 1 FROM updates WHERE op_id >= ? AND op_id < ? LIMIT 1")
+        prefixApplied = try prepare("SELECT 1 FROM applied_ops WHERE op_id >= ? AND op_id < ? LIMIT 1")
+        cachedByID = try prepare("SELECT 1 FROM leads WHERE id = ?")
+        cachedByUserID = try prepare("SELECT 1 FROM leads WHERE user_id = ? LIMIT 1")
+        latestState = try prepare("SELECT state = 'pending' FROM updates WHERE lead_key = ? ORDER BY seq DESC LIMIT 1")
+        insertRow = try prepare(
+            """
+            INSERT INTO updates (op_id, lead_key, lead_id, lead_user_id, lead_email, fields, base,
+                base_updated_at, state, attempts, next_attempt_at, created_at, updated_at, api_version, app_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?, ?, ?, ?)
+            """)
+        recordOp = try prepare("INSERT INTO applied_ops (op_id, seq, applied_at) VALUES (?, ?, ?)")
+    }
+
+    /// Whether an op id was journaled: as a row's own, or merged into another row.
+    func opIDJournaled(_ opID: String) throws -> Bool {
+        try opIDInUpdates.exists(opID) || opIDApplied.exists(opID)
+    }
+
+    /// Whether any op id starting with `prefix` was journaled.
+    func anyOpID(withPrefix prefix: Substring) throws -> Bool {
+        guard let last = prefix.utf8.last, last < 0x7F else {
+            return try opIDJournaled(String(prefix))
+        }
+        // The op ids in [prefix, prefix with its last byte raised by one) are those starting with it.
+        var upper = Array(prefix.utf8)
+        upper[upper.count - 1] += 1
+        let low = String(prefix)
+        let high = String(decoding: upper, as: UTF8.self)
+        return try prefixInUpdates.exists(low, high) || prefixApplied.exists(low, high)
+    }
+
+    /// Whether the lead is in the cache (so its view gives a base).
+    func isCached(_ lead: LeadReference) throws -> Bool {
+        if let id = lead.id { return try cachedByID.exists(id) }
+        if let userID = lead.userID { return try cachedByUserID.exists(userID) }
+        return false
+    }
+
+    /// Whether the lead's latest row is `pending` (so an update merges into it).
+    func latestIsPending(leadKey: String) throws -> Bool {
+        try latestState.firstInteger(leadKey) == 1
+    }
+
+    func insert(
+        opID: String, leadKey: String, lead: LeadReference, fields: String, base: String, baseUpdatedAt: Int64?, now: Double,
+        apiVersion: String?, appID: String?
+    ) throws {
+        let s = insertRow
+        s.reset()
+        defer { s.reset() }
+        try s.bind(1, opID)
+        try s.bind(2, leadKey)
+        try s.bind(3, lead.id)
+        try s.bind(4, lead.userID)
+        try s.bind(5, lead.email)
+        try s.bind(6, fields)
+        try s.bind(7, base)
+        try s.bind(8, baseUpdatedAt)
+        try s.bind(9, now)
+        try s.bind(10, now)
+        try s.bind(11, apiVersion)
+        try s.bind(12, appID)
+        try s.run()
+    }
+
+    func recordMerged(opID: String, into seq: Int64, now: Double) throws {
+        let s = recordOp
+        s.reset()
+        defer { s.reset() }
+        try s.bind(1, opID)
+        try s.bind(2, seq)
+        try s.bind(3, now)
+        try s.run()
+    }
+}
+
+/// A GRDB statement driven through SQLite's C API: bind, step, read the first column, reset.
+struct SQLiteStatementHandle {
+    private let handle: OpaquePointer
+    private let connection: OpaquePointer?
+
+    init(_ statement: Statement, db: Database) {
+        handle = statement.sqliteStatement
+        connection = db.sqliteConnection
+    }
+
+    /// SQLite copies the bytes before `sqlite3_bind_text` returns (`SQLITE_TRANSIENT`).
+    private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+
+    func bind(_ index: Int32, _ text: String?) throws {
+        guard var text else { return try check(sqlite3_bind_null(handle, index)) }
+        let code = text.withUTF8 { bytes in
+            // An empty buffer may have no address; SQLite reads a null pointer as NULL, not "".
+            let start = bytes.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(("" as StaticString).utf8Start)
+            return sqlite3_bind_text(handle, index, start.assumingMemoryBound(to: CChar.self), Int32(bytes.count), Self.transient)
+        }
+        try check(code)
+    }
+
+    func bind(_ index: Int32, _ value: Int64?) throws {
+        try check(value.map { sqlite3_bind_int64(handle, index, $0) } ?? sqlite3_bind_null(handle, index))
+    }
+
+    func bind(_ index: Int32, _ value: Double) throws {
+        try check(sqlite3_bind_double(handle, index, value))
+    }
+
+    /// Makes the statement ready to bind: GRDB may have left it stepped (statements are
+    /// shared through its cache), and SQLite refuses to bind a statement that is not reset.
+    func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    private func check(_ code: Int32) throws {
+        guard code == SQLITE_OK else { throw failure(code) }
+    }
+
+    /// Steps to the end of a statement that returns no row.
+    func run() throws {
+        let code = sqlite3_step(handle)
+        guard code == SQLITE_DONE else { throw failure(code) }
+    }
+
+    /// Whether the statement, bound to `texts`, returns a row.
+    func exists(_ texts: String...) throws -> Bool {
+        reset()
+        defer { reset() }
+        for (offset, text) in texts.enumerated() { try bind(Int32(offset + 1), text) }
+        let code = sqlite3_step(handle)
+        if code == SQLITE_ROW { return true }
+        if code == SQLITE_DONE { return false }
+        throw failure(code)
+    }
+
+    /// The first column of the first row, bound to `text`, as an integer; nil without a row.
+    func firstInteger(_ text: String) throws -> Int64? {
+        reset()
+        defer { reset() }
+        try bind(1, text)
+        let code = sqlite3_step(handle)
+        if code == SQLITE_ROW { return sqlite3_column_int64(handle, 0) }
+        if code == SQLITE_DONE { return nil }
+        throw failure(code)
+    }
+
+    private func failure(_ code: Int32) -> DatabaseError {
+        let message = connection.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
+        return DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: String(cString: sqlite3_sql(handle)))
     }
 }

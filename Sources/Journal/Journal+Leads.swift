@@ -60,7 +60,7 @@ extension Journal {
                         SELECT l.id, l.user_id, l.name, l.email, l.fetched_at,
                             (SELECT count(*) FROM updates AS u INDEXED BY updates_open_by_lead
                              WHERE u.lead_key IN (l.id, 'user_id:' || l.user_id)
-                               AND u.state IN ('pending', 'sending', 'failed', 'conflict')) AS unsent
+                               AND u.state <> 'sent' AND u.state <> 'dropped') AS unsent
                         FROM leads AS l INDEXED BY leads_listing
                         ORDER BY l.name COLLATE NOCASE, l.email, l.id
                         """))

@@ -91,7 +91,7 @@ extension Journal {
     /// Rows in sequence order: by default those not yet sent (nor dropped); `all` adds them.
     public func entries(all: Bool = false, afterSeq: Int64 = 0, limit: Int = 1000) throws(JournalError) -> [JournalEntry] {
         try read { db in
-            let filter = all ? "" : "AND state NOT IN ('sent', 'dropped')"
+            let filter = all ? "" : "AND state <> 'sent' AND state <> 'dropped'"
             return try Row.fetchAll(
                 db.cachedStatement(sql: "SELECT \(Journal.entryColumns) FROM updates WHERE seq > ? \(filter) ORDER BY seq LIMIT ?"),
                 arguments: [afterSeq, limit]
@@ -136,15 +136,15 @@ extension Journal {
     static let leadHeads = """
         WITH RECURSIVE leads(k) AS (
             SELECT (SELECT min(lead_key) FROM updates INDEXED BY updates_unsent_by_lead
-                    WHERE state IN ('pending', 'sending'))
+                    WHERE state = 'pending' OR state = 'sending')
             UNION ALL
             SELECT (SELECT min(lead_key) FROM updates INDEXED BY updates_unsent_by_lead
-                    WHERE state IN ('pending', 'sending') AND lead_key > leads.k)
+                    WHERE (state = 'pending' OR state = 'sending') AND lead_key > leads.k)
             FROM leads WHERE leads.k IS NOT NULL
         )
         SELECT \(Journal.entryColumns(of: "u")) FROM leads JOIN updates AS u ON u.seq = (
             SELECT min(seq) FROM updates INDEXED BY updates_unsent_by_lead
-            WHERE state IN ('pending', 'sending') AND lead_key = leads.k)
+            WHERE (state = 'pending' OR state = 'sending') AND lead_key = leads.k)
         WHERE leads.k IS NOT NULL
         """
 

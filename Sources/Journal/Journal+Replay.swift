@@ -45,7 +45,7 @@ extension Journal {
                     WHERE u.next_attempt_at <= ?
                       AND NOT EXISTS (
                         SELECT 1 FROM updates AS p INDEXED BY updates_unsent_by_lead
-                        WHERE p.lead_key = u.lead_key AND p.state IN ('pending', 'sending') AND p.seq < u.seq)
+                        WHERE p.lead_key = u.lead_key AND (p.state = 'pending' OR p.state = 'sending') AND p.seq < u.seq)
                     ORDER BY u.seq LIMIT 1
                     """),
             arguments: [now])

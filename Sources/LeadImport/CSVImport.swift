@@ -72,8 +72,11 @@ public final class CSVImport {
 
     /// The op id of a data row: `import:<first 16 hex digits of the file's SHA-256>:<row>`.
     public func opID(row: Int) -> String {
-        "import:\(contentHash.prefix(16)):\(row)"
+        opIDPrefix + String(row)
     }
+
+    /// `import:<first 16 hex digits of the file's SHA-256>:`, made once.
+    private lazy var opIDPrefix = "import:\(contentHash.prefix(16)):"
 
     /// The next data row, or nil at the end of the file. Blank lines are skipped.
     ///

@@ -149,6 +149,11 @@ public enum CustomAttributeRules {
     /// Names may hold letters, digits, `_`, `-` and currency symbols; standard
     /// field names are reserved.
     public static func problem(withName name: String) -> String? {
+        if isPlainASCIIName(name) {
+            // The common case, checked byte by byte: letters, digits, `_` and `-` only.
+            return StandardField.named(name) != nil
+                ? "\(name) is a standard field, not a custom attribute (use `set \(name) …`)" : nil
+        }
         if name.isEmpty { return "an attribute name cannot be empty" }
         if name.count > maxNameLength { return "an attribute name is at most \(maxNameLength) characters" }
         if StandardField.named(name) != nil {
@@ -168,14 +173,33 @@ public enum CustomAttributeRules {
         return nil
     }
 
+    /// A name of 1 to `maxNameLength` ASCII letters, digits, `_` and `-`: one that the full
+    /// check below accepts unless it names a standard field.
+    private static func isPlainASCIIName(_ name: String) -> Bool {
+        let bytes = name.utf8
+        guard !bytes.isEmpty, bytes.count <= maxNameLength else { return false }
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "_"), UInt8(ascii: "-"):
+                continue
+            default:
+                return false
+            }
+        }
+        return true
+    }
+
     /// Why a value cannot be stored in a custom attribute, or nil when it can.
     public static func problem(withValue value: JSONValue) -> String? {
         switch value {
         case .array, .object:
             return "nested values (objects, arrays) are not accepted by Intercom; use a string, number, boolean or null"
-        case .string(let s) where s.count > maxStringLength:
+        // No more UTF-8 bytes than the limit means no more characters: counting characters
+        // (grapheme clusters) is only needed for a long value.
+        case .string(let s) where s.utf8.count > maxStringLength && s.count > maxStringLength:
             return "the value is \(s.count) characters long; the limit is \(maxStringLength)"
-        case .string(let s) where s.unicodeScalars.contains("\u{0}"):
+        case .string(let s) where s.utf8.contains(0):
             return "the value holds a NUL character (U+0000); remove it"
         case .double(let d) where !d.isFinite:
             return "the value is not a finite number"

@@ -5,8 +5,11 @@ import LeadModel
 
 /// `import FILE.csv`: one journaled update per row, through the same path as `push`.
 extension Session {
-    /// Rows journaled per transaction: one fsync per batch, not per row.
-    static let importBatch = 500
+    /// Rows journaled per transaction (one `fsync` each): the first batch is small, so the
+    /// first rows are journaled (and the progress line moves) at once, then each batch doubles
+    /// up to `importBatchMax`.
+    static let importBatchFirst = 500
+    static let importBatchMax = 8_000
 
     /// Reports import progress (rows read so far), for a progress line on a terminal.
     public func setImportObserver(_ observer: @escaping @Sendable (Int) -> Void) {
@@ -28,40 +31,45 @@ extension Session {
         var report = ImportReport(file: path, dryRun: dryRun)
         var notices: [Notice] = []
         var read = 0
-        var rows: [ImportedUpdate] = []
-        rows.reserveCapacity(Session.importBatch)
+        var batch = Session.importBatchFirst
+        // The next chunk is read and checked on another task while this one is journaled.
+        let reader = ImportReader(file)
+        var next = reader.readAhead(max: batch)
         reading: while true {
-            let item: ImportItem?
-            do {
-                item = try file.next()
-            } catch {
-                // The file stopped being readable: what came before it is journaled.
-                notices.append(.rowRefused(file: error.file, line: error.line, message: error.message))
-                report.refused += 1
-                report.stoppedAt = error.line
-                break reading
+            let chunk = await next.value
+            if !chunk.atEnd {
+                batch = min(batch * 2, Session.importBatchMax)
+                next = reader.readAhead(max: batch)
             }
-            guard let item else { break }
-            read += 1
-            switch item {
-            case .row(let row): rows.append(row.importedUpdate)
-            case .unchanged: report.unchanged += 1
-            case .refused(let problem):
+            var rows: [ImportedUpdate] = []
+            rows.reserveCapacity(chunk.items.count)
+            var stop = false
+            for item in chunk.items {
+                read += 1
+                switch item {
+                case .row(let row): rows.append(row.importedUpdate)
+                case .unchanged: report.unchanged += 1
+                case .refused(let problem):
+                    notices.append(.rowRefused(file: problem.file, line: problem.line, message: problem.message))
+                    report.refused += 1
+                    if stopAtError {
+                        report.stoppedAt = problem.line
+                        stop = true
+                    }
+                }
+                if stop { break }
+            }
+            if !stop, let problem = chunk.problem {
+                // The file stopped being readable: what came before it is journaled.
                 notices.append(.rowRefused(file: problem.file, line: problem.line, message: problem.message))
                 report.refused += 1
-                if stopAtError {
-                    report.stoppedAt = problem.line
-                    break reading
-                }
+                report.stoppedAt = problem.line
+                stop = true
             }
-            if rows.count == Session.importBatch {
-                try journalRows(rows, dryRun: dryRun, into: &report)
-                rows.removeAll(keepingCapacity: true)
-                onImportProgress(read)
-                if Task.isCancelled { break reading }
-            }
+            try journalRows(rows, dryRun: dryRun, into: &report)
+            onImportProgress(read)
+            if stop || chunk.atEnd || Task.isCancelled { break reading }
         }
-        try journalRows(rows, dryRun: dryRun, into: &report)
         if !dryRun, report.imported > 0, connectivity.mode == .online, replayer != nil {
             let synced = try await sync(blind: settings.blind, wait: settings.syncWait)
             if case .synced(let sync) = synced.result { report.sync = sync }

@@ -273,7 +273,9 @@ struct FindImportTests {
 
     @Test("leadsh import killed with SIGKILL in the middle, then rerun: every row journaled exactly once, intact, nothing lost")
     func killedMidImport() async throws {
-        let count = 6_000
+        // Batches of 500, 1,000, 2,000, 4,000 and 4,500 rows: killed after one of the first three,
+        // at least 8,000 rows remain to be journaled when the kill lands.
+        let count = 12_000
         let seed = reliabilitySeed()
         var rng = SeededGenerator(state: seed)
         let seedNote = "LEADSH_SEED=\(seed)"
@@ -282,18 +284,29 @@ struct FindImportTests {
         try await withRig { rig in
             let csv = rig.home.write("leads.csv", generatedCSV(count))
             let importing = try RunningProduct("leadsh", ["import", csv, "--offline"] + rig.args, environment: rig.env)
-            // Waits on the leadsh child: until the journal it writes holds killAt rows (or it ends).
-            let deadline = ContinuousClock.now + .seconds(300)
-            while outboxCount(rig.journal) < killAt, importing.process.isRunning, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(5))
+            // Waits on the leadsh child until the journal it writes holds killAt rows (or it ends),
+            // then kills it. On a thread of its own: a task on the shared pool can be held up by
+            // the tests running beside it for longer than the rest of the import takes.
+            let journal = rig.journal
+            let counts = await withCheckedContinuation { (done: CheckedContinuation<[Int], Never>) in
+                Thread.detachNewThread {
+                    let deadline = ContinuousClock.now + .seconds(300)
+                    var counts: [Int] = []
+                    while case let n = outboxCount(journal), n < killAt, importing.process.isRunning, ContinuousClock.now < deadline {
+                        if counts.last != n { counts.append(n) }
+                        usleep(2_000)
+                    }
+                    importing.signal(SIGKILL)
+                    done.resume(returning: counts)
+                }
             }
-            importing.signal(SIGKILL)
             _ = await importing.wait()
 
             #expect(try integrityCheck(rig.journal) == "ok")
             let before = try outboxRows(rig.journal)
             #expect(before.count >= killAt, "the kill came after \(killAt) rows [\(seedNote)]")
-            #expect(before.count < count, "the kill landed before the import ended (\(importing.stdout)) [\(seedNote)]")
+            #expect(
+                before.count < count, "the kill landed before the import ended (\(importing.stdout)); counts seen \(counts), kill at \(killAt) [\(seedNote)]")
 
             let rerun = try await leadshLong(["import", csv, "--offline"] + rig.args, environment: rig.env)
             #expect(rerun.status == 0, "\(rerun.stderr)")

@@ -82,13 +82,13 @@ struct JournalImportTests {
         let path = dir.file("j.sqlite")
         let journal = try Journal(path: path)
         defer { journal.close() }
-        // An update already holds the op id the batch's second row would insert: UNIQUE fails.
+        // The disk refuses the batch's second row (a trigger stands in for the failed write).
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO updates (op_id, lead_key, lead_id, fields, base, state, created_at, updated_at)
-                    VALUES ('import:h:2', 'z', 'z', '{}', '{}', 'sent', 0, 0)
+                    CREATE TRIGGER refuse_b BEFORE INSERT ON updates WHEN NEW.lead_id = 'b'
+                    BEGIN SELECT RAISE(ABORT, 'disk full'); END
                     """)
         }
         try queue.close()
@@ -101,7 +101,7 @@ struct JournalImportTests {
         #expect(try journal.journaledOpIDs(["import:h:1"]).isEmpty)
     }
 
-    @Test("a version 5 journal upgrades to 6 with its rows, and imports into it")
+    @Test("a version 5 journal upgrades with its rows, and imports into it")
     func upgradeFromVersion5() throws {
         let dir = TempDirectory()
         let path = try oldJournal(in: dir, undoing: "")
@@ -110,7 +110,86 @@ struct JournalImportTests {
         #expect(try upgraded.entry(seq: 1)?.changes[.standard("name")] == "Old")
         #expect(try upgraded.appendImport([try imported("import:u:1", LeadReference(id: "a"), [(.custom("x"), 1)])], apiVersion: nil).imported == 1)
         let version = try DatabaseQueue(path: path).read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") }
-        #expect(version == 6)
+        #expect(version == Journal.schemaVersion)
+    }
+}
+
+extension JournalImportTests {
+    @Test("a version 6 journal (every import op id in applied_ops) upgrades to 7: rows, states, counts and seq numbers kept, a rerun journals nothing twice")
+    func upgradeFromVersion6() throws {
+        let dir = TempDirectory()
+        let path = dir.file("v6.sqlite")
+        // A journal as version 6 wrote it: the shipped migrations 1-6, then rows as 6 journaled them.
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            for sql in Journal.migrations.prefix(6) { try db.execute(sql: sql) }
+            try db.execute(sql: "PRAGMA user_version = 6; PRAGMA application_id = \(Journal.applicationID)")
+            try db.execute(
+                sql: """
+                    INSERT INTO updates (op_id, lead_key, lead_id, fields, base, state, created_at, updated_at)
+                        VALUES ('import:h:1', 'a', 'a', '{"name":"A"}', '{}', 'pending', 1, 1),
+                               ('push-1', 'b', 'b', '{"name":"B"}', '{}', 'sent', 2, 2),
+                               ('import:h:3', 'c', 'c', '{"name":"C"}', '{}', 'failed', 3, 3);
+                    DELETE FROM updates WHERE seq = 3;
+                    INSERT INTO updates (seq, op_id, lead_key, lead_id, fields, base, state, created_at, updated_at)
+                        VALUES (9, 'import:h:3', 'c', 'c', '{"name":"C"}', '{}', 'failed', 3, 3);
+                    INSERT INTO applied_ops (op_id, seq, applied_at)
+                        VALUES ('import:h:1', 1, 1), ('import:h:2', 1, 1), ('import:h:3', 9, 3);
+                    """)
+        }
+        try queue.close()
+
+        let journal = try Journal(path: path)
+        defer { journal.close() }
+        #expect(try journal.entries(all: true).map(\.seq) == [1, 2, 9])
+        #expect(try journal.entries(all: true).map(\.state) == [.pending, .sent, .failed])
+        #expect(try journal.counts().byState == [.pending: 1, .sent: 1, .failed: 1])
+        // A rerun of the same file: rows 1-3 were journaled under version 6, row 4 is new.
+        let rerun = try journal.appendImport(
+            [
+                try imported("import:h:1", LeadReference(id: "a"), [(.standard("name"), "A")]),
+                try imported("import:h:2", LeadReference(id: "a"), [(.standard("name"), "A2")]),
+                try imported("import:h:3", LeadReference(id: "c"), [(.standard("name"), "C")]),
+                try imported("import:h:4", LeadReference(id: "d"), [(.standard("name"), "D")]),
+            ], apiVersion: nil)
+        #expect(rerun.alreadyImported == 3)
+        #expect(rerun.imported == 1)
+        // The AUTOINCREMENT counter survived the rebuild: the new row comes after seq 9.
+        let new = try #require(try journal.entries(all: true).last)
+        #expect(new.seq == 10)
+        #expect(new.lead.id == "d")
+        let (version, indexes) = try DatabaseQueue(path: path).read { db in
+            (
+                try Int.fetchOne(db, sql: "PRAGMA user_version"),
+                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'updates' ORDER BY name")
+            )
+        }
+        #expect(version == 7)
+        #expect(!indexes.contains("updates_by_state"))
+        #expect(indexes.contains("updates_unsent_by_lead"))
+    }
+
+    @Test("a row journaled as its own keeps its op id in the row; a merged row's op id is recorded apart; both count on a rerun")
+    func opIDsWhereTheyLive() throws {
+        let dir = TempDirectory()
+        let path = dir.file("j.sqlite")
+        let journal = try Journal(path: path)
+        defer { journal.close() }
+        let batch = [
+            try imported("import:k:1", LeadReference(id: "a"), [(.standard("name"), "A")]),
+            try imported("import:k:2", LeadReference(id: "a"), [(.custom("plan"), "pro")]),
+            try imported("import:k:3", LeadReference(id: "b"), [(.standard("name"), "B")]),
+        ]
+        let first = try journal.appendImport(batch, apiVersion: nil)
+        #expect(first.imported == 3)
+        #expect(first.merged == 1)
+        let applied = try DatabaseQueue(path: path).read { db in try String.fetchAll(db, sql: "SELECT op_id FROM applied_ops") }
+        #expect(applied == ["import:k:2"])
+        #expect(try journal.journaledOpIDs(["import:k:1", "import:k:2", "import:k:3", "import:k:4"]) == ["import:k:1", "import:k:2", "import:k:3"])
+        let again = try journal.appendImport(batch, apiVersion: nil)
+        #expect(again.alreadyImported == 3)
+        #expect(again.imported == 0)
+        #expect(try journal.entries().count == 2)
     }
 }
 
