@@ -61,7 +61,7 @@ extension Journal {
                         rerun[prefix] = seen
                         return seen
                     }()
-                if seenFile, try sql.opIDJournaled(row.opID) {
+                if seenFile, try sql.journaled(row) {
                     result.alreadyImported += 1
                     continue
                 }
@@ -102,8 +102,18 @@ extension Journal {
         return opID[...colon]
     }
 
-    /// The op ids among `opIDs` that were journaled before: what a dry run reports as
-    /// "already imported" without writing.
+    /// The op ids of the `rows` journaled before (under their op id or an alias): what a dry
+    /// run reports as "already imported" without writing.
+    public func journaledOpIDs(_ rows: [ImportedUpdate]) throws(JournalError) -> Set<String> {
+        try read { db in
+            let sql = try ImportStatements(db)
+            var found: Set<String> = []
+            for row in rows where try sql.journaled(row) { found.insert(row.opID) }
+            return found
+        }
+    }
+
+    /// The op ids among `opIDs` that were journaled before.
     public func journaledOpIDs(_ opIDs: [String]) throws(JournalError) -> Set<String> {
         try read { db in
             let sql = try ImportStatements(db)
@@ -171,6 +181,13 @@ struct ImportStatements {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?, ?, ?, ?)
             """)
         recordOp = try prepare("INSERT INTO applied_ops (op_id, seq, applied_at) VALUES (?, ?, ?)")
+    }
+
+    /// Whether an import row was journaled, under its op id or one of its aliases.
+    func journaled(_ row: ImportedUpdate) throws -> Bool {
+        if try opIDJournaled(row.opID) { return true }
+        for alias in row.aliases where try opIDJournaled(alias) { return true }
+        return false
     }
 
     /// Whether an op id was journaled: as a row's own, or merged into another row.
@@ -295,11 +312,11 @@ struct SQLiteStatementHandle {
         throw failure(code)
     }
 
-    /// The first column of the first row, bound to `text`, as an integer; nil without a row.
-    func firstInteger(_ text: String) throws -> Int64? {
+    /// The first column of the first row, bound to `text` (if given), as an integer; nil without a row.
+    func firstInteger(_ text: String? = nil) throws -> Int64? {
         reset()
         defer { reset() }
-        try bind(1, text)
+        if let text { try bind(1, text) }
         let code = sqlite3_step(handle)
         if code == SQLITE_ROW { return sqlite3_column_int64(handle, 0) }
         if code == SQLITE_DONE { return nil }

@@ -16,6 +16,9 @@ extension Journal {
         public var entry: JournalEntry
         /// True when the update was merged into an earlier pending row.
         public var merged: Bool
+        /// Rows waiting to be sent (`pending`, `sending`) once this one was journaled: read in
+        /// the same transaction by ``Journal/append(_:coalesce:now:)`` (0 from other paths).
+        public var unsent = 0
     }
 
     /// Journals an update, durably, before returning.
@@ -24,7 +27,13 @@ extension Journal {
     /// merges into it (later value wins per field; the earliest base is kept).
     public func append(_ new: NewUpdate, coalesce: Bool = true, now: Double = Journal.now()) throws(JournalError) -> AppendResult {
         try write { db -> AppendResult in
-            try Journal.appendRow(db, new, opID: Journal.newOpID(), appID: try boundAppID(db), coalesce: coalesce, now: now)
+            var result = try Journal.appendRow(db, new, opID: Journal.newOpID(), appID: try boundAppID(db), coalesce: coalesce, now: now)
+            // The prompt's "N pending", inside the same transaction: a second read after the
+            // commit cost more than the INSERT.
+            let count = SQLiteStatementHandle(
+                try db.cachedStatement(sql: "SELECT coalesce(sum(n), 0) FROM update_counts WHERE state = 'pending' OR state = 'sending'"), db: db)
+            result.unsent = Int(try count.firstInteger() ?? 0)
+            return result
         }
     }
 

@@ -70,8 +70,17 @@ public final class CSVImport {
         nextLine = 1 + CSVImport.lineSpan(of: header)
     }
 
-    /// The op id of a data row: `import:<first 16 hex digits of the file's SHA-256>:<row>`.
+    /// The op id of a data row: `import:<first 16 hex digits of the file's SHA-256>:<row>`, the
+    /// row number zero-padded to 9 digits. A file's op ids then sort in row order, so the
+    /// journal's op id index grows at its end; unpadded, each batch rewrote pages all over it.
     public func opID(row: Int) -> String {
+        let digits = String(row)
+        return opIDPrefix + String(repeating: "0", count: max(0, 9 - digits.utf8.count)) + digits
+    }
+
+    /// The op id leadsh gave the row before it padded row numbers (`import:<hash>:42`), so a
+    /// file partly imported by that version is not journaled twice.
+    public func legacyOpID(row: Int) -> String {
         opIDPrefix + String(row)
     }
 
@@ -101,7 +110,8 @@ public final class CSVImport {
             if record.count == 1, record[0].isEmpty { continue }
             switch cells.update(record) {
             case .success(let update?):
-                return .row(ImportRow(line: line, row: rowsRead, opID: opID(row: rowsRead), update: update))
+                return .row(
+                    ImportRow(line: line, row: rowsRead, opID: opID(row: rowsRead), legacyOpID: legacyOpID(row: rowsRead), update: update))
             case .success(nil):
                 return .unchanged(line: line, row: rowsRead)
             case .failure(let error):

@@ -7,8 +7,10 @@ public struct ImportRow: Sendable, Hashable {
     public var line: Int
     /// The row's number among the data rows (1 for the first row after the header).
     public var row: Int
-    /// `import:<first 16 hex digits of the file's SHA-256>:<row>`.
+    /// `import:<first 16 hex digits of the file's SHA-256>:<row, 9 digits>`.
     public var opID: String
+    /// The op id an earlier leadsh gave this row (`import:<hash>:<row>`, unpadded).
+    public var legacyOpID: String
     /// The lead (by `id` and/or `user_id`) and the changed fields, validated as `push` validates.
     public var update: LeadUpdate
 
@@ -16,7 +18,9 @@ public struct ImportRow: Sendable, Hashable {
     public var changes: FieldChanges { update.changes }
 
     /// The row as the journal takes it.
-    public var importedUpdate: ImportedUpdate { ImportedUpdate(opID: opID, update: update) }
+    public var importedUpdate: ImportedUpdate {
+        ImportedUpdate(opID: opID, update: update, aliases: legacyOpID == opID ? [] : [legacyOpID])
+    }
 }
 
 /// A problem in an import file, at a line: the header's (line 1), a row's, or the file's own.

@@ -90,7 +90,7 @@ extension Session {
     private func journalRows(_ rows: [ImportedUpdate], dryRun: Bool, into report: inout ImportReport) throws(CommandFailure) {
         guard !rows.isEmpty else { return }
         if dryRun {
-            let seen = try journalCall { try journal.journaledOpIDs(rows.map(\.opID)) }
+            let seen = try journalCall { try journal.journaledOpIDs(rows) }
             report.alreadyImported += seen.count
             report.imported += rows.count - seen.count
             return

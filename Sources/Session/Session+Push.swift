@@ -54,14 +54,16 @@ extension Session {
 
         var notices: [Notice] = []
         var entry = appended.entry
+        // Counted when the row was journaled; a replay changes it.
+        var unsent = appended.unsent
         if connectivity.mode == .online, replayer != nil {
             let replay = try await replayNow(readingBack: seq, failingWith: { "update #\(seq) journaled, not sent: \($0)" })
             notices = replay.notices
             entry = replay.entry ?? entry
+            unsent = try journalCall { try journal.unsentCount() }
         } else if api == nil {
             notices.append(.noTokenToSend)
         }
-        let unsent = try journalCall { try journal.unsentCount() }
         switch entry.state {
         case .sent:
             try refreshCurrent()

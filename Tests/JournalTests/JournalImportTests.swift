@@ -191,6 +191,28 @@ extension JournalImportTests {
         #expect(again.imported == 0)
         #expect(try journal.entries().count == 2)
     }
+
+    @Test("a row journaled by an earlier leadsh under its unpadded op id is not journaled again")
+    func legacyOpIDs() throws {
+        let dir = TempDirectory()
+        let journal = try Journal(path: dir.file("j.sqlite"))
+        defer { journal.close() }
+        // The earlier leadsh journaled rows 1 and 2 (the second merged into the first).
+        _ = try journal.appendImport(
+            [
+                try imported("import:k:1", LeadReference(id: "a"), [(.standard("name"), "A")]),
+                try imported("import:k:2", LeadReference(id: "a"), [(.custom("plan"), "pro")]),
+            ], apiVersion: nil)
+        let padded = try [1, 2, 3].map { n in
+            var row = try imported("import:k:00000000\(n)", LeadReference(id: "a"), [(.standard("name"), .string("A\(n)"))])
+            row.aliases = ["import:k:\(n)"]
+            return row
+        }
+        #expect(try journal.journaledOpIDs(padded) == ["import:k:000000001", "import:k:000000002"])
+        let rerun = try journal.appendImport(padded, apiVersion: nil)
+        #expect(rerun.alreadyImported == 2 && rerun.imported == 1)
+        #expect(try journal.entries().first?.changes[.standard("name")] == "A3")
+    }
 }
 
 @Suite("Journal: cached leads")
