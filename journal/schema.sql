@@ -69,7 +69,8 @@ CREATE INDEX leads_listing ON leads(name COLLATE NOCASE, email, id, user_id, fet
 -- AUTOINCREMENT counter kept) so that its state CHECK and the partial indexes name
 -- states with =, <>, OR and AND: SQLite evaluates an IN list of three or more values
 -- by building a temporary table on every INSERT and UPDATE. updates_by_state was
--- dropped (the partial indexes serve its queries). From version 7 an import row
+-- dropped (the partial indexes serve its queries), and so was the INSERT trigger of
+-- update_counts (see below). From version 7 an import row
 -- journaled as its own row keeps its op id in updates.op_id only; applied_ops holds
 -- the op ids of rows merged into an earlier row (and, from version 6, every import
 -- op id journaled before the upgrade).
@@ -109,11 +110,11 @@ CREATE INDEX updates_unsent_by_lead ON updates(lead_key, seq) WHERE state = 'pen
 CREATE INDEX updates_pending_by_seq ON updates(seq) WHERE state = 'pending';
 CREATE INDEX updates_open_by_seq ON updates(seq) WHERE state <> 'sent' AND state <> 'dropped';
 CREATE INDEX updates_open_by_lead ON updates(lead_key) WHERE state <> 'sent' AND state <> 'dropped';
--- update_counts (version 3) is kept by these triggers.
-CREATE TRIGGER update_counts_insert AFTER INSERT ON updates BEGIN
-    INSERT INTO update_counts (state, n) VALUES (NEW.state, 1)
-        ON CONFLICT (state) DO UPDATE SET n = n + 1;
-END;
+-- update_counts (version 3) is kept by these triggers, and by leadsh itself for new
+-- rows: from version 7 there is no INSERT trigger (a trigger that writes makes SQLite
+-- keep a statement journal for each INSERT of a transaction of many, about 20 page
+-- writes per imported row); each INSERT INTO updates adds to the 'pending' count in
+-- its own transaction.
 CREATE TRIGGER update_counts_delete AFTER DELETE ON updates BEGIN
     UPDATE update_counts SET n = n - 1 WHERE state = OLD.state;
 END;

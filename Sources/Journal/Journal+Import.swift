@@ -47,21 +47,29 @@ extension Journal {
         guard !rows.isEmpty else { return ImportBatchResult() }
         return try write { db -> ImportBatchResult in
             var result = ImportBatchResult()
+            var inserted = 0
             let appID = try boundAppID(db)
             let sql = try ImportStatements(db)
-            // Op ids of one file share a prefix (`import:<hash>:`). Only a file journaled before
+            // Op ids of one file share a prefix (`import:<hash>:`) and sort in row order. Only
+            // a batch whose file already has an op id at or after the batch's own lowest one
             // (a rerun) needs each row's op id looked up; one range probe per batch tells.
-            var rerun: [Substring: Bool] = [:]
+            // Rows of this run's earlier batches sort before it, so they never trigger it.
+            var lowest: [Substring: String] = [:]
             for row in rows {
-                let prefix = Journal.opIDPrefix(row.opID)
-                let seenFile =
-                    try rerun[prefix]
-                    ?? { () throws -> Bool in
-                        let seen = try sql.anyOpID(withPrefix: prefix)
-                        rerun[prefix] = seen
-                        return seen
-                    }()
-                if seenFile, try sql.journaled(row) {
+                for id in [row.opID] + row.aliases {
+                    let prefix = Journal.opIDPrefix(id)
+                    // By bytes, as SQLite compares text.
+                    if let known = lowest[prefix], !id.utf8.lexicographicallyPrecedes(known.utf8) { continue }
+                    lowest[prefix] = id
+                }
+            }
+            var rerun = false
+            for (prefix, low) in lowest where try sql.anyOpID(withPrefix: prefix, from: low) {
+                rerun = true
+                break
+            }
+            for row in rows {
+                if rerun, try sql.journaled(row) {
                     result.alreadyImported += 1
                     continue
                 }
@@ -85,12 +93,14 @@ extension Journal {
                     try sql.recordMerged(opID: row.opID, into: appended.entry.seq, now: now)
                     if appended.merged { result.merged += 1 }
                 } else {
+                    inserted += 1
                     try sql.insert(
                         opID: row.opID, leadKey: key, lead: lead, fields: Journal.encode(row.update.changes), base: Journal.encode(base),
                         baseUpdatedAt: baseUpdatedAt, now: now, apiVersion: apiVersion, appID: appID)
                 }
                 result.imported += 1
             }
+            if inserted > 0 { try Journal.countInserted(db, inserted) }
             return result
         }
     }
@@ -195,15 +205,14 @@ struct ImportStatements {
         try opIDInUpdates.exists(opID) || opIDApplied.exists(opID)
     }
 
-    /// Whether any op id starting with `prefix` was journaled.
-    func anyOpID(withPrefix prefix: Substring) throws -> Bool {
+    /// Whether an op id starting with `prefix`, and not sorting before `low`, was journaled.
+    func anyOpID(withPrefix prefix: Substring, from low: String) throws -> Bool {
         guard let last = prefix.utf8.last, last < 0x7F else {
-            return try opIDJournaled(String(prefix))
+            return try opIDJournaled(low)
         }
-        // The op ids in [prefix, prefix with its last byte raised by one) are those starting with it.
+        // The op ids below `prefix` with its last byte raised by one are those starting with it.
         var upper = Array(prefix.utf8)
         upper[upper.count - 1] += 1
-        let low = String(prefix)
         let high = String(decoding: upper, as: UTF8.self)
         return try prefixInUpdates.exists(low, high) || prefixApplied.exists(low, high)
     }

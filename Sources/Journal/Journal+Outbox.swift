@@ -80,6 +80,7 @@ extension Journal {
             opID, key, lead.id, lead.userID, lead.email, changes, base, new.baseUpdatedAt, now, now, new.apiVersion, appID,
         ]
         )
+        try countInserted(db, 1)
         let entry = JournalEntry(
             seq: db.lastInsertedRowID, opID: opID, lead: LeadReference(id: lead.id, userID: lead.userID, email: lead.email),
             changes: try Journal.decodeChanges(changes), base: try Journal.decodeChanges(base),
@@ -88,6 +89,13 @@ extension Journal {
             mergedCount: 1,  // the column's default
             createdAt: now, updatedAt: now, sentAt: nil, apiVersion: new.apiVersion, appID: appID)
         return AppendResult(entry: entry, merged: false)
+    }
+
+    /// Adds `rows` new `pending` rows to `update_counts`. Every INSERT INTO updates calls it
+    /// in its transaction (schema 7 has no INSERT trigger; see the migration).
+    static func countInserted(_ db: Database, _ rows: Int) throws {
+        try db.cachedStatement(sql: "INSERT INTO update_counts (state, n) VALUES ('pending', ?) ON CONFLICT (state) DO UPDATE SET n = n + excluded.n")
+            .execute(arguments: [rows])
     }
 
     /// One row by sequence number.

@@ -118,9 +118,12 @@ extension Journal {
         // CHECK and a partial index's WHERE did so for every row written. The table is rebuilt
         // with the CHECK as a chain of `=` (the only way to change a CHECK), and the partial
         // indexes name their states with `=`, `<>`, OR and AND. `updates_by_state` goes: every
-        // query it served is served by a partial index. Import rows journaled as their own
-        // row keep their op id in `updates.op_id` only; `applied_ops` keeps the op ids of
-        // rows merged into another row.
+        // query it served is served by a partial index. The INSERT trigger of `update_counts`
+        // goes: a trigger that writes makes SQLite keep a statement journal for every INSERT
+        // in a transaction of many (the pages each one changes, so it alone can be undone);
+        // the journal's two INSERT paths (`appendRow`, an import batch) count their rows.
+        // Import rows journaled as their own row keep their op id in `updates.op_id` only;
+        // `applied_ops` keeps the op ids of rows merged into another row.
         """
         ALTER TABLE updates RENAME TO updates_v6;
         CREATE TABLE updates (
@@ -167,10 +170,6 @@ extension Journal {
         CREATE INDEX updates_pending_by_seq ON updates(seq) WHERE state = 'pending';
         CREATE INDEX updates_open_by_seq ON updates(seq) WHERE state <> 'sent' AND state <> 'dropped';
         CREATE INDEX updates_open_by_lead ON updates(lead_key) WHERE state <> 'sent' AND state <> 'dropped';
-        CREATE TRIGGER update_counts_insert AFTER INSERT ON updates BEGIN
-            INSERT INTO update_counts (state, n) VALUES (NEW.state, 1)
-                ON CONFLICT (state) DO UPDATE SET n = n + 1;
-        END;
         CREATE TRIGGER update_counts_delete AFTER DELETE ON updates BEGIN
             UPDATE update_counts SET n = n - 1 WHERE state = OLD.state;
         END;

@@ -65,6 +65,10 @@ public final class Journal: Sendable {
             try db.execute(sql: "PRAGMA journal_mode = WAL")
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
+            // Statement journals in memory: inside an import's transaction every INSERT keeps
+            // the pages it changes so that it alone can be undone (a UNIQUE or CHECK failure),
+            // and in a temporary file that was about 20 writes per row.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)

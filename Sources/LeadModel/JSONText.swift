@@ -26,6 +26,7 @@ public enum JSONText {
     /// Compact JSON text for a value.
     public static func serialize(_ value: JSONValue) -> String {
         var out = ""
+        out.reserveCapacity(128)
         write(value, to: &out, pretty: false, indent: 0)
         return out
     }
@@ -118,7 +119,9 @@ public enum JSONText {
             }
             out += "{"
             var first = true
-            for (key, item) in object {
+            // By key: the object's iterator goes through a type-erased closure per pair.
+            for key in object.keys {
+                guard let item = object[key] else { continue }
                 if !first { out += "," }
                 first = false
                 if pretty { out += "\n" + String(repeating: "  ", count: indent + 1) }

@@ -44,13 +44,16 @@ public enum FieldKey: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// Reads the form `description` writes.
     public init(path: String) {
-        let prefix = "custom_attributes."
-        if path.hasPrefix(prefix) {
-            self = .custom(String(path.dropFirst(prefix.count)))
+        // By bytes: `hasPrefix` and `dropFirst(prefix.count)` compare and count characters.
+        let bytes = path.utf8
+        if bytes.starts(with: FieldKey.customPrefix.utf8) {
+            self = .custom(String(path[bytes.index(bytes.startIndex, offsetBy: FieldKey.customPrefix.utf8.count)...]))
         } else {
             self = .standard(path)
         }
     }
+
+    private static let customPrefix = "custom_attributes."
 }
 
 /// An ordered set of field changes; setting a field again replaces its value in place.
@@ -109,11 +112,13 @@ public struct LeadUpdate: Sendable, Hashable {
             throw lead.email != nil ? .emailOnly(lead.email!) : .noIdentifier
         }
         guard !changes.isEmpty else { throw .noChanges }
-        for (key, value) in changes {
+        let object = changes.jsonObject
+        for path in object.keys {
+            let key = FieldKey(path: path)
             if case .custom(let name) = key {
                 if let problem = CustomAttributeRules.problem(withName: name) { throw .invalidValue(key, problem) }
             }
-            if let problem = CustomAttributeRules.problem(withValue: value) { throw .invalidValue(key, problem) }
+            if let value = object[path], let problem = CustomAttributeRules.problem(withValue: value) { throw .invalidValue(key, problem) }
         }
         self.lead = lead
         self.changes = changes

@@ -143,7 +143,8 @@ extension JournalImportTests {
         defer { journal.close() }
         #expect(try journal.entries(all: true).map(\.seq) == [1, 2, 9])
         #expect(try journal.entries(all: true).map(\.state) == [.pending, .sent, .failed])
-        #expect(try journal.counts().byState == [.pending: 1, .sent: 1, .failed: 1])
+        let counts = try journal.counts().byState
+        #expect(counts.filter { $0.value != 0 } == [.pending: 1, .sent: 1, .failed: 1], "\(counts)")
         // A rerun of the same file: rows 1-3 were journaled under version 6, row 4 is new.
         let rerun = try journal.appendImport(
             [

@@ -240,7 +240,7 @@ struct OutboxTests {
         try queue.write { db in
             try db.execute(
                 sql: undoVersion6 + """
-                    DROP TRIGGER update_counts_insert; DROP TRIGGER update_counts_delete; DROP TRIGGER update_counts_move;
+                    DROP TRIGGER IF EXISTS update_counts_insert; DROP TRIGGER update_counts_delete; DROP TRIGGER update_counts_move;
                     DROP TABLE update_counts; PRAGMA user_version = 2;
                     ALTER TABLE updates DROP COLUMN api_version; DROP TABLE data_attributes; DROP TABLE meta;
                     ALTER TABLE updates DROP COLUMN app_id;

@@ -49,7 +49,9 @@ func withSession(
         let api = IntercomAPI(
             configuration: IntercomConfiguration(
                 endpoint: try Endpoint(fake.baseURL), token: fake.configuration.token,
-                apiVersion: try APIVersion(version), requestTimeout: .seconds(2)))
+                // No test here waits on a timeout: generous, so a loaded machine (the end-to-end
+                // imports run beside these tests) is not taken for an unreachable Intercom.
+                apiVersion: try APIVersion(version), requestTimeout: .seconds(20)))
         let journal = try Journal(path: home.file("journal.db"))
         var settings = SessionSettings(startOffline: offline)
         settings.apiVersion = try APIVersion(version)
