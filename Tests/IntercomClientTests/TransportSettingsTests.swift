@@ -83,6 +83,26 @@ struct TransportSettingsTests {
         #expect(throws: TransportError.self) { try TrustBundle(path: junk) }
         let ca = try TestCA()
         let bundle = try TrustBundle(path: ca.certificate)
-        #expect(bundle.count == 1)
+        #expect(try bundle.count == 1)
+    }
+
+    @Test("a CA file is only checked when made; a damaged certificate in it is found when it is read, naming the file")
+    func damagedCAFile() throws {
+        let folder = TempDirectory("leadsh-cafile")
+        let damaged = folder.write("damaged.pem", "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
+        let bundle = try TrustBundle(path: damaged)
+        #expect(bundle.path == damaged)
+        #expect {
+            _ = try bundle.count
+        } throws: { error in
+            "\(error)".contains(damaged) && "\(error)".contains("--ca-file")
+        }
+        // A certificate whose first line starts 9 bytes before the end of the third 16 KB read.
+        let ca = try TestCA()
+        let certificate = try String(contentsOfFile: ca.certificate, encoding: .utf8)
+        let comments = String(repeating: "# a comment line of the bundle\n", count: 1585) + "#######\n"
+        #expect(comments.utf8.count == 3 * 16384 - 9)
+        let padded = folder.write("padded.pem", comments + certificate)
+        #expect(try TrustBundle(path: padded).count == 1)
     }
 }
