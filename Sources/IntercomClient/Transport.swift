@@ -266,9 +266,4 @@ func prefixMatches(_ address: [UInt8], _ network: [UInt8], bits: Int) -> Bool {
 extension Endpoint {
     /// True for `https://` base URLs.
     public var isHTTPS: Bool { baseURL.lowercased().hasPrefix("https://") }
-
-    /// The port requests go to: the URL's, else 443 for https and 80 for http.
-    public var port: Int {
-        URLComponents(string: baseURL)?.port ?? (isHTTPS ? 443 : 80)
-    }
 }

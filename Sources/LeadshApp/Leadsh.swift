@@ -72,17 +72,17 @@ public enum Leadsh {
     /// The invocation a command ArgumentParser parsed stands for; nil for its own (help).
     static func invocation(from parsed: any ParsableCommand) -> Invocation? {
         switch parsed {
-        case let command as SyncCommand: return Invocation(options: command.options, subcommand: "sync", scriptWords: [])
-        case let command as QueueCommand: return Invocation(options: command.options, subcommand: "queue", scriptWords: [])
+        case let command as SyncCommand: return Invocation(options: command.options.values, subcommand: "sync", scriptWords: [])
+        case let command as QueueCommand: return Invocation(options: command.options.values, subcommand: "queue", scriptWords: [])
         case let command as ImportCommand:
             // `leadsh import FILE` runs the shell's `import` as one `-c` command.
-            var importing = command.options
+            var importing = command.options.values
             importing.c = [Command.importFile(path: command.file, dryRun: importing.dryRun, onError: nil).description]
             return Invocation(options: importing, subcommand: "import", scriptWords: [])
-        case let command as ConfigCommand: return Invocation(options: command.options, subcommand: "config", scriptWords: [])
-        case let command as WorkspacesCommand: return Invocation(options: command.options, subcommand: "workspaces", scriptWords: [])
-        case let command as RunCommand: return Invocation(options: command.options, subcommand: nil, scriptWords: command.scriptWords)
-        case let command as LeadshCommand: return Invocation(options: command.options, subcommand: nil, scriptWords: [])
+        case let command as ConfigCommand: return Invocation(options: command.options.values, subcommand: "config", scriptWords: [])
+        case let command as WorkspacesCommand: return Invocation(options: command.options.values, subcommand: "workspaces", scriptWords: [])
+        case let command as RunCommand: return Invocation(options: command.options.values, subcommand: nil, scriptWords: command.scriptWords)
+        case let command as LeadshCommand: return Invocation(options: command.options.values, subcommand: nil, scriptWords: [])
         default: return nil
         }
     }
@@ -116,7 +116,7 @@ public enum Leadsh {
         shell for its commands.
         """
 
-    private static func run(options: LeadshOptions, subcommand: String?, scriptWords: [String], environment: [String: String]) async throws -> Int32 {
+    private static func run(options: GlobalOptions, subcommand: String?, scriptWords: [String], environment: [String: String]) async throws -> Int32 {
         guard ["stop", "continue"].contains(options.onError) else {
             throw StartupError.usage("--on-error takes stop or continue, not \(options.onError)")
         }
@@ -280,7 +280,7 @@ public enum Leadsh {
         return ExitCode.afterScript(failures: failures, worst: worstExit, wrongApp: await session.wrongApp != nil)
     }
 
-    private static func runSync(session: Session, options: LeadshOptions, printer: Printer) async -> Int32 {
+    private static func runSync(session: Session, options: GlobalOptions, printer: Printer) async -> Int32 {
         guard session.hasToken else {
             printer.failure(CommandFailure(.noToken, "no token: set INTERCOM_TOKEN or pass --sandbox"), location: nil, line: nil)
             return ExitCode.usage

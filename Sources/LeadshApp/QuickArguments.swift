@@ -1,7 +1,7 @@
 /// What leadsh was asked to do: the global options, the subcommand (nil for the shell, a
 /// script or `-c` commands) and the script with its arguments.
 struct Invocation {
-    var options: LeadshOptions
+    var options: GlobalOptions
     var subcommand: String?
     var scriptWords: [String]
 }
@@ -60,7 +60,7 @@ enum QuickArguments {
             }
         }
 
-        var options = LeadshOptions()
+        var options = GlobalOptions()
         options.baseURL = values["--base-url"]
         options.region = values["--region"]
         options.tokenFile = values["--token-file"]
@@ -71,10 +71,7 @@ enum QuickArguments {
         options.config = values["--config"]
         options.caFile = values["--ca-file"]
         options.proxy = values["--proxy"]
-        options.onError = values["--on-error"] ?? "stop"
-        options.timeout = nil
-        options.wait = 120
-        options.limit = nil
+        if let onError = values["--on-error"] { options.onError = onError }
         if let text = values["--timeout"] {
             guard let seconds = Double(text) else { return nil }
             options.timeout = seconds

@@ -54,7 +54,7 @@ struct WorkspaceSettings: Sendable {
     var history: Sourced<String>
     var timeout: Sourced<Double>
 
-    static func resolve(options: LeadshOptions, environment: [String: String]) throws(StartupError) -> WorkspaceSettings {
+    static func resolve(options: GlobalOptions, environment: [String: String]) throws(StartupError) -> WorkspaceSettings {
         func env(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         let home = env("HOME") ?? NSHomeDirectory()
 
@@ -260,7 +260,7 @@ struct WorkspaceSettings: Sendable {
         guard let r = Endpoint.Region(rawValue: region.lowercased()) else {
             throw problem("unknown region \(region); use us, eu or au")
         }
-        return try! Endpoint(r.baseURL)
+        return r.endpoint
     }
 
     static func expandTilde(_ path: String, home: String) -> String {

@@ -74,6 +74,18 @@ struct TransportSettingsTests {
                 for: Endpoint("https://api.au.intercom.io"), flag: nil, environment: ["HTTPS_PROXY": "http://p:1", "NO_PROXY": "eu.intercom.io"]) != nil)
     }
 
+    @Test("the built-in endpoints are what parsing their URLs gives; the port comes from the URL, else the scheme")
+    func builtInEndpoints() throws {
+        #expect(Endpoint.intercom == (try Endpoint("https://api.intercom.io")))
+        for region in Endpoint.Region.allCases {
+            #expect(region.endpoint == (try Endpoint(region.baseURL)), "\(region)")
+        }
+        #expect(try Endpoint("https://api.intercom.io").port == 443)
+        #expect(try Endpoint("https://intercom.example:8443/").port == 8443)
+        #expect(try Endpoint("http://127.0.0.1").port == 80)
+        #expect(try Endpoint("http://[::1]:9").port == 9)
+    }
+
     @Test("a CA file that is missing, a folder, or holds no certificate is refused; a PEM bundle is read")
     func caFile() throws {
         let folder = TempDirectory("leadsh-cafile")
