@@ -12,7 +12,7 @@ import Session
 /// The `leadsh` program: options, start-up, the chosen mode, exit codes.
 public enum Leadsh {
     /// Runs leadsh with the given arguments (without the program name); returns the exit code.
-    public static func main(_ arguments: [String], environment: [String: String] = ProcessEnvironment.current()) async -> Int32 {
+    public static func main(_ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment) async -> Int32 {
         let invocation: Invocation
         switch QuickArguments.parse(arguments).map(Parsed.invocation) ?? parseWithArgumentParser(arguments) {
         case .invocation(let parsed): invocation = parsed
