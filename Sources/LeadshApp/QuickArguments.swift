@@ -8,17 +8,17 @@ struct Invocation {
 
 /// Reads the common command lines without ArgumentParser.
 ///
-/// ArgumentParser's first parse of `LeadshCommand` costs about 26 million instructions
+/// ArgumentParser's first parse of `LeadshCommand` costs about 27 million instructions
 /// (its reflection's first protocol-conformance look-ups scan the whole binary), more than
 /// everything else a `-c quit` does. The common lines (options, `-c` commands, a script
 /// and its arguments) are read here instead, into exactly the ``Invocation`` that
 /// ArgumentParser would give. Anything else is declined (nil) and goes to ArgumentParser,
-/// which keeps every message and exit code: `-h`, `--help`, `--version`, a subcommand or
-/// `help`, `--`, `--name=value`, grouped or attached short options, an unknown option, an
+/// which keeps every message and exit code: `-h`, `--help`, `--version`, a subcommand's name
+/// or `help` as a word of its own (as an option's value, `-c sync`, it is read here), `--`, `--name=value`, grouped or attached short options, an unknown option, an
 /// option given twice (but `-c`), a value that starts with `-`, a number that does not
 /// parse, an empty script path.
 enum QuickArguments {
-    /// The names that ArgumentParser may take as a subcommand wherever they stand.
+    /// The names that ArgumentParser may take as a subcommand where a word stands alone.
     static let subcommandNames: Set<String> = ["run", "sync", "queue", "import", "config", "workspaces", "help"]
 
     /// The invocation `arguments` (without the program name) ask for, or nil when
