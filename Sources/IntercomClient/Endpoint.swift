@@ -6,21 +6,37 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     public let baseURL: String
     public let host: String
     public let isLoopback: Bool
+    /// The port requests go to: the URL's, else 443 for https and 80 for http.
+    public let port: Int
 
     /// Intercom's regional API hosts.
     public enum Region: String, Sendable, CaseIterable {
         case us, eu, au
 
-        public var baseURL: String {
+        public var baseURL: String { "https://" + host }
+
+        /// The region's API host.
+        public var host: String {
             switch self {
-            case .us: return "https://api.intercom.io"
-            case .eu: return "https://api.eu.intercom.io"
-            case .au: return "https://api.au.intercom.io"
+            case .us: return "api.intercom.io"
+            case .eu: return "api.eu.intercom.io"
+            case .au: return "api.au.intercom.io"
             }
         }
+
+        /// The region's endpoint, as `Endpoint(baseURL)` makes it, without parsing a URL
+        /// (Foundation's URL parser costs over a million instructions the first time).
+        public var endpoint: Endpoint { Endpoint(baseURL: baseURL, host: host, isLoopback: false, port: 443) }
     }
 
-    public static let intercom = try! Endpoint("https://api.intercom.io")
+    public static let intercom = Region.us.endpoint
+
+    private init(baseURL: String, host: String, isLoopback: Bool, port: Int) {
+        self.baseURL = baseURL
+        self.host = host
+        self.isLoopback = isLoopback
+        self.port = port
+    }
 
     /// Checks a base URL.
     ///
@@ -58,6 +74,7 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         self.baseURL = trimmed
         self.host = host
         self.isLoopback = loopback
+        self.port = components.port ?? (scheme == "https" ? 443 : 80)
     }
 
     public var description: String { baseURL }

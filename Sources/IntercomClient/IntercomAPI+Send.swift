@@ -41,7 +41,7 @@ extension IntercomAPI {
         let bytes: [UInt8]
         do {
             let timeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeout.nanoseconds))
-            response = try await http.execute(request, timeout: timeout)
+            response = try await http().execute(request, timeout: timeout)
             exchange.status = Int(response.status.code)
             exchange.responseHeaders = response.headers.map { ($0.name, $0.value) }
             do {

@@ -15,8 +15,9 @@ import Synchronization
 /// Call `shutdown()` when done.
 public final class IntercomAPI: Sendable {
     public let configuration: IntercomConfiguration
-    let httpConfiguration: HTTPClient.Configuration
-    private let client = Mutex<HTTPClient?>(nil)
+    /// The HTTP client, built by the first call; or why it could not be (a CA file whose
+    /// certificates do not parse), kept so later calls fail the same way without reading it again.
+    private let client = Mutex<Result<HTTPClient, IntercomError>?>(nil)
     /// The token's app, once `GET /me` named it: asked once per process.
     private let knownApp = Mutex<IntercomApp?>(nil)
     /// Where calls go, for naming TLS and proxy failures.
@@ -24,8 +25,20 @@ public final class IntercomAPI: Sendable {
     /// Responses larger than this are refused.
     static let maxBody = 8 << 20
 
+    /// Keeps the configuration; builds nothing. The TLS settings, the CA certificates and the
+    /// HTTP client come with the first call.
     public init(configuration: IntercomConfiguration) {
         self.configuration = configuration
+        route = Route(
+            endpoint: configuration.endpoint, proxy: configuration.endpoint.isHTTPS ? configuration.proxy : nil,
+            trust: configuration.trust)
+    }
+
+    /// The HTTP client's settings: no connect retries, the timeouts, no redirects, the extra CA
+    /// certificates, the proxy.
+    ///
+    /// - Throws: `IntercomError` of kind `.tls` naming the CA file when its certificates do not parse.
+    func httpConfiguration() throws(IntercomError) -> HTTPClient.Configuration {
         var httpConfiguration = HTTPClient.Configuration()
         httpConfiguration.connectionPool.retryConnectionEstablishment = false
         httpConfiguration.timeout = .init(
@@ -36,31 +49,38 @@ public final class IntercomAPI: Sendable {
         httpConfiguration.decompression = .disabled
         var tls = TLSConfiguration.makeClientConfiguration()
         if let trust = configuration.trust {
-            tls.additionalTrustRoots = [.certificates(trust.certificates)]
+            do {
+                tls.additionalTrustRoots = [.certificates(try trust.certificates())]
+            } catch {
+                throw IntercomError(kind: .tls, detail: "TLS: \(error.message)")
+            }
         }
         httpConfiguration.tlsConfiguration = tls
         if configuration.endpoint.isHTTPS, let proxy = configuration.proxy {
             httpConfiguration.proxy = proxy.configuration
         }
-        self.httpConfiguration = httpConfiguration
-        route = Route(
-            endpoint: configuration.endpoint, proxy: configuration.endpoint.isHTTPS ? configuration.proxy : nil,
-            trust: configuration.trust)
+        return httpConfiguration
     }
 
-    var http: HTTPClient {
-        client.withLock { client in
+    /// The HTTP client, built on first use.
+    func http() throws(IntercomError) -> HTTPClient {
+        let result = client.withLock { client in
             if let client { return client }
-            let created = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: httpConfiguration)
+            let created = Result { () throws(IntercomError) -> HTTPClient in
+                HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: try httpConfiguration())
+            }
             client = created
             return created
         }
+        return try result.get()
     }
 
     /// Closes connections. Call once, when done with the client.
     public func shutdown() async {
         let started = client.withLock { $0 }
-        try? await started?.shutdown()
+        if case .success(let started) = started {
+            try? await started.shutdown()
+        }
     }
 
     /// `GET /contacts/{id}`.

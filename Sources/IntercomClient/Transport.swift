@@ -11,33 +11,93 @@ public struct TransportError: Error, Sendable, Equatable, CustomStringConvertibl
 
 /// A PEM bundle of CA certificates trusted on top of the system's roots (`--ca-file`, `SSL_CERT_FILE`).
 ///
-/// Verification is never turned off: the bundle only adds roots.
+/// Verification is never turned off: the bundle only adds roots. Making one only checks the
+/// file (it exists, can be read, and has a `BEGIN CERTIFICATE` line); the certificates are
+/// parsed when the first HTTPS client is built (``certificates()``), so a start that makes no
+/// call (`-c quit`, `--offline`) never parses the 100-odd roots of a system bundle.
 public struct TrustBundle: Sendable {
-    /// The file it was read from, for messages.
+    /// The file it is read from, for messages.
     public let path: String
-    let certificates: [NIOSSLCertificate]
 
-    /// Reads every certificate in the PEM file at `path`.
+    /// The line every PEM certificate starts with.
+    static let beginMarker = Array("-----BEGIN CERTIFICATE-----".utf8)
+
+    /// Checks that the file at `path` exists, can be read, and has a PEM certificate's first line.
     ///
-    /// - Throws: `TransportError` when the file is missing, unreadable, or holds no certificate.
+    /// - Throws: `TransportError` when the file is missing, unreadable, or holds no
+    ///   `-----BEGIN CERTIFICATE-----` line.
     public init(path: String) throws(TransportError) {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
             throw TransportError("the CA file \(path) does not exist")
         }
-        guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path) else {
+        guard (info.st_mode & S_IFMT) != S_IFDIR, let found = TrustBundle.hasBeginMarker(path: path) else {
+            throw TransportError("cannot read the CA file \(path)")
+        }
+        guard found else {
+            throw TransportError("the CA file \(path) holds no PEM certificate (expected -----BEGIN CERTIFICATE----- blocks)")
+        }
+        self.path = path
+    }
+
+    /// Whether the file has a `-----BEGIN CERTIFICATE-----` line, reading only up to the first;
+    /// nil when it cannot be opened or read.
+    static func hasBeginMarker(path: String) -> Bool? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        let marker = beginMarker
+        var window: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16 << 10)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
+            if count == 0 { return false }
+            // The last marker.count - 1 bytes of the previous chunk, then this one: a marker
+            // split between two reads is still found.
+            window.append(contentsOf: chunk[..<count])
+            if TrustBundle.contains(window, marker) { return true }
+            window.removeFirst(max(0, window.count - (marker.count - 1)))
+        }
+    }
+
+    /// Whether `bytes` contains `needle` (not empty).
+    static func contains(_ bytes: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard bytes.count >= needle.count, let first = needle.first else { return false }
+        var start = 0
+        let last = bytes.count - needle.count
+        while start <= last {
+            guard let at = bytes[start...last].firstIndex(of: first) else { return false }
+            if bytes[at..<(at + needle.count)].elementsEqual(needle) { return true }
+            start = at + 1
+        }
+        return false
+    }
+
+    /// Parses every certificate in the file.
+    ///
+    /// - Throws: `TransportError` naming the file when it cannot be read any more or a
+    ///   certificate in it cannot be parsed.
+    func certificates() throws(TransportError) -> [NIOSSLCertificate] {
+        guard let data = FileManager.default.contents(atPath: path) else {
             throw TransportError("cannot read the CA file \(path)")
         }
         let certificates = (try? NIOSSLCertificate.fromPEMBytes(Array(data))) ?? []
         guard !certificates.isEmpty else {
-            throw TransportError("the CA file \(path) holds no PEM certificate (expected -----BEGIN CERTIFICATE----- blocks)")
+            throw TransportError(
+                "the CA file \(path) holds no certificate leadsh can read (a -----BEGIN CERTIFICATE----- block is damaged); fix or replace it, or pass another with --ca-file"
+            )
         }
-        self.path = path
-        self.certificates = certificates
+        return certificates
     }
 
-    /// How many certificates the bundle holds.
-    public var count: Int { certificates.count }
+    /// How many certificates the bundle holds (parses the file).
+    public var count: Int {
+        get throws(TransportError) { try certificates().count }
+    }
 }
 
 /// An HTTP proxy that `https://` requests go through with `CONNECT`.
@@ -206,9 +266,4 @@ func prefixMatches(_ address: [UInt8], _ network: [UInt8], bits: Int) -> Bool {
 extension Endpoint {
     /// True for `https://` base URLs.
     public var isHTTPS: Bool { baseURL.lowercased().hasPrefix("https://") }
-
-    /// The port requests go to: the URL's, else 443 for https and 80 for http.
-    public var port: Int {
-        URLComponents(string: baseURL)?.port ?? (isHTTPS ? 443 : 80)
-    }
 }

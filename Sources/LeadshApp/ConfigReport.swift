@@ -41,7 +41,7 @@ enum ConfigReport {
     }
 
     /// `leadsh workspaces`: each configured workspace, its journal, app and pending count.
-    static func workspaces(_ settings: WorkspaceSettings, options: LeadshOptions, environment: [String: String], json: Bool) -> String {
+    static func workspaces(_ settings: WorkspaceSettings, options: GlobalOptions, environment: [String: String], json: Bool) -> String {
         var names = settings.config?.workspaces.map(\.name) ?? []
         if names.isEmpty || !names.contains(settings.workspace.value) { names.insert(settings.workspace.value, at: 0) }
         var rows: [[String]] = []

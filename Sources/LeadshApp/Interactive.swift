@@ -8,7 +8,7 @@ import Session
 /// The interactive shell: libedit prompt, history, completion, background replay.
 enum Interactive {
     static func run(
-        session: Session, printer: Printer, options: LeadshOptions, historyPath: String, sandboxURL: String?,
+        session: Session, printer: Printer, options: GlobalOptions, historyPath: String, sandboxURL: String?,
         endpoint: Endpoint, hasToken: Bool, clock: any WallClock, progress: ImportProgress
     ) async -> Int32 {
         let historyFile = HistoryFile(path: historyPath)

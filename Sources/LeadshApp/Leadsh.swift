@@ -13,6 +13,32 @@ import Session
 public enum Leadsh {
     /// Runs leadsh with the given arguments (without the program name); returns the exit code.
     public static func main(_ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment) async -> Int32 {
+        let invocation: Invocation
+        switch QuickArguments.parse(arguments).map(Parsed.invocation) ?? parseWithArgumentParser(arguments) {
+        case .invocation(let parsed): invocation = parsed
+        case .exit(let code): return code
+        }
+        do {
+            return try await run(
+                options: invocation.options, subcommand: invocation.subcommand, scriptWords: invocation.scriptWords, environment: environment)
+        } catch let error as StartupError {
+            StandardStreams.err("leadsh: \(error.message)\n")
+            return error.exitCode
+        } catch {
+            StandardStreams.err("leadsh: \(error)\n")
+            return ExitCode.commandFailed
+        }
+    }
+
+    /// What a command line asks for: an invocation to run, or an exit code after ArgumentParser
+    /// printed help, the version or a usage error.
+    enum Parsed {
+        case invocation(Invocation)
+        case exit(Int32)
+    }
+
+    /// Reads the command line with ArgumentParser: every form, every message.
+    static func parseWithArgumentParser(_ arguments: [String]) -> Parsed {
         let parsed: any ParsableCommand
         do {
             parsed = try LeadshCommand.parseAsRoot(arguments)
@@ -21,48 +47,43 @@ public enum Leadsh {
             let message = LeadshCommand.fullMessage(for: error)
             if code == .success {
                 print(message)
-                return ExitCode.success
+                return .exit(ExitCode.success)
             }
             StandardStreams.err("leadsh: \(message)\n(see leadsh --help)\n")
-            return ExitCode.usage
+            return .exit(ExitCode.usage)
         }
-        let (options, subcommand, scriptWords): (LeadshOptions, String?, [String])
+        if let invocation = invocation(from: parsed) { return .invocation(invocation) }
+        // ArgumentParser's own commands (`--help`, `help sync`) print and exit.
+        do {
+            var builtIn = parsed
+            try builtIn.run()
+            return .exit(ExitCode.success)
+        } catch {
+            let code = LeadshCommand.exitCode(for: error)
+            if code == .success {
+                print(LeadshCommand.fullMessage(for: error))
+                return .exit(ExitCode.success)
+            }
+            StandardStreams.err("leadsh: \(LeadshCommand.fullMessage(for: error))\n")
+            return .exit(ExitCode.usage)
+        }
+    }
+
+    /// The invocation a command ArgumentParser parsed stands for; nil for its own (help).
+    static func invocation(from parsed: any ParsableCommand) -> Invocation? {
         switch parsed {
-        case let command as SyncCommand: (options, subcommand, scriptWords) = (command.options, "sync", [])
-        case let command as QueueCommand: (options, subcommand, scriptWords) = (command.options, "queue", [])
+        case let command as SyncCommand: return Invocation(options: command.options.values, subcommand: "sync", scriptWords: [])
+        case let command as QueueCommand: return Invocation(options: command.options.values, subcommand: "queue", scriptWords: [])
         case let command as ImportCommand:
             // `leadsh import FILE` runs the shell's `import` as one `-c` command.
-            var importing = command.options
+            var importing = command.options.values
             importing.c = [Command.importFile(path: command.file, dryRun: importing.dryRun, onError: nil).description]
-            (options, subcommand, scriptWords) = (importing, "import", [])
-        case let command as ConfigCommand: (options, subcommand, scriptWords) = (command.options, "config", [])
-        case let command as WorkspacesCommand: (options, subcommand, scriptWords) = (command.options, "workspaces", [])
-        case let command as RunCommand: (options, subcommand, scriptWords) = (command.options, nil, command.scriptWords)
-        case let command as LeadshCommand: (options, subcommand, scriptWords) = (command.options, nil, [])
-        default:
-            // ArgumentParser's own commands (`--help`, `help sync`) print and exit.
-            do {
-                var builtIn = parsed
-                try builtIn.run()
-                return ExitCode.success
-            } catch {
-                let code = LeadshCommand.exitCode(for: error)
-                if code == .success {
-                    print(LeadshCommand.fullMessage(for: error))
-                    return ExitCode.success
-                }
-                StandardStreams.err("leadsh: \(LeadshCommand.fullMessage(for: error))\n")
-                return ExitCode.usage
-            }
-        }
-        do {
-            return try await run(options: options, subcommand: subcommand, scriptWords: scriptWords, environment: environment)
-        } catch let error as StartupError {
-            StandardStreams.err("leadsh: \(error.message)\n")
-            return error.exitCode
-        } catch {
-            StandardStreams.err("leadsh: \(error)\n")
-            return ExitCode.commandFailed
+            return Invocation(options: importing, subcommand: "import", scriptWords: [])
+        case let command as ConfigCommand: return Invocation(options: command.options.values, subcommand: "config", scriptWords: [])
+        case let command as WorkspacesCommand: return Invocation(options: command.options.values, subcommand: "workspaces", scriptWords: [])
+        case let command as RunCommand: return Invocation(options: command.options.values, subcommand: nil, scriptWords: command.scriptWords)
+        case let command as LeadshCommand: return Invocation(options: command.options.values, subcommand: nil, scriptWords: [])
+        default: return nil
         }
     }
 
@@ -95,7 +116,7 @@ public enum Leadsh {
         shell for its commands.
         """
 
-    private static func run(options: LeadshOptions, subcommand: String?, scriptWords: [String], environment: [String: String]) async throws -> Int32 {
+    private static func run(options: GlobalOptions, subcommand: String?, scriptWords: [String], environment: [String: String]) async throws -> Int32 {
         guard ["stop", "continue"].contains(options.onError) else {
             throw StartupError.usage("--on-error takes stop or continue, not \(options.onError)")
         }
@@ -259,7 +280,7 @@ public enum Leadsh {
         return ExitCode.afterScript(failures: failures, worst: worstExit, wrongApp: await session.wrongApp != nil)
     }
 
-    private static func runSync(session: Session, options: LeadshOptions, printer: Printer) async -> Int32 {
+    private static func runSync(session: Session, options: GlobalOptions, printer: Printer) async -> Int32 {
         guard session.hasToken else {
             printer.failure(CommandFailure(.noToken, "no token: set INTERCOM_TOKEN or pass --sandbox"), location: nil, line: nil)
             return ExitCode.usage

@@ -79,6 +79,47 @@ struct LeadshOptions: ParsableArguments {
     var c: [String] = []
 }
 
+/// The global options as plain values: what the rest of leadsh reads, whether
+/// ArgumentParser (``LeadshOptions``) or ``QuickArguments`` read the command line.
+///
+/// The fields and defaults are those of ``LeadshOptions``, one for one.
+struct GlobalOptions: Equatable {
+    var baseURL: String?
+    var region: String?
+    var tokenFile: String?
+    var journal: String?
+    var history: String?
+    var apiVersion: String?
+    var timeout: Double?
+    var workspace: String?
+    var config: String?
+    var caFile: String?
+    var proxy: String?
+    var offline = false
+    var json = false
+    var onError = "stop"
+    var sandbox = false
+    var verbose = false
+    var noCoalesce = false
+    var dryRun = false
+    var blind = false
+    var wait: Double = 120
+    var all = false
+    var limit: Int?
+    var c: [String] = []
+}
+
+extension LeadshOptions {
+    /// The parsed values.
+    var values: GlobalOptions {
+        GlobalOptions(
+            baseURL: baseURL, region: region, tokenFile: tokenFile, journal: journal, history: history, apiVersion: apiVersion,
+            timeout: timeout, workspace: workspace, config: config, caFile: caFile, proxy: proxy, offline: offline, json: json,
+            onError: onError, sandbox: sandbox, verbose: verbose, noCoalesce: noCoalesce, dryRun: dryRun, blind: blind, wait: wait,
+            all: all, limit: limit, c: c)
+    }
+}
+
 /// `leadsh`: the shell, a script, or `-c` commands (the hidden default subcommand `run`),
 /// or one of the subcommands.
 ///

@@ -122,7 +122,7 @@ final class Printer: @unchecked Sendable {
     /// `text` with the token replaced, the last line of defence behind the session never
     /// putting it anywhere.
     private func redacted(_ text: String) -> String {
-        guard let secret, !secret.isEmpty, text.contains(secret) else { return text }
-        return text.replacingOccurrences(of: secret, with: "[token redacted]")
+        guard let secret, !secret.isEmpty else { return text }
+        return text.replacingSecret(secret, with: "[token redacted]")
     }
 }

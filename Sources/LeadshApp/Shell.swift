@@ -54,7 +54,7 @@ final class Shell: @unchecked Sendable {
         }
         // A token pasted or written into a line: refused before it can be parsed, echoed,
         // journaled or sent.
-        if let secret = printer.secret, !secret.isEmpty, line.contains(secret) {
+        if let secret = printer.secret, !secret.isEmpty, line.containsSecret(secret) {
             report(
                 CommandFailure(.tokenInLine, "this line holds your Intercom token, so it was not run: the token is never journaled, sent as data or printed"),
                 location: location.name, line: location.line)
@@ -148,7 +148,7 @@ final class Shell: @unchecked Sendable {
     func mayRecord(_ line: String) -> Bool {
         guard HistoryFile.mayRecord(line) else { return false }
         guard let token = printer.secret, !token.isEmpty else { return true }
-        return !line.contains(token)
+        return !line.containsSecret(token)
     }
 
     private static func changesSomething(_ command: Command) -> Bool {

@@ -54,7 +54,7 @@ struct WorkspaceSettings: Sendable {
     var history: Sourced<String>
     var timeout: Sourced<Double>
 
-    static func resolve(options: LeadshOptions, environment: [String: String]) throws(StartupError) -> WorkspaceSettings {
+    static func resolve(options: GlobalOptions, environment: [String: String]) throws(StartupError) -> WorkspaceSettings {
         func env(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         let home = env("HOME") ?? NSHomeDirectory()
 
@@ -125,7 +125,7 @@ struct WorkspaceSettings: Sendable {
         let token: Sourced<TokenSource>
         if let path = options.tokenFile {
             token = Sourced(value: .file(path), origin: .flag("--token-file"))
-        } else if env("INTERCOM_TOKEN")?.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty == false {
+        } else if env("INTERCOM_TOKEN")?.trimmingWhitespaceAndNewlines().isEmpty == false {
             token = Sourced(value: .environment("INTERCOM_TOKEN"), origin: .environment("INTERCOM_TOKEN"))
         } else if let (path, origin) = fromFile("token_file") {
             token = Sourced(value: .file(expandTilde(path, home: home)), origin: origin)
@@ -215,7 +215,7 @@ struct WorkspaceSettings: Sendable {
         case .none:
             return nil
         case .environment(let name):
-            guard let value = environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
+            guard let value = environment[name]?.trimmingWhitespaceAndNewlines(), !value.isEmpty else {
                 throw .usage("the token variable \(name) (token_env, \(token.origin)) is not set or empty")
             }
             return value
@@ -240,7 +240,7 @@ struct WorkspaceSettings: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .usage("cannot read the token file \(path)")
         }
-        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = String(decoding: data, as: UTF8.self).trimmingWhitespaceAndNewlines()
         guard !token.isEmpty else { throw .usage("the token file \(path) is empty") }
         guard !token.contains(where: { $0.isNewline || $0 == " " }) else {
             throw .usage("the token file \(path) must hold the token alone on one line")
@@ -260,7 +260,7 @@ struct WorkspaceSettings: Sendable {
         guard let r = Endpoint.Region(rawValue: region.lowercased()) else {
             throw problem("unknown region \(region); use us, eu or au")
         }
-        return try! Endpoint(r.baseURL)
+        return r.endpoint
     }
 
     static func expandTilde(_ path: String, home: String) -> String {

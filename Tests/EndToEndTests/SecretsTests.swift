@@ -148,6 +148,30 @@ struct SecretsTests {
         }
     }
 
+    @Test("the token is found wherever it stands in a line: after a partial match, at the end, beside non-ASCII letters")
+    func tokenFoundAnywhereInLine() async throws {
+        let token = Self.makeToken()
+        try await Self.withSecretRig(token: token) { rig in
+            let lines = [
+                "load \(obrien)",
+                "attr note \"tok_\(token)\"",  // a first partial match ("tok_"), then the token
+                "attr note x\(token)",
+                "attr note \"\(token)é\"",
+                "attr note \"ü\(token)\"",
+                "attr note \"\(token.dropLast())\"",  // all but its last byte: not the token
+                "push",
+            ]
+            let script = rig.home.write("places.leadsh", lines.joined(separator: "\n") + "\n")
+            let run = try await leadsh(rig.args + ["--on-error", "continue", script], environment: rig.env)
+            for line in 2...5 {
+                #expect(run.stderr.contains("places.leadsh:\(line): this line holds your Intercom token"), "line \(line): \(run.stderr)")
+            }
+            #expect(!run.stderr.contains("places.leadsh:6:"), "\(run.stderr)")
+            #expect(!run.stdout.contains(token) && !run.stderr.contains(token))
+            #expect(rig.fake.lead(id: obrien)?.customAttributes["note"]?.stringValue == String(token.dropLast()))
+        }
+    }
+
     @Test("a script cannot expand $INTERCOM_TOKEN into a command: refused, nothing journaled or sent")
     func tokenVariableNotExpanded() async throws {
         let token = Self.makeToken()

@@ -140,6 +140,33 @@ struct TLSTransportTests {
         }
     }
 
+    @Test("a CA file with a damaged certificate: -c quit never reads it; a call fails naming the file, updates stay pending")
+    func damagedCAFile() async throws {
+        let ca = try TestCA()
+        try await withTLSRig(ca) { rig in
+            let damaged = rig.home.write("damaged.pem", "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
+            let quit = try await rig.run(["quit"], extra: ["--ca-file", damaged])
+            #expect(quit.status == 0, "\(quit.stderr)")
+            #expect(quit.stderr.isEmpty, "\(quit.stderr)")
+
+            let load = try await rig.run(["load \(obrien)"], extra: ["--ca-file", damaged])
+            #expect(load.status == 1)
+            let line = load.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(!line.contains("\n"), "one line: \(line)")
+            #expect(line.contains(damaged) && line.contains("--ca-file"), "\(line)")
+            expectNoInternals(line)
+
+            _ = try journalUpdates(rig.journal, count: 1, leads: [obrien])
+            let sync = try await leadsh(rig.args + ["sync", "--ca-file", damaged], environment: rig.env)
+            #expect(sync.status == 4, "\(sync.stderr)")
+            #expect(sync.stderr.contains(damaged), "\(sync.stderr)")
+            let row = try #require(try await queueRows(rig).first)
+            #expect(row["state"]?.stringValue == "pending")
+            #expect(row["attempts"]?.integerValue == 0)
+            #expect(rig.fake.requests.isEmpty, "nothing reached the server")
+        }
+    }
+
     @Test("plain HTTP spoken to an https:// URL is a failed handshake, named as such")
     func notTLS() async throws {
         try await withRig { rig in

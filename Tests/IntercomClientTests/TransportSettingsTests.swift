@@ -74,6 +74,18 @@ struct TransportSettingsTests {
                 for: Endpoint("https://api.au.intercom.io"), flag: nil, environment: ["HTTPS_PROXY": "http://p:1", "NO_PROXY": "eu.intercom.io"]) != nil)
     }
 
+    @Test("the built-in endpoints are what parsing their URLs gives; the port comes from the URL, else the scheme")
+    func builtInEndpoints() throws {
+        #expect(Endpoint.intercom == (try Endpoint("https://api.intercom.io")))
+        for region in Endpoint.Region.allCases {
+            #expect(region.endpoint == (try Endpoint(region.baseURL)), "\(region)")
+        }
+        #expect(try Endpoint("https://api.intercom.io").port == 443)
+        #expect(try Endpoint("https://intercom.example:8443/").port == 8443)
+        #expect(try Endpoint("http://127.0.0.1").port == 80)
+        #expect(try Endpoint("http://[::1]:9").port == 9)
+    }
+
     @Test("a CA file that is missing, a folder, or holds no certificate is refused; a PEM bundle is read")
     func caFile() throws {
         let folder = TempDirectory("leadsh-cafile")
@@ -83,6 +95,26 @@ struct TransportSettingsTests {
         #expect(throws: TransportError.self) { try TrustBundle(path: junk) }
         let ca = try TestCA()
         let bundle = try TrustBundle(path: ca.certificate)
-        #expect(bundle.count == 1)
+        #expect(try bundle.count == 1)
+    }
+
+    @Test("a CA file is only checked when made; a damaged certificate in it is found when it is read, naming the file")
+    func damagedCAFile() throws {
+        let folder = TempDirectory("leadsh-cafile")
+        let damaged = folder.write("damaged.pem", "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
+        let bundle = try TrustBundle(path: damaged)
+        #expect(bundle.path == damaged)
+        #expect {
+            _ = try bundle.count
+        } throws: { error in
+            "\(error)".contains(damaged) && "\(error)".contains("--ca-file")
+        }
+        // A certificate whose first line starts 9 bytes before the end of the third 16 KB read.
+        let ca = try TestCA()
+        let certificate = try String(contentsOfFile: ca.certificate, encoding: .utf8)
+        let comments = String(repeating: "# a comment line of the bundle\n", count: 1585) + "#######\n"
+        #expect(comments.utf8.count == 3 * 16384 - 9)
+        let padded = folder.write("padded.pem", comments + certificate)
+        #expect(try TrustBundle(path: padded).count == 1)
     }
 }
