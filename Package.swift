@@ -205,6 +205,11 @@ let package = Package(
             swiftSettings: settings
         ),
         .testTarget(
+            name: "LeadshAppTests",
+            dependencies: ["LeadshApp", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: settings
+        ),
+        .testTarget(
             name: "EndToEndTests",
             dependencies: [
                 "FakeIntercom", "LeadModel", "IntercomClient", "Journal", "TestSupport",
