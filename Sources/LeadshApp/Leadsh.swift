@@ -158,6 +158,11 @@ public enum Leadsh {
         if case .none = resolved.token.value { hasToken = false } else { hasToken = true }
         let sandbox = options.sandbox || (interactive && !hasToken && resolved.endpoint.origin.description == Origin.builtIn.description)
         var token = try await resolved.readToken(environment: environment)
+        if subcommand == nil, script == nil, Leadsh.quitsFirst(options.c, token: token) {
+            // `-c quit`: no command runs, so nothing is opened, not the journal, nor the HTTP
+            // client, nor the sandbox (issue 16: start-up does only what the first command needs).
+            return ExitCode.success
+        }
         let journalPath = options.journal ?? (sandbox ? WorkspaceSettings.sandboxJournalPath(environment: environment) : resolved.journal.value)
         let journal: Journal
         do {
@@ -245,6 +250,25 @@ public enum Leadsh {
         await fake?.shutdown()
         journal.close()
         return code
+    }
+
+    /// Whether the first `-c` command that is not blank or a comment is `quit` (or `exit`,
+    /// `\q`), so that nothing after it runs. A line holding the token is not one: the shell
+    /// refuses it, and that refusal is the run's outcome.
+    static func quitsFirst(_ lines: [String], token: String?) -> Bool {
+        for line in lines {
+            if let token, !token.isEmpty, line.containsSecret(token) { return false }
+            let command: Command?
+            do {
+                command = try CommandParser.parse(line)
+            } catch {
+                return false
+            }
+            guard let command else { continue }
+            if case .quit = command { return true }
+            return false
+        }
+        return false
     }
 
     /// Rows of a table that fit on the terminal with the header and the "more" line.

@@ -74,6 +74,23 @@ struct ScriptingTests {
         }
     }
 
+    @Test("-c quit opens nothing: no journal is created; a command before quit runs and creates it; a bad line before quit still fails")
+    func quitOpensNothing() async throws {
+        try await withRig { rig in
+            let path = rig.home.file("new/j.sqlite")
+            let quit = try await leadsh(["--offline", "--journal", path, "-c", "# nothing yet", "-c", "quit"], environment: rig.env)
+            #expect(quit.status == 0 && quit.stdout.isEmpty && quit.stderr.isEmpty, "\(quit)")
+            #expect(!FileManager.default.fileExists(atPath: path), "quit opened no journal")
+
+            let bad = try await leadsh(["--offline", "--journal", path, "-c", "lod x", "-c", "quit"], environment: rig.env)
+            #expect(bad.status != 0 && bad.stderr.contains("-c:1:"), "\(bad.stderr)")
+
+            let status = try await leadsh(["--offline", "--journal", path, "-c", "status", "-c", "quit"], environment: rig.env)
+            #expect(status.status == 0, "\(status.stderr)")
+            #expect(FileManager.default.fileExists(atPath: path), "status opened (and created) the journal")
+        }
+    }
+
     @Test("a script stops at its first failure with FILE:LINE and exit 1, keeping what it pushed; --on-error continue goes on")
     func stopAndContinue() async throws {
         try await withRig { rig in
