@@ -207,9 +207,8 @@ struct ImportStatements {
 
     /// Whether an op id starting with `prefix`, and not sorting before `low`, was journaled.
     func anyOpID(withPrefix prefix: Substring, from low: String) throws -> Bool {
-        guard let last = prefix.utf8.last, last < 0x7F else {
-            return try opIDJournaled(low)
-        }
+        // A prefix ending in a byte that cannot be raised: answer yes, so each row is looked up.
+        guard let last = prefix.utf8.last, last < 0x7F else { return true }
         // The op ids below `prefix` with its last byte raised by one are those starting with it.
         var upper = Array(prefix.utf8)
         upper[upper.count - 1] += 1
