@@ -98,7 +98,7 @@ let package = Package(
             dependencies: [
                 "LeadModel",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                // SQLite's C API, for the import's inner loop (Journal+Import.swift).
+                // SQLite's C API, for the import's inner loop and a push's counts (SQLiteStatementHandle.swift).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: settings
@@ -206,7 +206,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LeadshAppTests",
-            dependencies: ["LeadshApp", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["LeadshApp", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: settings
         ),
         .testTarget(

@@ -99,6 +99,12 @@ private struct Arguments {
     /// Which standard fields `set` and `unset` take.
     let dialect: Dialect
 
+    /// The commands that take no arguments, by verb.
+    static let bareCommands: [Verb: Command] = [
+        .attributes: .attributes, .diff: .diff, .discard: .discard, .conflicts: .conflicts, .offline: .offline,
+        .online: .online, .status: .status, .quit: .quit,
+    ]
+
     mutating func parse() throws(ParseError) -> Command {
         switch spec.verb {
         case .load:
@@ -124,30 +130,9 @@ private struct Arguments {
             let name = try words.first.map { w throws(ParseError) in try attributeName(w.text, clearing: true) }
             try expect(["NAME"])
             return .unattr(name: name!)
-        case .attributes:
+        case .attributes, .diff, .discard, .conflicts, .offline, .online, .status, .quit:
             try expect([])
-            return .attributes
-        case .diff:
-            try expect([])
-            return .diff
-        case .discard:
-            try expect([])
-            return .discard
-        case .conflicts:
-            try expect([])
-            return .conflicts
-        case .offline:
-            try expect([])
-            return .offline
-        case .online:
-            try expect([])
-            return .online
-        case .status:
-            try expect([])
-            return .status
-        case .quit:
-            try expect([])
-            return .quit
+            return Arguments.bareCommands[spec.verb]!
         case .push:
             let flags = try takeFlags(["--dry-run"])
             try expect([])

@@ -39,25 +39,24 @@ extension Journal {
     /// The app a journal file is bound to, read without migrating or locking it; nil when
     /// the file is missing, not a journal, or not bound yet.
     public static func peekAppID(path: String) -> String? {
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        var configuration = Configuration()
-        configuration.readonly = true
-        guard let queue = try? DatabaseQueue(path: path, configuration: configuration) else { return nil }
-        defer { try? queue.close() }
-        return try? queue.read { db in
-            try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'app_id'")
-        }
+        peek(path: path, missing: nil) { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'app_id'") }
     }
 
     /// Unsent updates of a journal file, read without migrating it; nil when it cannot be read.
     public static func peekUnsentCount(path: String) -> Int? {
-        guard FileManager.default.fileExists(atPath: path) else { return 0 }
+        peek(path: path, missing: 0) { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM updates WHERE state = 'pending' OR state = 'sending'")
+        }
+    }
+
+    /// One read of a journal file through its own read-only connection, without migrating or
+    /// locking it: `missing` when there is no file, nil when it cannot be read.
+    private static func peek<T>(path: String, missing: T?, _ read: (Database) throws -> T?) -> T? {
+        guard FileManager.default.fileExists(atPath: path) else { return missing }
         var configuration = Configuration()
         configuration.readonly = true
         guard let queue = try? DatabaseQueue(path: path, configuration: configuration) else { return nil }
         defer { try? queue.close() }
-        return try? queue.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM updates WHERE state = 'pending' OR state = 'sending'")
-        }
+        return (try? queue.read(read)) ?? nil
     }
 }

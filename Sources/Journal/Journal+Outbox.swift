@@ -96,10 +96,7 @@ extension Journal {
         let statement = SQLiteStatementHandle(
             try db.cachedStatement(sql: "INSERT INTO update_counts (state, n) VALUES ('pending', ?) ON CONFLICT (state) DO UPDATE SET n = n + excluded.n"),
             db: db)
-        statement.reset()
-        defer { statement.reset() }
-        try statement.bind(1, Int64(rows))
-        try statement.run()
+        try statement.run { s in try s.bind(1, Int64(rows)) }
     }
 
     /// One row by sequence number.

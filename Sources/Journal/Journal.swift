@@ -170,36 +170,30 @@ public final class Journal: Sendable {
     /// an offline push. Nor `Database.inTransaction`: it prepares `BEGIN` and `COMMIT`
     /// anew each time; these are prepared once per connection (see ``transaction(_:_:)``).
     func read<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
-        do {
-            return try queue.inDatabase { db in try Journal.transaction(db, "BEGIN DEFERRED", body) }
-        } catch let error as JournalError {
-            throw error
-        } catch {
-            throw JournalError(.storage, "reading the journal \(path) failed: \(Journal.describe(error))")
-        }
+        try storageCall("reading") { try queue.inDatabase { db in try Journal.transaction(db, "BEGIN DEFERRED", body) } }
     }
 
     /// Runs one statement's read: a single SELECT is its own snapshot, so no transaction
     /// is opened around it.
     func readOne<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
-        do {
-            return try queue.inDatabase(body)
-        } catch let error as JournalError {
-            throw error
-        } catch {
-            throw JournalError(.storage, "reading the journal \(path) failed: \(Journal.describe(error))")
-        }
+        try storageCall("reading") { try queue.inDatabase(body) }
     }
 
     /// Runs `body` in an immediate transaction (as `DatabaseQueue.write` does), committed
     /// before it returns: with `synchronous=FULL`, durable when the call returns.
     func write<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
+        try storageCall("writing") { try queue.writeWithoutTransaction { db in try Journal.transaction(db, "BEGIN IMMEDIATE", body) } }
+    }
+
+    /// Runs `call`, passing a `JournalError` on and naming any other failure as `.storage`:
+    /// "`doing` the journal PATH failed: SQLite's message".
+    private func storageCall<T>(_ doing: String, _ call: () throws -> T) throws(JournalError) -> T {
         do {
-            return try queue.writeWithoutTransaction { db in try Journal.transaction(db, "BEGIN IMMEDIATE", body) }
+            return try call()
         } catch let error as JournalError {
             throw error
         } catch {
-            throw JournalError(.storage, "writing the journal \(path) failed: \(Journal.describe(error))")
+            throw JournalError(.storage, "\(doing) the journal \(path) failed: \(Journal.describe(error))")
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TestSupport
 import Testing
 
 @testable import LeadshApp
@@ -96,7 +97,7 @@ struct QuickArgumentsTests {
             "sync", "queue", "import", "help", "run", "--help", "-h", "--version", "--journal=j", "-x", "--bogus", "a b", "é",
             "--json=1", "-cquit",
         ]
-        var random = SplitMix64(seed: 16)
+        var random = SeededGenerator(state: 16)
         var read = 0
         for _ in 0..<1500 {
             let count = Int(random.next() % 7)
@@ -105,18 +106,5 @@ struct QuickArgumentsTests {
             expectSameAsArgumentParser(arguments)
         }
         #expect(read > 100, "the generator reaches the quick path (\(read) of 1500)")
-    }
-}
-
-/// A small seeded generator, so a failing line can be found again.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
