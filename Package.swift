@@ -45,6 +45,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        .package(url: "https://github.com/pointfreeco/swift-concurrency-extras", from: "1.4.3"),
     ],
     targets: [
         // Line editor: libedit through a system library target and a shim.
@@ -115,18 +116,28 @@ let package = Package(
             dependencies: ["LeadModel", "CommandParser", "LeadImport", "Journal", "Replayer", "IntercomClient"],
             swiftSettings: settings
         ),
-        // The fake Intercom: tests, benchmarks and the sandbox.
+        // The fake Intercom's logic: a workspace's leads, versions, rate limit and faults, and the
+        // in-memory transport that hands it requests without a socket (the simulator, the tests).
+        .target(
+            name: "FakeIntercomCore",
+            dependencies: [
+                "LeadModel", "IntercomClient",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Seed")],
+            swiftSettings: settings
+        ),
+        // The fake Intercom served over HTTP(S) with Hummingbird: tests, benchmarks and the sandbox.
         .target(
             name: "FakeIntercom",
             dependencies: [
-                "LeadModel",
+                "FakeIntercomCore", "LeadModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            resources: [.copy("Seed")],
             swiftSettings: settings
         ),
         // The leadsh program: options, start-up, the loop, exit codes.
@@ -148,6 +159,21 @@ let package = Package(
             swiftSettings: settings,
             linkerSettings: releaseStartup
         ),
+        // The deterministic replay simulator: the real Session, Replayer and Journal against the
+        // fake in memory, under seeded schedules of faults (`scripts/simulate`).
+        .target(
+            name: "ReplaySimulator",
+            dependencies: [
+                "Session", "Replayer", "Journal", "IntercomClient", "FakeIntercomCore", "LeadModel",
+                .product(name: "ConcurrencyExtras", package: "swift-concurrency-extras"),
+            ],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "leadsh-simulate",
+            dependencies: ["ReplaySimulator"],
+            swiftSettings: settings
+        ),
         .executableTarget(
             name: "fake-intercom",
             dependencies: [
@@ -159,7 +185,7 @@ let package = Package(
         // Shared helpers for tests: temp journals, a live fake, running the binary.
         .target(
             name: "TestSupport",
-            dependencies: ["FakeIntercom", "LeadModel"],
+            dependencies: ["FakeIntercom", "LeadModel", "ReplaySimulator"],
             swiftSettings: settings
         ),
         .testTarget(name: "LineEditorTests", dependencies: ["LineEditor", "TestSupport"], swiftSettings: settings),
@@ -207,6 +233,11 @@ let package = Package(
         .testTarget(
             name: "LeadshAppTests",
             dependencies: ["LeadshApp", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "SimulatorTests",
+            dependencies: ["ReplaySimulator", "Journal", "Replayer", "IntercomClient", "TestSupport"],
             swiftSettings: settings
         ),
         .testTarget(

@@ -1,3 +1,4 @@
+@_exported import FakeIntercomCore
 import Foundation
 import LeadModel
 import Logging
@@ -12,9 +13,8 @@ import Synchronization
 /// it is the contacts API: `GET`/`PUT /contacts/{id}`, `POST /contacts` (create
 /// only), `POST /contacts/search`, `GET /contacts`. Both versions answer `GET /me`
 /// and `GET /data_attributes`, over one store of leads, so a change made through
-/// one version reads back through the other. It checks the Bearer token, meters
-/// requests when a rate limit is set, records every request, and answers with the
-/// faults a test queues.
+/// one version reads back through the other. What it answers is ``FakeWorkspace``'s
+/// (`FakeIntercomCore`); this class adds the HTTP server.
 ///
 /// ```swift
 /// let fake = FakeIntercom()
@@ -23,26 +23,20 @@ import Synchronization
 /// // ... point a client at fake.baseURL ...
 /// await fake.shutdown()
 /// ```
-public final class FakeIntercom: Sendable {
-    /// The sample leads in `Seed/leads.json`, the seed's OBrien lead first.
-    public static let sampleLeads: [Contact] = loadSampleLeads()
-
-    /// The configuration the fake was made with; `port` is the requested one, not the bound one.
-    public let configuration: FakeIntercomConfiguration
-
-    private let backend: Backend
+public final class FakeIntercom: FakeWorkspace, @unchecked Sendable {
+    // @unchecked: the added stored properties are Sendable `let`s.
     private let listener: Listener
     private let boundPort: Mutex<Int?>
 
-    public init(configuration: FakeIntercomConfiguration = .init()) {
-        self.configuration = configuration
-        backend = Backend(configuration: configuration)
+    public override init(configuration: FakeIntercomConfiguration = .init()) {
         let logger =
             configuration.logger ?? Logger(label: "FakeIntercom", factory: { _ in SwiftLogNoOpLogHandler() })
+        boundPort = Mutex(nil)
+        let workspace = FakeWorkspace(configuration: configuration)
         listener = Listener(
             host: configuration.host, port: configuration.port, tls: configuration.tls,
-            responder: FakeResponder(backend: backend), logger: logger)
-        boundPort = Mutex(nil)
+            responder: FakeResponder(answer: workspace.responder), logger: logger)
+        super.init(sharing: workspace)
     }
 
     deinit {
@@ -93,133 +87,5 @@ public final class FakeIntercom: Sendable {
     /// Stops for good, cutting open connections; safe to call more than once.
     public func shutdown() async {
         await listener.shutDown()
-    }
-
-    // MARK: Server-side state
-
-    /// The lead with this `id`, as the fake holds it now.
-    public func lead(id: String) -> Contact? { backend.lead(id: id) }
-
-    /// The lead with this `user_id`, as the fake holds it now.
-    public func lead(userID: String) -> Contact? { backend.lead(userID: userID) }
-
-    /// Every lead, in the order they were added.
-    public var allLeads: [Contact] { backend.allLeads }
-
-    /// Changes a lead as a teammate would in Intercom: values applied, `updated_at` bumped.
-    ///
-    /// - Returns: the changed lead, or nil when no lead has this id.
-    @discardableResult
-    public func edit(leadID: String, _ changes: FieldChanges) -> Contact? {
-        backend.edit(leadID: leadID, changes, now: backend.now())
-    }
-
-    /// Adds a lead, or replaces the one with the same `id`.
-    public func insert(_ lead: Contact) { backend.insert(lead) }
-
-    /// Removes a lead, as when Intercom merges or deletes it; later calls naming it answer 404.
-    @discardableResult
-    public func removeLead(id: String) -> Contact? { backend.removeLead(id: id) }
-
-    /// Removes a lead as merged into another, as Intercom's merge does.
-    ///
-    /// Later reads of the merged id answer 404 before 2.16 and, from 2.16,
-    /// `410 contact_merged` with `Link: </contacts/TARGET>; rel="canonical"`.
-    ///
-    /// - Returns: the removed lead; nil (nothing changes) when either id names no lead, or both are the same.
-    @discardableResult
-    public func merge(leadID: String, into targetID: String) -> Contact? {
-        backend.merge(leadID: leadID, into: targetID)
-    }
-
-    /// The lead's role as 2.x shows it: `lead`, unless a 2.x update or create made it `user`.
-    public func role(ofLead id: String) -> String { backend.role(ofLead: id) }
-
-    // MARK: The workspace
-
-    /// The version requests without `Intercom-Version` run on now.
-    public var appVersion: String { backend.appVersion }
-
-    /// Changes the app's version, as a teammate would in Intercom's Developer Hub.
-    ///
-    /// - Precondition: `version` is one of ``knownVersions``.
-    public func setAppVersion(_ version: String) { backend.setAppVersion(version) }
-
-    /// Whether 1.x requests are answered now.
-    public var acceptsV1: Bool { backend.acceptsV1 }
-
-    /// Accepts or refuses 1.x; refused, every 1.x request answers `400 intercom_version_invalid`.
-    public func setAcceptsV1(_ accepts: Bool) { backend.setAcceptsV1(accepts) }
-
-    /// The data attributes the workspace lists now (1.x updates add custom ones they set).
-    public var dataAttributes: [DataAttribute] { backend.dataAttributes }
-
-    /// Replaces the data attributes.
-    public func setDataAttributes(_ attributes: [DataAttribute]) { backend.setDataAttributes(attributes) }
-
-    /// Adds a data attribute, or replaces the one with the same name (and customness).
-    public func addDataAttribute(_ attribute: DataAttribute) { backend.addDataAttribute(attribute) }
-
-    // MARK: What it received
-
-    /// Every request received since start or ``clearRequests()``, rejected ones included, oldest first.
-    public var requests: [RecordedRequest] { backend.requests }
-
-    /// Forgets the recorded requests.
-    public func clearRequests() { backend.clearRequests() }
-
-    // MARK: Faults
-
-    /// Makes the next `times` requests to `/contacts`, `/data_attributes` and below answer with `fault`.
-    ///
-    /// Faults queue in order. A request that draws a fault is still recorded, but is
-    /// not authenticated, rate-limited or (except for ``Fault/dropMidResponse``) carried out.
-    public func inject(_ fault: Fault, times: Int = 1) { backend.inject(fault, times: times) }
-
-    /// The faults not yet drawn, next first.
-    public var pendingFaults: [Fault] { backend.pendingFaults }
-
-    /// Forgets the faults not yet drawn.
-    public func clearFaults() { backend.clearFaults() }
-
-    /// Waits this long before answering every request; `.zero` answers at once.
-    public func setDelay(_ delay: Duration) { backend.setDelay(delay) }
-
-    /// Replaces the rate limit (nil removes it) and starts a fresh window.
-    public func setRateLimit(_ limit: RateLimit?) { backend.setRateLimit(limit) }
-}
-
-/// Reads `Seed/leads.json` from the module's resources.
-private func loadSampleLeads() -> [Contact] {
-    guard let url = Bundle.module.url(forResource: "leads", withExtension: "json", subdirectory: "Seed"),
-        let data = try? Data(contentsOf: url)
-    else {
-        fatalError("FakeIntercom: Seed/leads.json is missing from the module's resources")
-    }
-    do {
-        return try FakeIntercom.decodeLeads(Array(data))
-    } catch {
-        fatalError("FakeIntercom: Seed/leads.json is invalid: \(error)")
-    }
-}
-
-extension FakeIntercom {
-    /// Decodes a JSON array of full contacts, such as a seed file.
-    ///
-    /// - Throws: `JSONParseError` for invalid JSON, ``FakeIntercomError/invalidLeads(_:)`` otherwise.
-    public static func decodeLeads(_ json: [UInt8]) throws -> [Contact] {
-        guard case .array(let items) = try JSONText.parse(json) else {
-            throw FakeIntercomError.invalidLeads("expected a JSON array of contacts")
-        }
-        return try items.enumerated().map { index, item in
-            guard case .object(let fields) = item else {
-                throw FakeIntercomError.invalidLeads("element \(index) is not a contact object")
-            }
-            do {
-                return try Contact(fields: fields)
-            } catch {
-                throw FakeIntercomError.invalidLeads("element \(index): \(error)")
-            }
-        }
     }
 }

@@ -20,7 +20,8 @@ struct FakeResponder: HTTPResponder {
     /// Bodies larger than this are refused by the HTTP layer.
     static let maxBodySize = 16 * 1024 * 1024
 
-    let backend: Backend
+    /// The workspace's answer to a request (``FakeWorkspace/responder``).
+    let answer: @Sendable (RecordedRequest) -> FakeAnswer
 
     func respond(to request: Request, context: ConnectionContext) async throws -> Response {
         var request = request
@@ -31,28 +32,14 @@ struct FakeResponder: HTTPResponder {
             rawQuery: request.uri.query,
             headers: Self.headers(of: request),
             body: Array(buffer.readableBytesView))
-        let (delay, fault) = backend.receive(recorded)
-        if delay > .zero {
-            try await pause(for: delay, context: context)
+        let answer = answer(recorded)
+        if answer.delay > .zero {
+            try await pause(for: answer.delay, context: context)
         }
-        guard let fault else {
-            return response(for: backend.answer(recorded, now: backend.now()))
-        }
-        switch fault {
-        case .status(let status, let code, let message, let field):
-            let error = IntercomError(status: status, code: code, message: message, field: field)
-            return response(for: Reply(error: error))
-        case .rateLimited(let retryAfter, let withHeaders):
-            return response(for: backend.rateLimitedReply(retryAfter: retryAfter, withHeaders: withHeaders, now: backend.now()))
-        case .nonJSON(let status):
-            return response(
-                for: Reply(
-                    status: status, contentType: "text/html",
-                    body: "<html><body><h1>oops</h1><p>Something went wrong.</p></body></html>\n"))
-        case .hang:
-            try await hang(context: context)
-        case .dropMidResponse:
-            return dropMidResponse(backend.answer(recorded, now: backend.now()), context: context)
+        switch answer.delivery {
+        case .complete: return response(for: answer)
+        case .never: try await hang(context: context)
+        case .cutMidway: return dropMidResponse(answer, context: context)
         }
     }
 
@@ -88,7 +75,7 @@ struct FakeResponder: HTTPResponder {
     }
 
     /// Announces the whole body, sends about half of it, and closes the connection.
-    private func dropMidResponse(_ reply: Reply, context: ConnectionContext) -> Response {
+    private func dropMidResponse(_ reply: FakeAnswer, context: ConnectionContext) -> Response {
         var response = response(for: reply)
         let bytes = Array(reply.body.utf8)
         let partial = ByteBuffer(bytes: bytes.prefix(max(1, bytes.count / 2)))
@@ -101,7 +88,7 @@ struct FakeResponder: HTTPResponder {
         return response
     }
 
-    private func response(for reply: Reply) -> Response {
+    private func response(for reply: FakeAnswer) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = reply.contentType
         for (name, value) in reply.headers {

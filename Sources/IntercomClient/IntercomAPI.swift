@@ -15,72 +15,26 @@ import Synchronization
 /// Call `shutdown()` when done.
 public final class IntercomAPI: Sendable {
     public let configuration: IntercomConfiguration
-    /// The HTTP client, built by the first call; or why it could not be (a CA file whose
-    /// certificates do not parse), kept so later calls fail the same way without reading it again.
-    private let client = Mutex<Result<HTTPClient, IntercomError>?>(nil)
+    /// What carries the calls: HTTP by default, or what the caller gave.
+    let transport: any IntercomTransport
+    /// The rate-limit hold every call waits for and every answer feeds.
+    public let rateHold = RateHold()
     /// The token's app, once `GET /me` named it: asked once per process.
     private let knownApp = Mutex<IntercomApp?>(nil)
-    /// Where calls go, for naming TLS and proxy failures.
-    let route: Route
     /// Responses larger than this are refused.
     static let maxBody = 8 << 20
 
-    /// Keeps the configuration; builds nothing. The TLS settings, the CA certificates and the
-    /// HTTP client come with the first call.
-    public init(configuration: IntercomConfiguration) {
+    /// Keeps the configuration; builds nothing. Over HTTP (``HTTPTransport``) unless
+    /// `transport` is given: the TLS settings, the CA certificates and the HTTP client come
+    /// with the first call.
+    public init(configuration: IntercomConfiguration, transport: (any IntercomTransport)? = nil) {
         self.configuration = configuration
-        route = Route(
-            endpoint: configuration.endpoint, proxy: configuration.endpoint.isHTTPS ? configuration.proxy : nil,
-            trust: configuration.trust)
-    }
-
-    /// The HTTP client's settings: no connect retries, the timeouts, no redirects, the extra CA
-    /// certificates, the proxy.
-    ///
-    /// - Throws: `IntercomError` of kind `.tls` naming the CA file when its certificates do not parse.
-    func httpConfiguration() throws(IntercomError) -> HTTPClient.Configuration {
-        var httpConfiguration = HTTPClient.Configuration()
-        httpConfiguration.connectionPool.retryConnectionEstablishment = false
-        httpConfiguration.timeout = .init(
-            connect: .nanoseconds(Int64(configuration.connectTimeout.nanoseconds)),
-            read: .nanoseconds(Int64(configuration.requestTimeout.nanoseconds))
-        )
-        httpConfiguration.redirectConfiguration = .disallow
-        httpConfiguration.decompression = .disabled
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if let trust = configuration.trust {
-            do {
-                tls.additionalTrustRoots = [.certificates(try trust.certificates())]
-            } catch {
-                throw IntercomError(kind: .tls, detail: "TLS: \(error.message)")
-            }
-        }
-        httpConfiguration.tlsConfiguration = tls
-        if configuration.endpoint.isHTTPS, let proxy = configuration.proxy {
-            httpConfiguration.proxy = proxy.configuration
-        }
-        return httpConfiguration
-    }
-
-    /// The HTTP client, built on first use.
-    func http() throws(IntercomError) -> HTTPClient {
-        let result = client.withLock { client in
-            if let client { return client }
-            let created = Result { () throws(IntercomError) -> HTTPClient in
-                HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: try httpConfiguration())
-            }
-            client = created
-            return created
-        }
-        return try result.get()
+        self.transport = transport ?? HTTPTransport(configuration: configuration)
     }
 
     /// Closes connections. Call once, when done with the client.
     public func shutdown() async {
-        let started = client.withLock { $0 }
-        if case .success(let started) = started {
-            try? await started.shutdown()
-        }
+        await transport.shutdown()
     }
 
     /// `GET /contacts/{id}`.

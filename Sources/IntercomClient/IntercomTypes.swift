@@ -24,6 +24,11 @@ public struct IntercomConfiguration: Sendable {
     public var trust: TrustBundle?
     /// The proxy `https://` calls go through (`--proxy`, `HTTPS_PROXY` less `NO_PROXY`); never used for `http://`.
     public var proxy: ProxySetting?
+    /// The clock requests wait on for a rate-limit hold (``RateHold``).
+    public var clock: any WallClock = SystemClock()
+    /// The longest a request waits for a rate-limit hold before it fails as rate limited
+    /// (the replay then waits on its own terms, within `sync --wait`).
+    public var maxHoldWait: Double = 60
 
     public init(
         endpoint: Endpoint, token: String, apiVersion: APIVersion = .default,

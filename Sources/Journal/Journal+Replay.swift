@@ -203,3 +203,26 @@ public enum ReplayRecord: Sendable {
     /// In conflict with the server's values of the contested fields.
     case conflict(seq: Int64, theirs: FieldChanges)
 }
+
+/// The rate-limit hold: the time before which nothing may be sent to Intercom, kept in the
+/// journal (meta `rate_limit_until`) so that a later process honours a window an earlier one met.
+extension Journal {
+    /// The recorded hold, in Unix seconds, or nil when none was ever recorded.
+    public func rateLimitHold() throws(JournalError) -> Double? {
+        try readOne { db in
+            try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = 'rate_limit_until'")).flatMap(Double.init)
+        }
+    }
+
+    /// Records a hold; an earlier one than the recorded hold changes nothing.
+    public func recordRateLimitHold(until time: Double) throws(JournalError) {
+        try write { db in
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO meta (key, value) VALUES ('rate_limit_until', ?)
+                    ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE CAST(value AS REAL) < CAST(excluded.value AS REAL)
+                    """
+            ).execute(arguments: [String(time)])
+        }
+    }
+}

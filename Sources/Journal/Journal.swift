@@ -26,13 +26,18 @@ public final class Journal: Sendable {
     /// The app (`app.id_code`) the journal is bound to, once read. A binding never
     /// changes (``bind(toApp:)`` only adds one), so `append` reads it only until it is set.
     let boundApp = Mutex<String?>(nil)
+    /// Failures a test or the simulator makes happen on purpose; nil in leadsh itself.
+    let faults: StorageFaults?
 
     /// Opens (creating if needed) the journal at `path`.
     ///
+    /// - Parameter faults: makes chosen writes fail as a full disk, an I/O error or a busy
+    ///   lock would (the simulator's storage faults); nil for a real journal.
     /// - Throws: `JournalError` with kind `.cannotOpen`, `.notAJournal` or
     ///   `.newerVersion`; in the last two cases the file is left untouched.
-    public init(path: String) throws(JournalError) {
+    public init(path: String, faults: StorageFaults? = nil) throws(JournalError) {
         self.path = path
+        self.faults = faults
         let fm = FileManager.default
         let exists = fm.fileExists(atPath: path)
         if !exists {
@@ -182,7 +187,20 @@ public final class Journal: Sendable {
     /// Runs `body` in an immediate transaction (as `DatabaseQueue.write` does), committed
     /// before it returns: with `synchronous=FULL`, durable when the call returns.
     func write<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
-        try storageCall("writing") { try queue.writeWithoutTransaction { db in try Journal.transaction(db, "BEGIN IMMEDIATE", body) } }
+        try storageCall("writing") {
+            try queue.writeWithoutTransaction { db in
+                try Journal.transaction(db, "BEGIN IMMEDIATE") { db in
+                    guard let faults else { return try body(db) }
+                    // An injected fault fails a transaction that changed something, before its
+                    // COMMIT, as a full disk fails SQLite's: the rollback and every caller's error
+                    // path run. A transaction that changed nothing writes nothing, and passes.
+                    let before = db.totalChangesCount
+                    let result = try body(db)
+                    if db.totalChangesCount != before { try faults.check() }
+                    return result
+                }
+            }
+        }
     }
 
     /// Runs `call`, passing a `JournalError` on and naming any other failure as `.storage`:
@@ -193,7 +211,18 @@ public final class Journal: Sendable {
         } catch let error as JournalError {
             throw error
         } catch {
-            throw JournalError(.storage, "\(doing) the journal \(path) failed: \(Journal.describe(error))")
+            throw JournalError(.storage, "\(doing) the journal \(path) failed: \(Journal.describe(error))", cause: Journal.cause(of: error))
+        }
+    }
+
+    /// What SQLite's result code says of a failure worth naming.
+    static func cause(of error: any Error) -> JournalError.Cause? {
+        guard let error = error as? DatabaseError else { return nil }
+        switch error.resultCode {
+        case .SQLITE_FULL: return .diskFull
+        case .SQLITE_IOERR: return .ioError
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return .busy
+        default: return nil
         }
     }
 

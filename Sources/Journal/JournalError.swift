@@ -14,12 +14,35 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
         case invalidState
     }
 
+    /// What the storage said, when a read or write failed for a reason worth naming.
+    public enum Cause: Sendable, Hashable {
+        /// The file system is full (`SQLITE_FULL`).
+        case diskFull
+        /// The disk failed a read or write (`SQLITE_IOERR`).
+        case ioError
+        /// Another connection held the lock past the busy timeout (`SQLITE_BUSY`, `SQLITE_LOCKED`).
+        case busy
+    }
+
     public let kind: Kind
     public let message: String
+    /// Why storage failed, for `.storage` errors SQLite named.
+    public let cause: Cause?
 
-    public init(_ kind: Kind, _ message: String) {
+    public init(_ kind: Kind, _ message: String, cause: Cause? = nil) {
         self.kind = kind
         self.message = message
+        self.cause = cause
+    }
+
+    /// The cause in a few words: `disk full`, `I/O error`, `busy`.
+    public var causeWords: String? {
+        switch cause {
+        case .diskFull: return "disk full"
+        case .ioError: return "I/O error"
+        case .busy: return "busy"
+        case nil: return nil
+        }
     }
 
     public var description: String { message }

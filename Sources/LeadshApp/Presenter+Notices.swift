@@ -41,6 +41,7 @@ extension Presenter {
         case .wrongApp(let journalApp, let tokenApp): return wrongApp ?? "the journal belongs to app \(journalApp), the token to app \(tokenApp)"
         case .busy: return "another leadsh is replaying this journal; it will send the update"
         case .waiting(let until): return "some updates wait until \(Words.clockTime(until)) (backoff or rate limit)"
+        case .journal(let line): return line
         }
     }
 }

@@ -54,6 +54,7 @@ extension Presenter {
         case .waiting: return "waiting"
         case .busy: return "busy"
         case .cancelled: return "cancelled"
+        case .journal: return "journal"
         }
     }
 }

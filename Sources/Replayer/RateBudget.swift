@@ -17,6 +17,11 @@ public final class RateBudget: Sendable {
         /// Calls reserved whose answers have not come back: the server has counted or will
         /// count them, but no `Remaining` we have seen reflects them yet.
         var outstanding = 0
+        /// The last answer carried no rate-limit figures: the server does not meter.
+        var unmetered = false
+        /// The time the server said to wait until (a 429's reset or `Retry-After`), without the
+        /// jitter this budget adds: what other processes are told through the journal.
+        var serverHold = 0.0
     }
 
     private let state = Mutex(State())
@@ -69,13 +74,17 @@ public final class RateBudget: Sendable {
         state.withLock { s in s.outstanding = max(0, s.outstanding - 1) }
     }
 
-    /// Learns from a response's headers.
+    /// Learns from a response's headers (an answer's: a call that got none teaches nothing).
     ///
     /// `Remaining` counts the calls the server had seen when it answered; the calls still
     /// outstanding besides this one were sent after it, so they come off the estimate too.
     public func observe(_ info: RateLimitInfo, now: Double) {
-        guard info.remaining != nil || info.reset != nil else { return }
+        guard info.remaining != nil || info.reset != nil else {
+            state.withLock { $0.unmetered = true }
+            return
+        }
         state.withLock { s in
+            s.unmetered = false
             s.consecutive429 = 0
             if let limit = info.limit { s.limit = limit }
             let estimate = info.remaining.map { max(0, $0 - max(0, s.outstanding - 1)) }
@@ -112,7 +121,9 @@ public final class RateBudget: Sendable {
             if info.retryAfter == nil && info.reset == nil {
                 // No hint: back off exponentially, one second doubling up to a minute.
                 until = now + BackoffPolicy.rateLimit.delay(afterAttempt: s.consecutive429, jitter: jitter)
+                s.serverHold = max(s.serverHold, until)
             } else {
+                s.serverHold = max(s.serverHold, until)
                 until += BackoffPolicy.rateLimit.addedJitter(jitter)
             }
             s.pausedUntil = max(s.pausedUntil, until)
@@ -120,6 +131,33 @@ public final class RateBudget: Sendable {
             s.reset = nil
             s.nextSlot = 0
             return s.pausedUntil
+        }
+    }
+
+    /// The time before which nothing may be sent, as the server's figures tell it (no jitter): a
+    /// 429's reset or `Retry-After`, or the reset of a window whose `Remaining` reached 0. This is
+    /// what the journal keeps for the next process (``Journal/recordRateLimitHold(until:)``).
+    public func hold() -> Double {
+        state.withLock { s in
+            var hold = s.serverHold
+            if let remaining = s.remaining, remaining <= 0, let reset = s.reset { hold = max(hold, reset) }
+            return hold
+        }
+    }
+
+    /// Holds every request until `time`: a hold an earlier process recorded in the journal.
+    public func hold(until time: Double) {
+        state.withLock { s in s.pausedUntil = max(s.pausedUntil, time) }
+    }
+
+    /// Whether the current window's figures are known (an answer in it said how many calls
+    /// remain). Until they are, the replay sends one request at a time, so that a window it
+    /// knows nothing of (the first, or a new one after a reset) never meets a burst.
+    public func knowsWindow(now: Double) -> Bool {
+        state.withLock { s in
+            if s.unmetered { return true }
+            guard let reset = s.reset, reset > now else { return false }
+            return s.remaining != nil
         }
     }
 

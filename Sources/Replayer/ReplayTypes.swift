@@ -43,6 +43,21 @@ public enum ReplayStop: Sendable, Equatable {
     /// Another replayer holds this journal.
     case busy
     case cancelled
+    /// The journal could not record what happened: the line names the journal and the cause.
+    /// Everything stays pending; a row sent but not recorded goes again with a later replay.
+    case journal(String)
+
+    /// The stop a ``StopCause`` of the failure policy makes, with the failure's words.
+    init?(_ cause: StopCause, _ why: String) {
+        switch cause {
+        case .unreachable: self = .unreachable(why)
+        case .unauthorized: self = .unauthorized(why)
+        case .setting: self = .refused(why)
+        case .journal: self = .journal(why)
+        case .cancelled: self = .cancelled
+        case .wrongApp: return nil
+        }
+    }
 }
 
 /// Something a replay did, for progress output.

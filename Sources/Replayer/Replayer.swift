@@ -25,6 +25,7 @@ public final class Replayer: Sendable {
         self.clock = clock
         self.jitter = jitter
         self.budget = RateBudget(jitter: jitter)
+        api.rateHold.attach(JournalRateHold(journal: journal))
     }
 
     /// Outcomes of the requests in flight, taken by the replay loop in batches.
@@ -40,6 +41,9 @@ public final class Replayer: Sendable {
     }
 
     /// Sends what can be sent, waiting up to `options.maxWait` seconds through backoffs and rate limits.
+    ///
+    /// Every failure, of a row's call, of the app check, or of the journal, is decided by the
+    /// ``FailurePolicy``. "sent" in the report counts only what the journal recorded as sent.
     public func drain(_ options: ReplayOptions = ReplayOptions(), onEvent: @escaping @Sendable (ReplayEvent) -> Void = { _ in }) async -> ReplayReport {
         var report = ReplayReport()
         guard let lock = ReplayLock(journalPath: journal.path) else {
@@ -50,8 +54,11 @@ public final class Replayer: Sendable {
         defer { withExtendedLifetime(lock) {} }
         do {
             try journal.reconcileOrphans(now: clock.now())
+            // The hold any process recorded: its rate-limit window binds this replay too.
+            budget.hold(until: try journal.rateLimitHold() ?? 0)
         } catch {
-            report.stop = .unreachable("journal: \(error)")
+            report.stop = stopFor(error)
+            report.counts = (try? journal.counts()) ?? JournalCounts()
             return report
         }
 
@@ -59,6 +66,9 @@ public final class Replayer: Sendable {
         var stop: ReplayStop?
         // The token's app, checked against the journal's before the first row is claimed.
         var tokenApp: String?
+        // The app check's own retries (a 5xx on `GET /me`), under the row's retry backoff.
+        var appCheckFailures = 0
+        var appCheckAfter = 0.0
 
         // Outcomes land here; the loop takes every one that is ready at once.
         let finished = Finished()
@@ -66,42 +76,93 @@ public final class Replayer: Sendable {
             var inFlight = 0
             var taken = 0, reaped = 0
             var records: [ReplayRecord] = []
+            // What the records count once they are written: nothing counts before.
+            var tallies: [WritableKeyPath<ReplayReport, Int>] = []
             var events: [ReplayEvent] = []
             while true {
-                // Record what finished and claim what can start, in one transaction.
                 var room = stop == nil && !Task.isCancelled ? options.concurrency - inFlight : 0
-                if room > 0, tokenApp == nil, ((try? journal.unsentCount()) ?? 1) > 0 {
-                    switch await checkApp() {
-                    case .success(let app): tokenApp = app
-                    case .failure(let refusal):
-                        stop = refusal.stop
-                        room = 0
-                        // The rows that would have gone say why they did not, as if their
-                        // own request had met the error; it is not an attempt.
-                        if let error = refusal.error {
-                            let due = (try? journal.recordAndClaim(records, claim: options.concurrency, now: clock.now())) ?? []
-                            records = due.map {
-                                .release(
-                                    seq: $0.seq, countsAsAttempt: false, notBefore: 0, status: error.status, errorCode: error.code, error: error.description)
+                // A window whose figures are unknown gets one request at a time (slow start).
+                if room > 0, !budget.knowsWindow(now: clock.now()) { room = inFlight == 0 ? 1 : 0 }
+                if room > 0, tokenApp == nil {
+                    room = 0
+                    let now = clock.now()
+                    if now >= appCheckAfter, budget.pausedUntil(now: now) == nil, ((try? journal.unsentCount()) ?? 1) > 0 {
+                        switch await checkApp() {
+                        case .success(let app):
+                            tokenApp = app
+                            room = budget.knowsWindow(now: clock.now()) ? options.concurrency - inFlight : (inFlight == 0 ? 1 : 0)
+                        case .failure(let refusal):
+                            switch refusal {
+                            case .wrongApp(let journalApp, let token):
+                                stop = .wrongApp(journal: journalApp, token: token)
+                            case .journal(let error):
+                                stop = stopFor(error)
+                            case .intercom(let error):
+                                let rule = FailurePolicy.rule(for: error)
+                                switch rule.disposition {
+                                case .wait:
+                                    report.rateLimitedResponses += 1
+                                    onEvent(.rateLimited(until: budget.rateLimited(error.rateLimit, now: clock.now())))
+                                case .retry:
+                                    appCheckFailures += 1
+                                    if options.backoff.isExhausted(afterAttempts: appCheckFailures) {
+                                        stop = .unreachable("\(error.description) (GET /me gave up after \(appCheckFailures) attempts)")
+                                    } else {
+                                        appCheckAfter = clock.now() + options.backoff.delay(afterAttempt: appCheckFailures, jitter: jitter)
+                                    }
+                                case .stop(let cause):
+                                    stop = ReplayStop(cause, error.description) ?? .refused(error.description)
+                                    if cause != .cancelled {
+                                        // The rows that would have gone say why they did not, as if
+                                        // their own request had met the error; it is not an attempt.
+                                        var due: [JournalEntry] = []
+                                        do {
+                                            due = try journal.recordAndClaim(records, claim: options.concurrency, now: clock.now())
+                                        } catch {
+                                            stop = stopFor(error)
+                                        }
+                                        records = due.map { releasing($0, error, rule: rule, notBefore: 0) }
+                                    }
+                                case .fail, .conflict:
+                                    // `GET /me` refused in a way no retry helps: nothing can be sent.
+                                    stop = .refused(error.description)
+                                }
                             }
                         }
                     }
                 }
+                // Keep the rate-limit hold for the next process, then record what finished and
+                // claim what can start, in one transaction.
                 let now = clock.now()
-                var claimed = (try? journal.recordAndClaim(records, claim: room, now: now)) ?? []
+                var claimed: [JournalEntry] = []
+                // What the budget learnt (a 429's pause, a window with nothing left) holds every
+                // request of this process and, through the journal, of the next ones.
+                api.rateHold.extend(to: budget.hold())
+                budget.hold(until: api.rateHold.current())
+                do {
+                    claimed = try journal.recordAndClaim(records, claim: room, now: now)
+                    for tally in tallies { report[keyPath: tally] += 1 }
+                    for event in events { onEvent(event) }
+                } catch {
+                    // Nothing of this batch was written: the rows stay `sending` until the next
+                    // replay takes them back and sends them again (an update is absolute).
+                    if stop == nil || stop.map(Replayer.isJournalStop) != true { stop = stopFor(error) }
+                }
                 records.removeAll(keepingCapacity: true)
-                for event in events { onEvent(event) }
+                tallies.removeAll(keepingCapacity: true)
                 events.removeAll(keepingCapacity: true)
                 // A row recorded under another app than the token's goes back untouched.
-                if let tokenApp, claimed.contains(where: { $0.appID != nil && $0.appID != tokenApp }) {
-                    let foreign = claimed.first { $0.appID != nil && $0.appID != tokenApp }!
+                if let tokenApp, let foreign = claimed.first(where: { $0.appID != nil && $0.appID != tokenApp }) {
                     if stop == nil { stop = .wrongApp(journal: foreign.appID!, token: tokenApp) }
-                    for entry in claimed {
-                        records.append(.release(seq: entry.seq, countsAsAttempt: false, notBefore: 0, status: nil, errorCode: nil, error: nil))
+                    let released = claimed.map {
+                        ReplayRecord.release(seq: $0.seq, countsAsAttempt: false, notBefore: 0, status: nil, errorCode: nil, error: nil)
                     }
                     claimed = []
-                    _ = try? journal.recordAndClaim(records, claim: 0, now: now)
-                    records.removeAll(keepingCapacity: true)
+                    do {
+                        _ = try journal.recordAndClaim(released, claim: 0, now: now)
+                    } catch {
+                        stop = stopFor(error)
+                    }
                 }
                 for entry in claimed {
                     inFlight += 1
@@ -125,11 +186,19 @@ public final class Replayer: Sendable {
                         break
                     }
                     // Nothing in flight and nothing ready: finished, or wait for the next due row.
-                    guard let next = try? journal.nextAttemptTime() else {
+                    let next: Double?
+                    do {
+                        next = try journal.nextAttemptTime()
+                    } catch {
+                        report.stop = stopFor(error)
+                        break
+                    }
+                    guard let next else {
                         report.stop = .finished
                         break
                     }
-                    let due = max(next, budget.pausedUntil(now: clock.now()) ?? 0)
+                    var due = max(next, budget.pausedUntil(now: clock.now()) ?? 0)
+                    if tokenApp == nil { due = max(due, appCheckAfter) }
                     if due > deadline {
                         report.stop = .waiting(until: due)
                         break
@@ -166,6 +235,7 @@ public final class Replayer: Sendable {
                     let step = record(outcome, options: options, report: &report)
                     budget.complete()
                     if let write = step.record { records.append(write) }
+                    if let tally = step.tally { tallies.append(tally) }
                     if let event = step.event { events.append(event) }
                     if let newStop = step.stop, stop == nil { stop = newStop }
                 }
@@ -175,122 +245,119 @@ public final class Replayer: Sendable {
         return report
     }
 
-    /// Why a replay may not start: carries the stop to report.
-    private struct Refusal: Error {
-        var stop: ReplayStop
-        /// The API's error, when asking for the app met one.
-        var error: IntercomError?
+    /// The journal as the client's rate-limit store (meta `rate_limit_until`).
+    private struct JournalRateHold: RateHoldStore {
+        let journal: Journal
+        func recordedHold() -> Double? { try? journal.rateLimitHold() }
+        func record(hold: Double) { try? journal.recordRateLimitHold(until: hold) }
     }
 
-    /// Learns the token's app (`GET /me`, once per process) and binds the journal to it, or
-    /// refuses when the journal belongs to another app.
+    /// Why the app check did not name the token's app.
+    private enum Refusal: Error {
+        case intercom(IntercomError)
+        case journal(JournalError)
+        case wrongApp(journal: String, token: String)
+    }
+
+    /// Learns the token's app (`GET /me`, once per process, within the rate budget) and binds
+    /// the journal to it, or refuses when the journal belongs to another app.
     private func checkApp() async -> Result<String, Refusal> {
         let app: IntercomApp
         do {
+            if api.cachedApp == nil {
+                let slot = budget.reserve(now: clock.now())
+                defer { budget.complete() }
+                guard await waitFor(slot) else { return .failure(.intercom(IntercomError(kind: .cancelled, detail: "cancelled"))) }
+            }
             app = try await api.app()
         } catch {
-            switch (error.kind, error.status) {
-            case (.cancelled, _): return .failure(Refusal(stop: .cancelled))
-            case (.http, 401?), (.http, 403?): return .failure(Refusal(stop: .unauthorized(error.description), error: error))
-            case (.tls, _), (.proxy, _): return .failure(Refusal(stop: .refused(error.description), error: error))
-            case (.http, 400?) where error.code == "intercom_version_invalid":
-                return .failure(Refusal(stop: .refused(error.description), error: error))
-            case (.http, 429?):
-                let until = budget.rateLimited(error.rateLimit, now: clock.now())
-                return .failure(Refusal(stop: .waiting(until: until)))
-            default: return .failure(Refusal(stop: .unreachable(error.description), error: error))
-            }
+            if error.status != nil { budget.observe(error.rateLimit, now: clock.now()) }
+            return .failure(.intercom(error))
         }
         do {
             if let other = try journal.bind(toApp: app.id) {
-                return .failure(Refusal(stop: .wrongApp(journal: other, token: app.id)))
+                return .failure(.wrongApp(journal: other, token: app.id))
             }
         } catch {
-            return .failure(Refusal(stop: .unreachable("journal: \(error)")))
+            return .failure(.journal(error))
         }
         return .success(app.id)
     }
 
-    /// What one outcome does: the row's new state, the event to report once it is
-    /// written, and a reason to stop the whole replay, if any.
+    /// The stop a journal failure makes: one line naming the journal and the cause.
+    func stopFor(_ error: any Error) -> ReplayStop {
+        let cause = (error as? JournalError).map { $0.causeWords ?? $0.message } ?? "\(error)"
+        return .journal(
+            "cannot write the journal \(journal.path) (\(cause)); the replay stopped and every update stays pending "
+                + "(one sent but not recorded is sent again by the next sync)")
+    }
+
+    private static func isJournalStop(_ stop: ReplayStop) -> Bool {
+        if case .journal = stop { return true }
+        return false
+    }
+
+    /// A claimed row given back to `pending` because of `error`, with the policy's attempt rule.
+    private func releasing(_ entry: JournalEntry, _ error: IntercomError, rule: FailureRule, notBefore: Double) -> ReplayRecord {
+        .release(
+            seq: entry.seq, countsAsAttempt: rule.countsAsAttempt, notBefore: notBefore, status: error.status, errorCode: error.code,
+            error: rule.kind == .cancelled ? nil : error.description)
+    }
+
+    /// What one outcome does: the row's new state, what it counts once written, the event
+    /// to report once it is written, and a reason to stop the whole replay, if any.
     private struct Step {
         var record: ReplayRecord?
+        var tally: WritableKeyPath<ReplayReport, Int>?
         var event: ReplayEvent?
         var stop: ReplayStop?
     }
 
-    /// Counts one outcome in the report and decides what to write for it.
+    /// Decides what to write for one outcome, by the failure policy.
     private func record(_ outcome: Outcome, options: ReplayOptions, report: inout ReplayReport) -> Step {
         let now = clock.now()
         switch outcome {
         case .sent(let entry, let contact, let info, let alreadyApplied):
             budget.observe(info, now: now)
-            if alreadyApplied { report.alreadyApplied += 1 } else { report.sent += 1 }
-            return Step(record: .sent(seq: entry.seq, status: 200, lead: contact), event: .sent(entry, alreadyApplied: alreadyApplied))
+            return Step(
+                record: .sent(seq: entry.seq, status: 200, lead: contact), tally: alreadyApplied ? \.alreadyApplied : \.sent,
+                event: .sent(entry, alreadyApplied: alreadyApplied))
 
         case .conflict(let entry, let theirs):
-            report.conflicts += 1
-            return Step(record: .conflict(seq: entry.seq, theirs: theirs), event: .conflict(entry))
+            return Step(record: .conflict(seq: entry.seq, theirs: theirs), tally: \.conflicts, event: .conflict(entry))
 
         case .invalid(let entry, let message):
-            report.failed += 1
             return Step(
-                record: .failed(seq: entry.seq, status: nil, errorCode: "invalid_update", error: message),
+                record: .failed(seq: entry.seq, status: nil, errorCode: "invalid_update", error: message), tally: \.failed,
                 event: .failed(entry, message))
 
         case .failure(let entry, let error):
-            budget.observe(error.rateLimit, now: now)
-            switch (error.kind, error.status) {
-            case (.cancelled, _):
-                return Step(record: .release(seq: entry.seq, countsAsAttempt: false, notBefore: 0, status: nil, errorCode: nil, error: nil), stop: .cancelled)
-            case (.unreachable, _), (.timeout, _):
+            if error.status != nil { budget.observe(error.rateLimit, now: now) }
+            let rule = FailurePolicy.rule(for: error)
+            switch rule.disposition {
+            case .stop(let cause):
                 return Step(
-                    record: .release(seq: entry.seq, countsAsAttempt: false, notBefore: 0, status: nil, errorCode: nil, error: error.description),
-                    stop: .unreachable(error.description))
-            case (.tls, _), (.proxy, _):
-                // Trust or the proxy must change: nothing will get through until it does.
-                return Step(
-                    record: .release(seq: entry.seq, countsAsAttempt: false, notBefore: 0, status: nil, errorCode: nil, error: error.description),
-                    stop: .refused(error.description))
-            case (.http, 400?) where error.code == "intercom_version_invalid":
-                return Step(
-                    record: .release(
-                        seq: entry.seq, countsAsAttempt: false, notBefore: 0, status: error.status, errorCode: error.code,
-                        error: error.description),
-                    stop: .refused(error.description))
-            case (.http, 401?), (.http, 403?):
-                return Step(
-                    record: .release(
-                        seq: entry.seq, countsAsAttempt: false, notBefore: 0, status: error.status, errorCode: error.code,
-                        error: error.description),
-                    stop: .unauthorized(error.description))
-            case (.http, 429?):
+                    record: releasing(entry, error, rule: rule, notBefore: 0),
+                    stop: ReplayStop(cause, error.description) ?? .refused(error.description))
+            case .wait:
                 report.rateLimitedResponses += 1
                 let until = budget.rateLimited(error.rateLimit, now: now)
+                return Step(record: releasing(entry, error, rule: rule, notBefore: until), event: .rateLimited(until: until))
+            case .retry:
+                return retryOrFail(entry, error, options: options, now: now)
+            case .fail, .conflict:
                 return Step(
-                    record: .release(
-                        seq: entry.seq, countsAsAttempt: false, notBefore: until, status: 429, errorCode: error.code,
-                        error: error.description),
-                    event: .rateLimited(until: until))
-            case (.http, let status?) where status >= 500 || status == 408:
-                return retryOrFail(entry, error, options: options, report: &report, now: now)
-            case (.connectionLost, _), (.invalidResponse, _):
-                return retryOrFail(entry, error, options: options, report: &report, now: now)
-            default:
-                report.failed += 1
-                return Step(
-                    record: .failed(seq: entry.seq, status: error.status, errorCode: error.code, error: error.description),
+                    record: .failed(seq: entry.seq, status: error.status, errorCode: error.code, error: error.description), tally: \.failed,
                     event: .failed(entry, error.description))
             }
         }
     }
 
-    private func retryOrFail(_ entry: JournalEntry, _ error: IntercomError, options: ReplayOptions, report: inout ReplayReport, now: Double) -> Step {
+    private func retryOrFail(_ entry: JournalEntry, _ error: IntercomError, options: ReplayOptions, now: Double) -> Step {
         if options.backoff.isExhausted(afterAttempts: entry.attempts) {
             let message = "\(error.description) (gave up after \(entry.attempts) attempts)"
-            report.failed += 1
             return Step(
-                record: .failed(seq: entry.seq, status: error.status, errorCode: error.code, error: message),
+                record: .failed(seq: entry.seq, status: error.status, errorCode: error.code, error: message), tally: \.failed,
                 event: .failed(entry, message))
         }
         let until = now + options.backoff.delay(afterAttempt: entry.attempts, jitter: jitter)

@@ -1,21 +1,12 @@
 import IntercomClient
 import LeadModel
+import Replayer
 
-/// The exit codes DESIGN promises, decided for every mode by ``ExitCode/of(_:)`` and
-/// ``ExitCode/afterSync(_:)`` and ``ExitCode/afterScript(failures:worst:wrongApp:)``.
-public enum ExitCode {
-    public static let success: Int32 = 0
-    /// A command failed (a script stops at it unless `--on-error continue`).
-    public static let commandFailed: Int32 = 1
-    /// Bad usage or a setting that must change before anything can work.
-    public static let usage: Int32 = 2
-    /// The journal cannot be opened or written.
-    public static let journal: Int32 = 3
-    /// `sync` ended with updates still pending.
-    public static let pending: Int32 = 4
-    /// `sync` ended with failed or conflicting updates.
-    public static let failed: Int32 = 5
+/// The exit codes for every mode: the codes themselves and a failure's are the
+/// ``FailurePolicy``'s (`Replayer`); scripts and `sync` add their rules here.
+public typealias ExitCode = ExitStatus
 
+extension ExitStatus {
     /// The exit code of a run that stopped at this failure.
     public static func of(_ failure: CommandFailure) -> Int32 { failure.code.exitCode }
 

@@ -91,7 +91,7 @@ struct Connectivity: Sendable {
             refusedSetting = why
         case .wrongApp(let journalApp, let tokenApp):
             wrongApp = wrongAppLine(journalApp, tokenApp)
-        case .busy, .waiting:
+        case .busy, .waiting, .journal:
             break
         }
         return .replayStopped(stop, wrongApp: wrongApp)

@@ -2,6 +2,7 @@ import CommandParser
 import IntercomClient
 import Journal
 import LeadModel
+import Replayer
 
 /// Custom attributes: under 2.x an attribute must exist in the workspace, and its type fixes
 /// what `attr` may set; the list is read from `GET /data_attributes` and kept in the journal.
@@ -49,7 +50,8 @@ extension Session {
             try journal.cacheAttributes(response.value, fetchedAt: clock.now())
             return nil
         } catch let error as IntercomError {
-            if error.isUnreachable { return nil }
+            // An API that does not answer says nothing of the attributes: `load` already says offline.
+            if FailurePolicy.rule(for: error).disposition == .stop(.unreachable) { return nil }
             return .attributesUnreadable(error.description)
         } catch {
             return .attributesNotCached("\(error)")

@@ -2,6 +2,7 @@ import CommandParser
 import IntercomClient
 import Journal
 import LeadModel
+import Replayer
 
 /// `load`: read a lead from Intercom (or the journal's copy when offline) to edit it.
 extension Session {
@@ -71,12 +72,13 @@ extension Session {
             let value = try await call(api)
             connectivity.heardFrom()
             return value
-        } catch let error as IntercomError where error.isUnreachable {
+        } catch let error as IntercomError {
+            // The failure policy decides: an API that does not answer sends the session
+            // offline (the command works from the cache); everything else fails the command.
+            guard FailurePolicy.rule(for: error).disposition == .stop(.unreachable) else { throw Session.failure(error, doing: what) }
             connectivity.lost()
             notices.append(.unreachable(detail: error.detail, then: fallback))
             return nil
-        } catch let error as IntercomError {
-            throw Session.failure(error, doing: what)
         } catch let failure as CommandFailure {
             throw failure
         } catch {
@@ -87,10 +89,11 @@ extension Session {
     /// A failed call to Intercom as a command's failure: TLS and proxy refusals by name,
     /// Intercom's own error code otherwise.
     static func failure(_ error: IntercomError, doing what: String) -> CommandFailure {
-        if error.isTransportRefusal {
-            return CommandFailure(error.kind == .tls ? .tls : .proxy, "\(what) failed: \(error.description)")
+        switch FailurePolicy.kind(of: error) {
+        case .tls: return CommandFailure(.tls, "\(what) failed: \(error.description)")
+        case .proxy: return CommandFailure(.proxy, "\(what) failed: \(error.description)")
+        default: return .intercom(error, "\(what) failed: \(error.description)")
         }
-        return .intercom(error, "\(what) failed: \(error.description)")
     }
 
     /// The first authenticated answer binds the journal to the token's app (`GET /me`, asked

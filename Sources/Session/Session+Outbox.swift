@@ -40,6 +40,10 @@ extension Session {
         let report = await replayer.drain(ReplayOptions(maxWait: wait, blind: blind), onEvent: onReplayEvent)
         let notices = absorb(report.stop)
         if case .wrongApp = report.stop, let wrongApp = connectivity.wrongApp { throw CommandFailure(.wrongApp, wrongApp) }
+        if case .journal(let line) = report.stop {
+            let sent = report.sent + report.alreadyApplied
+            throw CommandFailure(.journal, line + (sent > 0 ? "; \(sent) recorded as sent before it stopped" : ""))
+        }
         if case .finished = report.stop { connectivity.heardFrom() }
         try refreshCurrent()
         let counts = try journalCall { try journal.counts() }

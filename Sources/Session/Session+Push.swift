@@ -103,6 +103,7 @@ extension Session {
         if case .wrongApp = report.stop, let wrongApp = connectivity.wrongApp {
             throw CommandFailure(.wrongApp, failingWith(wrongApp))
         }
+        if case .journal(let line) = report.stop { throw CommandFailure(.journal, failingWith(line)) }
         let entry = try seq.map { seq throws(CommandFailure) in try journalCall { try journal.entry(seq: seq) } } ?? nil
         return (report, notices, entry)
     }

@@ -16,15 +16,12 @@ extension Session {
         guard let api else { throw CommandFailure(.noToken, "no token: set INTERCOM_TOKEN or pass --sandbox") }
         do {
             _ = try await api.probe()
-        } catch let error where error.isUnreachable {
-            connectivity.lost()
-            throw CommandFailure(.unreachable, "still offline: \(error.description)")
-        } catch let error where error.isTransportRefusal {
-            connectivity.transportRefused(error.description)
-            throw CommandFailure(error.kind == .tls ? .tls : .proxy, "cannot go online: \(error.description)")
         } catch {
-            connectivity.answered()
-            throw .intercom(error, "the API answered but refused: \(error.description)")
+            switch probed(error) {
+            case .unreachable: throw CommandFailure(.unreachable, "still offline: \(error.description)")
+            case .refusedSetting: throw CommandFailure(error.kind == .tls ? .tls : .proxy, "cannot go online: \(error.description)")
+            case .answered: throw .intercom(error, "the API answered but refused: \(error.description)")
+            }
         }
         connectivity.answered()
         let synced = try await sync(blind: settings.blind, wait: 0)
@@ -48,20 +45,38 @@ extension Session {
         guard let api, let replayer, connectivity.wantsProbe else { return nil }
         do {
             _ = try await api.probe()
-        } catch let error where error.isUnreachable {
-            connectivity.probeFailed()
-            return nil
-        } catch let error where error.isTransportRefusal {
-            connectivity.transportRefused(error.description)
-            return .transportRefused(error.description)
         } catch {
-            // It answered (perhaps 401): reachable, but the replay will say why it stops.
+            switch probed(error) {
+            case .unreachable: return nil
+            case .refusedSetting: return .transportRefused(error.description)
+            // It answered (perhaps 401): reachable, and the replay will say why it stops.
+            case .answered: break
+            }
         }
         connectivity.answered()
         let report = await replayer.drain(ReplayOptions(blind: settings.blind), onEvent: onReplayEvent)
         let notes = absorb(report.stop)
         try? refreshCurrent()
         return .reachableAgain(sent: report.sent, pending: report.counts.unsent, then: notes)
+    }
+
+    /// What a failed probe (`GET /me`) says of the connection, by the failure policy.
+    private enum Probed { case unreachable, refusedSetting, answered }
+
+    /// Notes what a failed probe means for the connectivity: the API did not answer, a transport
+    /// setting (TLS, the proxy) refused, or the API answered, if only to refuse.
+    private func probed(_ error: IntercomError) -> Probed {
+        switch FailurePolicy.rule(for: error).disposition {
+        case .stop(.unreachable):
+            if connectivity.wantsProbe { connectivity.probeFailed() } else { connectivity.lost() }
+            return .unreachable
+        case .stop(.setting) where error.isTransportRefusal:
+            connectivity.transportRefused(error.description)
+            return .refusedSetting
+        default:
+            connectivity.answered()
+            return .answered
+        }
     }
 
     /// Sends rows whose backoff has ended, when online. Returns a notice when anything was sent.

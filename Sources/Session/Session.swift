@@ -77,11 +77,15 @@ public actor Session {
     /// Called with the rows an import has read so far.
     var onImportProgress: @Sendable (Int) -> Void = { _ in }
 
-    public init(journal: Journal, api: IntercomAPI?, settings: SessionSettings, clock: any WallClock = SystemClock()) {
+    /// - Parameter jitter: the randomness of the replay's backoffs (seeded by the simulator).
+    public init(
+        journal: Journal, api: IntercomAPI?, settings: SessionSettings, clock: any WallClock = SystemClock(),
+        jitter: any JitterSource = SystemJitter()
+    ) {
         self.journal = journal
         self.api = api
         self.clock = clock
-        self.replayer = api.map { Replayer(journal: journal, api: $0, clock: clock) }
+        self.replayer = api.map { Replayer(journal: journal, api: $0, clock: clock, jitter: jitter) }
         self.settings = settings
         self.dialect = api?.configuration.apiVersion.dialect ?? settings.apiVersion.dialect
         self.connectivity = Connectivity(startOffline: settings.startOffline, hasAPI: api != nil)

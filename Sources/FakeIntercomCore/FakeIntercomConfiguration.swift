@@ -43,7 +43,7 @@ public struct FakeIntercomConfiguration: Sendable {
         host: String = "127.0.0.1",
         port: Int = 0,
         token: String = "test-token",
-        leads: [Contact] = FakeIntercom.sampleLeads,
+        leads: [Contact] = FakeWorkspace.sampleLeads,
         rateLimit: RateLimit? = nil,
         delay: Duration = .zero,
         recordsRequests: Bool = true,

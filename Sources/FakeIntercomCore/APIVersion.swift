@@ -50,7 +50,7 @@ struct APIVersion: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 }
 
-extension FakeIntercom {
+extension FakeWorkspace {
     /// The `Intercom-Version` values the fake answers: `1.0`-`1.4`, `2.0`-`2.16`, `Unstable`, `Preview`.
     ///
     /// Any other value answers `400 intercom_version_invalid`.

@@ -1,0 +1,202 @@
+import Foundation
+import IntercomClient
+import LeadModel
+import Synchronization
+
+/// Everything outside leadsh in one simulated world: the clock, the network's queued faults,
+/// whether the process is alive, and what crossed the wire, for the invariants.
+///
+/// Every request, journal write and wait is an event: the world counts them per step (a
+/// busy loop shows as too many) and kills the process when a planned crash comes due.
+final class World: Sendable {
+    struct State {
+        var now: Double
+        var dead = false
+        var crashIn: Int?
+        var diskFull = false
+        var events = 0
+        var eventBudget = Int.max
+        var faults: [NetworkFault] = []
+        var violations: [String] = []
+        /// Reads the rate-limit hold the journal holds: what leadsh knows it must wait for.
+        var recordedHold: (@Sendable () -> Double?)?
+        /// 429s answered per window reset.
+        var rateLimitedPerReset: [Int64: Int] = [:]
+        /// Updates Intercom applied, in order: lead id, field, value.
+        var applied: [(lead: String, field: String, value: String)] = []
+    }
+
+    let state: Mutex<State>
+    /// Prints every request and answer (`LEADSH_SIM_TRACE=1`), to follow a failing seed.
+    let tracing: Bool
+
+    init(now: Double, tracing: Bool) {
+        state = Mutex(State(now: now))
+        self.tracing = tracing
+    }
+
+    func trace(_ line: @autoclosure () -> String) {
+        if tracing { print("    [\(Simulation.time(now))] \(line())") }
+    }
+
+    var now: Double { state.withLock { $0.now } }
+    var isDead: Bool { state.withLock { $0.dead } }
+    var violations: [String] { state.withLock { $0.violations } }
+    var applied: [(lead: String, field: String, value: String)] { state.withLock { $0.applied } }
+
+    func violate(_ message: String) {
+        state.withLock { $0.violations.append(message) }
+    }
+
+    func advance(to time: Double) {
+        state.withLock { $0.now = max($0.now, time) }
+    }
+
+    /// Counts an event; answers whether the process is dead (now, or by this event).
+    @discardableResult
+    func event(_ what: String) -> Bool {
+        state.withLock { s in
+            if s.dead { return true }
+            s.events += 1
+            if s.events > s.eventBudget {
+                s.violations.append(
+                    "busy loop: more than \(s.eventBudget) requests, journal writes and waits in one step (the last: \(what))")
+                s.dead = true
+                return true
+            }
+            if let countdown = s.crashIn {
+                if countdown <= 0 {
+                    s.dead = true
+                    s.crashIn = nil
+                    return true
+                }
+                s.crashIn = countdown - 1
+            }
+            return false
+        }
+    }
+
+    /// Starts a step: a fresh event count and its budget.
+    func beginStep(budget: Int) {
+        state.withLock {
+            $0.events = 0
+            $0.eventBudget = budget
+        }
+    }
+
+    /// A new process after a crash: alive, with no crash planned.
+    func revive() {
+        state.withLock {
+            $0.dead = false
+            $0.crashIn = nil
+        }
+    }
+
+    func planCrash(after events: Int) {
+        state.withLock { $0.crashIn = events }
+    }
+
+    func setDiskFull(_ full: Bool) {
+        state.withLock { $0.diskFull = full }
+    }
+
+    func queue(_ faults: [NetworkFault]) {
+        state.withLock { $0.faults.append(contentsOf: faults) }
+    }
+
+    func nextFault() -> NetworkFault? {
+        state.withLock { $0.faults.isEmpty ? nil : $0.faults.removeFirst() }
+    }
+
+    /// The faults end: the network, the disk, planned crashes.
+    func heal() {
+        state.withLock {
+            $0.faults.removeAll()
+            $0.diskFull = false
+            $0.crashIn = nil
+            $0.dead = false
+        }
+    }
+
+    /// What a journal write meets: dead process or a full disk fail it.
+    func storageFault() -> DiskFault? {
+        if event("journal write") { return .ioError }
+        return state.withLock { $0.diskFull ? .full : nil }
+    }
+
+    /// Where the world reads the journal's rate-limit hold.
+    func watchHold(_ read: @escaping @Sendable () -> Double?) {
+        state.withLock { $0.recordedHold = read }
+    }
+
+    /// Checks a request as it leaves: nothing before the rate-limit reset the journal recorded
+    /// (every 429, and every window with nothing remaining, is recorded there as it is learnt).
+    func issued(_ request: TransportRequest) {
+        trace("-> \(request.method) \(request.path)")
+        let read = state.withLock { $0.recordedHold }
+        let hold = read?() ?? 0
+        state.withLock { s in
+            if s.now + 1e-6 < hold {
+                s.violations.append(
+                    "\(request.method) \(request.path) sent at \(Simulation.time(s.now)), before the rate-limit reset \(Simulation.time(hold)) the journal recorded"
+                )
+            }
+        }
+    }
+
+    /// Learns what an answer the client received tells it to wait for.
+    ///
+    /// Only the workspace's own limiter counts toward "one 429 a window": a schedule's 429s are
+    /// forced on whatever request comes next.
+    func received(_ response: TransportResponse, for request: TransportRequest, injected: Bool) {
+        trace(
+            "<- \(response.status) \(request.method) \(request.path) "
+                + response.headers.filter { $0.name.hasPrefix("X-Rate") || $0.name == "Retry-After" }.map { "\($0.name)=\($0.value)" }.joined(separator: " "))
+        let reset = response.header("X-RateLimit-Reset").flatMap { Int64($0) }
+        state.withLock { s in
+            // With the disk full the window cannot be shared through the journal: another process
+            // meets it again, unavoidably.
+            if response.status == 429, !injected, !s.diskFull, let reset {
+                s.rateLimitedPerReset[reset, default: 0] += 1
+                if s.rateLimitedPerReset[reset]! > 1 {
+                    s.violations.append("a second 429 in the window that resets at \(Simulation.time(Double(reset))) (\(request.method) \(request.path))")
+                }
+            }
+        }
+    }
+
+    /// Notes an update Intercom applied (a 2xx to `PUT /contacts/{id}` or `POST /contacts`).
+    func appliedIfUpdate(_ request: TransportRequest, status: Int) {
+        guard (200..<300).contains(status), let body = request.body, let object = (try? JSONText.parse(body))?.objectValue else { return }
+        let lead: String
+        if request.method == "PUT", request.path.hasPrefix("/contacts/") {
+            lead = String(request.path.dropFirst("/contacts/".count))
+        } else if request.method == "POST", request.path == "/contacts", let id = object["id"]?.stringValue {
+            lead = id
+        } else {
+            return
+        }
+        state.withLock { s in
+            for field in Schedule.fields {
+                if let value = object[field]?.stringValue { s.applied.append((lead, field, value)) }
+            }
+        }
+    }
+}
+
+/// The simulation's one clock: time moves only when something waits, straight to the time
+/// it waits for, so a schedule of hours runs in milliseconds.
+final class SimClock: WallClock {
+    let world: World
+
+    init(world: World) { self.world = world }
+
+    func now() -> Double { world.now }
+
+    func sleep(until time: Double) async throws {
+        if world.event("wait") { throw CancellationError() }
+        world.advance(to: time)
+        await Task.yield()
+        try Task.checkCancellation()
+    }
+}
