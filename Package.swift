@@ -45,7 +45,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
-        .package(url: "https://github.com/pointfreeco/swift-concurrency-extras", from: "1.4.3"),
     ],
     targets: [
         // Line editor: libedit through a system library target and a shim.
@@ -165,7 +164,6 @@ let package = Package(
             name: "ReplaySimulator",
             dependencies: [
                 "Session", "Replayer", "Journal", "IntercomClient", "FakeIntercomCore", "LeadModel",
-                .product(name: "ConcurrencyExtras", package: "swift-concurrency-extras"),
             ],
             swiftSettings: settings
         ),

@@ -24,6 +24,8 @@ final class Backend: Sendable {
         var recordsRequests: Bool
         /// Pending faults, oldest first.
         var faults: [Fault] = []
+        /// Pending faults for `GET /me`, oldest first (the app check and the probe).
+        var meFaults: [Fault] = []
         var delay: Duration
         var rateLimit: RateLimit?
         var window: RateWindow?
@@ -114,8 +116,17 @@ final class Backend: Sendable {
         state.withLock { $0.faults.append(contentsOf: repeatElement(fault, count: max(0, times))) }
     }
 
+    func injectOnMe(_ fault: Fault, times: Int) {
+        state.withLock { $0.meFaults.append(contentsOf: repeatElement(fault, count: max(0, times))) }
+    }
+
     var pendingFaults: [Fault] { state.withLock { $0.faults } }
-    func clearFaults() { state.withLock { $0.faults.removeAll() } }
+    func clearFaults() {
+        state.withLock {
+            $0.faults.removeAll()
+            $0.meFaults.removeAll()
+        }
+    }
 
     func setDelay(_ delay: Duration) { state.withLock { $0.delay = delay } }
 
@@ -128,14 +139,17 @@ final class Backend: Sendable {
 
     /// Records a request as it arrives; returns how long to wait and the fault it draws, if any.
     ///
-    /// Only requests to `/contacts`, `/data_attributes` and below draw faults.
+    /// Requests to `/contacts`, `/data_attributes` and below draw the faults of ``inject(_:times:)``;
+    /// `/me` draws those of ``injectOnMe(_:times:)``.
     func receive(_ request: RecordedRequest) -> (delay: Duration, fault: Fault?) {
         let drawsFault = ["/contacts", "/data_attributes"].contains { prefix in
             request.path == prefix || request.path.hasPrefix(prefix + "/")
         }
         return state.withLock { state in
             if state.recordsRequests { state.requests.append(request) }
-            let fault = drawsFault && !state.faults.isEmpty ? state.faults.removeFirst() : nil
+            var fault: Fault?
+            if drawsFault, !state.faults.isEmpty { fault = state.faults.removeFirst() }
+            if request.path == "/me", !state.meFaults.isEmpty { fault = state.meFaults.removeFirst() }
             return (state.delay, fault)
         }
     }

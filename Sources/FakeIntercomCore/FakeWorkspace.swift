@@ -152,6 +152,9 @@ open class FakeWorkspace: @unchecked Sendable {
     /// not authenticated, rate-limited or (except for ``Fault/dropMidResponse``) carried out.
     public func inject(_ fault: Fault, times: Int = 1) { backend.inject(fault, times: times) }
 
+    /// Makes the next `times` requests to `GET /me` (the app check, the probe) answer with `fault`.
+    public func injectOnMe(_ fault: Fault, times: Int = 1) { backend.injectOnMe(fault, times: times) }
+
     /// The faults not yet drawn, next first.
     public var pendingFaults: [Fault] { backend.pendingFaults }
 

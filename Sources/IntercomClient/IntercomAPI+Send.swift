@@ -53,17 +53,21 @@ extension IntercomAPI {
     /// would, naming the reset, so that nothing is sent before it.
     func waitForRateHold() async throws(IntercomError) {
         let clock = configuration.clock
-        let hold = rateHold.current()
-        guard hold > clock.now() else { return }
-        if hold - clock.now() > configuration.maxHoldWait {
-            throw IntercomError(
-                kind: .http, status: 429, errors: [IntercomErrorItem(code: "rate_limit_exceeded", message: "rate limited until the window resets")],
-                rateLimit: RateLimitInfo(remaining: 0, reset: Int64(hold.rounded(.up))))
-        }
-        do {
-            try await clock.sleep(until: hold)
-        } catch {
-            throw IntercomError(kind: .cancelled, detail: "cancelled")
+        // Again after each wait: another request may have met a later window meanwhile.
+        while true {
+            let hold = rateHold.current()
+            guard hold > clock.now() else { return }
+            if hold - clock.now() > configuration.maxHoldWait {
+                throw IntercomError(
+                    kind: .http, status: 429,
+                    errors: [IntercomErrorItem(code: "rate_limit_exceeded", message: "rate limited until the window resets")],
+                    rateLimit: RateLimitInfo(remaining: 0, reset: Int64(hold.rounded(.up))))
+            }
+            do {
+                try await clock.sleep(until: hold)
+            } catch {
+                throw IntercomError(kind: .cancelled, detail: "cancelled")
+            }
         }
     }
 

@@ -1,5 +1,17 @@
+/// A request or an answer: header fields looked up by name.
+public protocol HeaderFields {
+    var headers: [(name: String, value: String)] { get }
+}
+
+extension HeaderFields {
+    /// The first header field with this name (case-insensitive).
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+}
+
 /// One request as leadsh sends it, before any transport carries it.
-public struct TransportRequest: Sendable {
+public struct TransportRequest: Sendable, HeaderFields {
     /// `GET`, `POST`, `PUT`, …
     public var method: String
     /// The whole URL (`https://api.intercom.io/contacts/ID`).
@@ -18,15 +30,10 @@ public struct TransportRequest: Sendable {
         self.headers = headers
         self.body = body
     }
-
-    /// The first header field with this name (case-insensitive).
-    public func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
-    }
 }
 
 /// What came back: the status, the header fields and the whole body.
-public struct TransportResponse: Sendable {
+public struct TransportResponse: Sendable, HeaderFields {
     public var status: Int
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
@@ -35,11 +42,6 @@ public struct TransportResponse: Sendable {
         self.status = status
         self.headers = headers
         self.body = body
-    }
-
-    /// The first header field with this name (case-insensitive).
-    public func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
 }
 

@@ -42,6 +42,13 @@ extension Journal {
         peek(path: path, missing: nil) { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'app_id'") }
     }
 
+    /// The rate-limit hold a journal file recorded (meta `rate_limit_until`), read without migrating it.
+    public static func peekRateLimitHold(path: String) -> Double? {
+        peek(path: path, missing: nil) { db in
+            try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'rate_limit_until'").flatMap(Double.init)
+        }
+    }
+
     /// Unsent updates of a journal file, read without migrating it; nil when it cannot be read.
     public static func peekUnsentCount(path: String) -> Int? {
         peek(path: path, missing: 0) { db in

@@ -1,4 +1,4 @@
-import ConcurrencyExtras
+import Dispatch
 import Foundation
 import Replayer
 import Synchronization
@@ -36,8 +36,37 @@ public struct Failure: Sendable, CustomStringConvertible {
     }
 }
 
-/// Runs seeded schedules, one at a time, each on one serial executor so that a seed always
-/// makes the same interleaving.
+/// One thread for a whole simulation: a task executor whose jobs run one at a time, first in,
+/// first out. Every job is enqueued from that thread itself, so the order is the schedule's.
+/// When no job is left, it tells the clock, which wakes the earliest sleeper.
+///
+/// (ConcurrencyExtras' `withMainSerialExecutor` sets the runtime's global enqueue hook, which the
+/// Swift 6.3 runtime no longer consults: its tasks still ran on the cooperative pool.)
+final class SimulationExecutor: TaskExecutor, @unchecked Sendable {
+    // @unchecked: a serial DispatchQueue, a Mutex and a Sendable clock, safe from any thread.
+    private let queue = DispatchQueue(label: "leadsh.simulation")
+    private let pending = Mutex(0)
+    private let clock: SimClock?
+
+    init(clock: SimClock?) { self.clock = clock }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        pending.withLock { $0 += 1 }
+        queue.async { [self] in
+            job.runSynchronously(on: executor)
+            let idle = pending.withLock { count -> Bool in
+                count -= 1
+                return count == 0
+            }
+            if idle { clock?.wakeNext() }
+        }
+    }
+}
+
+/// Runs seeded schedules, one at a time, each on its own serial executor (``SimulationExecutor``)
+/// so that a seed always makes the same interleaving.
 public enum Simulator {
     /// Runs the schedule of `seed`; nil when every invariant held, else the shrunk failure.
     ///
@@ -45,50 +74,57 @@ public enum Simulator {
     /// is printed.
     public static func run(seed: UInt64, directory: String = Simulator.defaultDirectory, tracing: Bool = false) async -> Failure? {
         let schedule = Schedule.generate(seed: seed)
-        guard let violation = await serially({ await Simulation.run(schedule, directory: directory, tracing: tracing) }) else { return nil }
+        guard let violation = await Simulation.run(schedule, directory: directory, tracing: tracing) else { return nil }
         let (shrunk, last) = await shrink(schedule, violation, directory: directory)
         if tracing {
             print("  the shrunk schedule:")
-            _ = await serially({ await Simulation.run(shrunk, directory: directory, tracing: true) })
+            _ = await Simulation.run(shrunk, directory: directory, tracing: true)
         }
         return Failure(seed: seed, schedule: shrunk, violation: last, originalSteps: schedule.steps.count, originalViolation: violation)
     }
 
-    /// Removes steps while the schedule still breaks an invariant: first halves, then quarters,
-    /// down to single steps, until no single step can go.
+    /// Removes steps while the schedule still breaks an invariant.
     static func shrink(_ schedule: Schedule, _ violation: Violation, directory: String) async -> (Schedule, Violation) {
-        var current = schedule
         var last = violation
-        var chunk = max(1, current.steps.count / 2)
-        while chunk >= 1 {
+        let steps = await shrinkSteps(schedule.steps) { steps in
+            var candidate = schedule
+            candidate.steps = steps
+            let attempt = candidate
+            guard let found = await Simulation.run(attempt, directory: directory) else { return false }
+            last = found
+            return true
+        }
+        var shrunk = schedule
+        shrunk.steps = steps
+        return (shrunk, last)
+    }
+
+    /// The shortest schedule a greedy delta-debugging pass finds that still `fails`: it removes
+    /// halves, then quarters, down to single steps, until no single step can go.
+    static func shrinkSteps(_ steps: [Step], fails: ([Step]) async -> Bool) async -> [Step] {
+        var current = steps
+        var chunk = max(1, current.count / 2)
+        while true {
             var start = 0
             var removedAny = false
-            while start < current.steps.count {
+            while start < current.count {
                 var candidate = current
-                candidate.steps.removeSubrange(start..<min(current.steps.count, start + chunk))
-                let attempt = candidate
-                if let found = await serially({ await Simulation.run(attempt, directory: directory) }) {
+                candidate.removeSubrange(start..<min(current.count, start + chunk))
+                if await fails(candidate) {
                     current = candidate
-                    last = found
                     removedAny = true
                 } else {
                     start += chunk
                 }
             }
-            if chunk == 1 && !removedAny { break }
+            if chunk == 1 && !removedAny { return current }
             chunk = max(1, chunk / 2)
         }
-        return (current, last)
     }
 
-    /// Runs `body` with every task on one serial executor.
-    static func serially<T: Sendable>(_ body: @escaping @Sendable () async -> T) async -> T {
-        let result = Mutex<T?>(nil)
-        await withMainSerialExecutor {
-            let value = await body()
-            result.withLock { $0 = value }
-        }
-        return result.withLock { $0! }
+    /// Removes the journal templates this process made; call once, when done.
+    public static func cleanUp() {
+        try? FileManager.default.removeItem(atPath: Simulation.templateDirectory)
     }
 
     /// Where journals are made: memory-backed `/dev/shm` when there is one.

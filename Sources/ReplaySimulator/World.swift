@@ -24,6 +24,8 @@ final class World: Sendable {
         var rateLimitedPerReset: [Int64: Int] = [:]
         /// Updates Intercom applied, in order: lead id, field, value.
         var applied: [(lead: String, field: String, value: String)] = []
+        /// Every request and applied value, in order, with its time (determinism checks).
+        var record: [String] = []
     }
 
     let state: Mutex<State>
@@ -43,6 +45,7 @@ final class World: Sendable {
     var isDead: Bool { state.withLock { $0.dead } }
     var violations: [String] { state.withLock { $0.violations } }
     var applied: [(lead: String, field: String, value: String)] { state.withLock { $0.applied } }
+    var record: [String] { state.withLock { $0.record } }
 
     func violate(_ message: String) {
         state.withLock { $0.violations.append(message) }
@@ -136,6 +139,7 @@ final class World: Sendable {
         let read = state.withLock { $0.recordedHold }
         let hold = read?() ?? 0
         state.withLock { s in
+            s.record.append("\(s.now) \(request.method) \(request.path)")
             if s.now + 1e-6 < hold {
                 s.violations.append(
                     "\(request.method) \(request.path) sent at \(Simulation.time(s.now)), before the rate-limit reset \(Simulation.time(hold)) the journal recorded"
@@ -178,16 +182,27 @@ final class World: Sendable {
         }
         state.withLock { s in
             for field in Schedule.fields {
-                if let value = object[field]?.stringValue { s.applied.append((lead, field, value)) }
+                if let value = object[field]?.stringValue {
+                    s.applied.append((lead, field, value))
+                    s.record.append("applied \(lead).\(field) = \(value)")
+                }
             }
         }
     }
 }
 
-/// The simulation's one clock: time moves only when something waits, straight to the time
-/// it waits for, so a schedule of hours runs in milliseconds.
+/// The simulation's one clock: virtual time that moves only when every task is waiting. A
+/// wait registers a sleeper; when the executor has nothing left to run, the clock jumps to the
+/// earliest sleeper's time and wakes it (ties in the order they slept), so a schedule of hours
+/// runs in milliseconds and concurrent tasks see time pass as they would.
 final class SimClock: WallClock {
     let world: World
+    private struct Sleeper {
+        var time: Double
+        var order: Int
+        var continuation: CheckedContinuation<Void, Never>
+    }
+    private let sleepers = Mutex<(list: [Sleeper], next: Int)>(([], 0))
 
     init(world: World) { self.world = world }
 
@@ -195,8 +210,31 @@ final class SimClock: WallClock {
 
     func sleep(until time: Double) async throws {
         if world.event("wait") { throw CancellationError() }
-        world.advance(to: time)
-        await Task.yield()
-        try Task.checkCancellation()
+        if time <= world.now {
+            await Task.yield()
+            return
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            sleepers.withLock { s in
+                s.list.append(Sleeper(time: time, order: s.next, continuation: continuation))
+                s.next += 1
+            }
+        }
+        if world.isDead { throw CancellationError() }
+    }
+
+    /// Every task waits: time moves to the earliest sleeper, which wakes. False when none sleeps.
+    @discardableResult
+    func wakeNext() -> Bool {
+        let next = sleepers.withLock { s -> Sleeper? in
+            guard let index = s.list.indices.min(by: { (s.list[$0].time, s.list[$0].order) < (s.list[$1].time, s.list[$1].order) }) else {
+                return nil
+            }
+            return s.list.remove(at: index)
+        }
+        guard let next else { return false }
+        world.advance(to: next.time)
+        next.continuation.resume()
+        return true
     }
 }

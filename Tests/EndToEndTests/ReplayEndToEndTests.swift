@@ -7,6 +7,12 @@ import Testing
 
 let tmuxAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")
 
+/// A test whose terminal half needs tmux fails, visibly, where tmux is missing: it never
+/// passes having skipped that half (`scripts/bootstrap` installs tmux).
+func requireTmux() throws {
+    try #require(tmuxAvailable, "tmux is missing (/usr/bin/tmux): scripts/bootstrap installs it")
+}
+
 /// Journals `count` updates of the custom attribute `n` directly, spread over `leads`, one row each.
 func journalUpdates(_ path: String, count: Int, leads: [String]) throws -> [String: Int64] {
     let journal = try Journal(path: path)
@@ -39,7 +45,8 @@ struct ReplayEndToEndTests {
         try await withRig { rig in
             rig.fake.setDelay(.milliseconds(50))
             _ = try journalUpdates(rig.journal, count: 40, leads: [obrien])
-            if tmuxAvailable {
+            try requireTmux()
+            do {
                 let terminal = try TmuxSession(command: [productsDirectory() + "/leadsh"] + rig.args + ["sync"], environment: rig.env)
                 defer { terminal.close() }
                 try await terminal.waitUntil("progress shows done/40", timeout: .seconds(20)) { $0.contains("/40") && $0.contains("ETA") }

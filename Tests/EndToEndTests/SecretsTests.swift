@@ -44,8 +44,9 @@ struct SecretsTests {
             let history = rig.home.file("state/leadsh/history")
 
             // Interactive, in a terminal: edits, a push, the queue, the history, and the token
-            // pasted at the prompt by accident.
-            if tmuxAvailable {
+            // pasted at the prompt by accident. A missing tmux fails here, never passes.
+            try requireTmux()
+            do {
                 let terminal = try TmuxSession(
                     command: [productsDirectory() + "/leadsh"] + rig.args + ["--history", history, "--verbose"], environment: rig.env)
                 defer { terminal.close() }
@@ -123,7 +124,7 @@ struct SecretsTests {
             for (path, data) in Self.files(under: rig.home.path) where path != tokenFile {
                 #expect(!containsBytes(data, token), "token found in \(path)")
             }
-            if tmuxAvailable {
+            do {
                 let recorded = try String(contentsOfFile: history, encoding: .utf8)
                 #expect(recorded.contains("attr plan interactive"), "the history holds the session")
                 #expect(!recorded.contains(token), "the pasted token is not recorded in the history")
@@ -216,7 +217,7 @@ struct SecretsTests {
             #expect(permissions(of: rig.home.file("data/leadsh/journal.sqlite")) == 0o600)
             #expect(permissions(of: rig.home.file("data/leadsh")) == 0o700)
 
-            guard tmuxAvailable else { return }
+            try requireTmux()
             let terminal = try TmuxSession(command: ["/bin/sh", "-c", "umask 000; exec \(command)"], environment: rig.env)
             defer { terminal.close() }
             _ = try await terminal.waitFor("leadsh[online]>")

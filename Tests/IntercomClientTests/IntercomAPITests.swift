@@ -83,8 +83,11 @@ struct IntercomAPITests {
             #expect(first.rateLimit.remaining == 1)
             #expect(first.rateLimit.reset != nil)
             _ = try await api.fetch(id: "5811f6bbe6b4704ddfa84ac0")
+            // A second client, as another process that has not heard of the spent window.
+            let other = try client(fake)
+            defer { Task { await other.shutdown() } }
             do {
-                _ = try await api.fetch(id: "5811f6bbe6b4704ddfa84ac0")
+                _ = try await other.fetch(id: "5811f6bbe6b4704ddfa84ac0")
                 Issue.record("expected a 429")
             } catch let error as IntercomError {
                 #expect(error.status == 429)
@@ -93,22 +96,46 @@ struct IntercomAPITests {
                 #expect(error.rateLimit.reset != nil)
             }
             fake.setRateLimit(nil)
+            let fresh = try client(fake)
+            defer { Task { await fresh.shutdown() } }
             fake.inject(.rateLimited(retryAfter: 3, withHeaders: false))
             do {
-                _ = try await api.fetch(id: "5811f6bbe6b4704ddfa84ac0")
+                _ = try await fresh.fetch(id: "5811f6bbe6b4704ddfa84ac0")
                 Issue.record("expected a 429")
             } catch let error as IntercomError {
                 #expect(error.status == 429)
                 #expect(error.rateLimit.retryAfter == 3)
             }
+            let third = try client(fake)
+            defer { Task { await third.shutdown() } }
             fake.inject(.serviceUnavailable)
             do {
-                _ = try await api.fetch(id: "5811f6bbe6b4704ddfa84ac0")
+                _ = try await third.fetch(id: "5811f6bbe6b4704ddfa84ac0")
                 Issue.record("expected a 503")
             } catch let error as IntercomError {
                 #expect(error.status == 503)
                 #expect(error.kind == .http)
             }
+        }
+    }
+
+    @Test("a window with nothing remaining holds the next call until it resets; past maxHoldWait it fails unsent")
+    func spentWindowHoldsCalls() async throws {
+        try await withFakeIntercom(FakeIntercomConfiguration(rateLimit: RateLimit(limit: 1, window: .seconds(30)))) { fake in
+            var configuration = IntercomConfiguration(endpoint: try Endpoint(fake.baseURL), token: fake.configuration.token)
+            configuration.maxHoldWait = 5
+            let api = IntercomAPI(configuration: configuration)
+            defer { Task { await api.shutdown() } }
+            let first = try await api.fetch(id: "5811f6bbe6b4704ddfa84ac0")
+            #expect(first.rateLimit.remaining == 0)
+            do {
+                _ = try await api.fetch(id: "5811f6bbe6b4704ddfa84ac0")
+                Issue.record("expected the call to be held back")
+            } catch let error as IntercomError {
+                #expect(error.status == 429)
+                #expect(error.rateLimit.reset == first.rateLimit.reset)
+            }
+            #expect(fake.requests.count == 1, "nothing was sent into the spent window")
         }
     }
 

@@ -47,9 +47,9 @@ struct ReplayRig {
     init(fake: FakeIntercom) throws {
         self.fake = fake
         journal = try Journal(path: dir.file("journal.sqlite"))
-        api = IntercomAPI(
-            configuration: IntercomConfiguration(
-                endpoint: try Endpoint(fake.baseURL), token: fake.configuration.token, requestTimeout: .seconds(2)))
+        var configuration = IntercomConfiguration(endpoint: try Endpoint(fake.baseURL), token: fake.configuration.token, requestTimeout: .seconds(2))
+        configuration.clock = clock
+        api = IntercomAPI(configuration: configuration)
     }
 
     func replayer() -> Replayer { Replayer(journal: journal, api: api, clock: clock, jitter: FixedJitter()) }

@@ -248,7 +248,8 @@ struct ResourceTests {
         }
         #expect(all.count == 300)
         #expect(try await leadsh(["--journal", path, "queue", "--limit", "0"], environment: env).status == 2)
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else { return }
+        // A missing tmux fails here, never passes (scripts/bootstrap installs it).
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux"), "tmux is missing: scripts/bootstrap installs it")
         let terminal = try TmuxSession(command: [productsDirectory() + "/leadsh", "--journal", path, "queue"], environment: env, height: 30)
         defer { terminal.close() }
         #expect(try await terminal.waitForExit() == 0)

@@ -1,0 +1,108 @@
+import FakeIntercom
+import Foundation
+import Journal
+import TestSupport
+import Testing
+
+/// Whether this process may mount a tmpfs (root, and a kernel that lets it): the full-disk
+/// test needs a file system that really fills.
+let canMountTmpfs: Bool = {
+    guard getuid() == 0 else { return false }
+    let probe = TempDirectory("leadsh-tmpfs-probe")
+    guard mountTmpfs(at: probe.path, bytes: 64 << 10) else { return false }
+    unmount(probe.path)
+    return true
+}()
+
+@discardableResult
+func mountTmpfs(at path: String, bytes: Int) -> Bool {
+    mount("tmpfs", path, "tmpfs", 0, "size=\(bytes),mode=0700") == 0
+}
+
+@discardableResult
+func unmount(_ path: String) -> Bool { umount2(path, 0) == 0 }
+
+/// The two faults of the replay the simulator was built to find, through the real binary.
+@Suite("Replay faults end to end: rate limits across processes, a full disk", .serialized)
+struct ReplayFaultsEndToEndTests {
+    /// An update to OBrien journaled offline, from a lead cached once online.
+    func journalOffline(_ rig: Rig, name: String) async throws {
+        let result = try await rig.run(["load \(obrien)", "set name \(name)", "push"], extra: ["--offline"])
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    @Test("sync waits through a 429 on its app check (GET /me) instead of exiting 4 at once")
+    func rateLimitedAppCheck() async throws {
+        try await withRig { rig in
+            #expect(try await rig.run(["load \(obrien)"]).status == 0)
+            try await journalOffline(rig, name: "Waited")
+            rig.fake.clearRequests()
+            // A new process asks for the app first; that request meets the 429, reset 2 s ahead.
+            rig.fake.injectOnMe(.rateLimited(retryAfter: 2, withHeaders: true))
+            let started = Date()
+            let sync = try await leadsh(rig.args + ["sync", "--wait", "120"], environment: rig.env)
+            #expect(sync.status == 0, "\(sync.stdout)\(sync.stderr)")
+            #expect(sync.stdout.contains("sent 1"))
+            let me = try #require(rig.fake.requests.first { $0.path == "/me" })
+            let update = try #require(rig.posts.first)
+            #expect(update.receivedAt.timeIntervalSince(me.receivedAt) >= 1.0, "the update went after the window, not into it")
+            #expect(Date().timeIntervalSince(started) < 60)
+            #expect(rig.fake.lead(id: obrien)?.name == "Waited")
+        }
+    }
+
+    @Test("a second sync, in a new process, sends nothing before the reset the first one recorded")
+    func secondSyncHonoursTheRecordedReset() async throws {
+        try await withRig { rig in
+            #expect(try await rig.run(["load \(obrien)"]).status == 0)
+            try await journalOffline(rig, name: "Later")
+            rig.fake.clearRequests()
+            rig.fake.injectOnMe(.rateLimited(retryAfter: 3, withHeaders: true))
+            let first = try await leadsh(rig.args + ["sync", "--wait", "0"], environment: rig.env)
+            #expect(first.status == 4, "\(first.stdout)\(first.stderr)")
+            #expect(first.stderr.contains("wait until") || first.stdout.contains("wait until"), "\(first.stdout)\(first.stderr)")
+            #expect(try #require(Journal.peekRateLimitHold(path: rig.journal)) > Date().timeIntervalSince1970)
+            let before = rig.fake.requests.count
+            let second = try await leadsh(rig.args + ["sync", "--wait", "0"], environment: rig.env)
+            #expect(second.status == 4, "\(second.stdout)\(second.stderr)")
+            #expect(rig.fake.requests.count == before, "the second process sent \(rig.fake.requests.dropFirst(before).map(\.path)) before the reset")
+            let third = try await leadsh(rig.args + ["sync", "--wait", "30"], environment: rig.env)
+            #expect(third.status == 0, "\(third.stdout)\(third.stderr)")
+            #expect(rig.fake.lead(id: obrien)?.name == "Later")
+        }
+    }
+
+    @Test("on a full disk sync stops at once: exit 3, one line naming the journal and the cause, nothing lost", .enabled(if: canMountTmpfs))
+    func fullDisk() async throws {
+        try await withRig { rig in
+            let disk = TempDirectory("leadsh-full-disk")
+            #expect(mountTmpfs(at: disk.path, bytes: 1 << 20))
+            defer { unmount(disk.path) }
+            let journal = disk.file("journal.sqlite")
+            let args = ["--base-url", rig.fake.baseURL, "--journal", journal, "--api-version", rig.version]
+            #expect(try await leadsh(args + ["-c", "load \(obrien)"], environment: rig.env).status == 0)
+            let push = try await leadsh(args + ["--offline", "-c", "load \(obrien)", "-c", "set name Durable", "-c", "push"], environment: rig.env)
+            #expect(push.status == 0, "\(push.stderr)")
+            // Fill what is left of the file system.
+            let filler = disk.file("filler")
+            FileManager.default.createFile(atPath: filler, contents: nil)
+            let handle = try #require(FileHandle(forWritingAtPath: filler))
+            let block = Data(repeating: 0x55, count: 4096)
+            while (try? handle.write(contentsOf: block)) != nil {}
+            try? handle.close()
+
+            let started = Date()
+            let sync = try await runProduct("leadsh", args + ["sync", "--wait", "120"], environment: rig.env, timeout: .seconds(60))
+            #expect(Date().timeIntervalSince(started) < 20, "sync must stop, not spin")
+            #expect(sync.status == 3, "\(sync.stdout)\(sync.stderr)")
+            let lines = sync.stderr.split(separator: "\n").filter { $0.contains(journal) }
+            #expect(lines.count == 1 && lines[0].contains("disk full"), "\(sync.stderr)")
+
+            // Room again: the update is still there, and a later sync delivers it.
+            unlink(filler)
+            let again = try await runProduct("leadsh", args + ["sync", "--wait", "30"], environment: rig.env, timeout: .seconds(60))
+            #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+            #expect(rig.fake.lead(id: obrien)?.name == "Durable")
+        }
+    }
+}
