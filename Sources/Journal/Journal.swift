@@ -79,7 +79,9 @@ public final class Journal: Sendable {
             queue = try DatabaseQueue(path: path, configuration: configuration)
             try queue.writeWithoutTransaction { db in try Journal.migrate(db) }
         } catch {
-            throw JournalError(.cannotOpen, "cannot open the journal \(path): \(Journal.describe(error))")
+            let cause = Journal.cause(of: error, path: path)
+            let words = cause == .diskFull ? "disk full (\(Journal.describe(error)))" : Journal.describe(error)
+            throw JournalError(.cannotOpen, "cannot open the journal \(path): \(words)", cause: cause)
         }
     }
 
@@ -143,6 +145,14 @@ public final class Journal: Sendable {
                 "\(path) was written by a newer leadsh (journal version \(pragmas.userVersion); this leadsh reads up to \(schemaVersion)); it was left untouched. Upgrade leadsh"
             )
         }
+    }
+
+    /// Whether the file system holding `path` has no free block left.
+    static func hasNoRoom(besides path: String) -> Bool {
+        var info = statvfs()
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard statvfs(directory, &info) == 0 else { return false }
+        return info.f_bavail == 0
     }
 
     /// The size of the file at `path`, or nil when there is none.
@@ -211,16 +221,18 @@ public final class Journal: Sendable {
         } catch let error as JournalError {
             throw error
         } catch {
-            throw JournalError(.storage, "\(doing) the journal \(path) failed: \(Journal.describe(error))", cause: Journal.cause(of: error))
+            throw JournalError(.storage, "\(doing) the journal \(path) failed: \(Journal.describe(error))", cause: Journal.cause(of: error, path: path))
         }
     }
 
-    /// What SQLite's result code says of a failure worth naming.
-    static func cause(of error: any Error) -> JournalError.Cause? {
+    /// What SQLite's result code says of a failure worth naming. SQLite reports a file system
+    /// too full to grow the `-shm` or `-wal` file as an I/O error: one on a file system with no
+    /// room left is called what it is.
+    static func cause(of error: any Error, path: String) -> JournalError.Cause? {
         guard let error = error as? DatabaseError else { return nil }
         switch error.resultCode {
         case .SQLITE_FULL: return .diskFull
-        case .SQLITE_IOERR: return .ioError
+        case .SQLITE_IOERR: return Journal.hasNoRoom(besides: path) ? .diskFull : .ioError
         case .SQLITE_BUSY, .SQLITE_LOCKED: return .busy
         default: return nil
         }

@@ -5,7 +5,6 @@ import Journal
 import LeadModel
 import Replayer
 import Session
-import Synchronization
 
 /// The first invariant a schedule broke, and the step that broke it.
 public struct Violation: Error, Sendable, CustomStringConvertible {
@@ -52,13 +51,8 @@ public enum Simulation {
 
     static let start = 1_800_000_000.0
 
-    /// Templates made in this process (``Run/prepareJournal()``).
-    static let templatesMade = Mutex<Set<String>>([])
-    static let templateDirectory: String = {
-        let directory = Simulator.defaultDirectory + "/leadsh-sim-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        return directory
-    }()
+    /// Where this process keeps its journal templates (``Run/prepareJournal()``).
+    static let templateDirectory = Simulator.defaultDirectory + "/leadsh-sim-\(getpid())"
 }
 
 /// One leadsh process on the journal: its journal connection, client and session.
@@ -127,6 +121,11 @@ private actor Run {
     }
 
     func execute() async -> Violation? {
+        // The journal's connections close with the run: a long run must not run out of files.
+        defer {
+            first?.journal.close()
+            second?.journal.close()
+        }
         do {
             try await prepareJournal()
             try start()
@@ -150,14 +149,16 @@ private actor Run {
     /// which costs a tenth of making it again.
     func prepareJournal() async throws {
         let template = Simulation.templateDirectory + "/template-\(schedule.apiVersion).journal"
-        if !Simulation.templatesMade.withLock({ $0.contains(template) }) {
+        if !FileManager.default.fileExists(atPath: template) {
+            try FileManager.default.createDirectory(atPath: Simulation.templateDirectory, withIntermediateDirectories: true)
             let process = try start()
             for lead in leads { _ = try await process.session.execute(.load(.id(lead))) }
             process.journal.close()
             first = nil
-            unlink(template)
             try FileManager.default.copyItem(atPath: path, toPath: template)
-            _ = Simulation.templatesMade.withLock { $0.insert(template) }
+            // The template's loads are not the schedule's: a run that made it records what one
+            // that copied it does.
+            world.forgetRecord()
             return
         }
         try FileManager.default.copyItem(atPath: template, toPath: path)

@@ -47,6 +47,10 @@ final class World: Sendable {
     var applied: [(lead: String, field: String, value: String)] { state.withLock { $0.applied } }
     var record: [String] { state.withLock { $0.record } }
 
+    func forgetRecord() {
+        state.withLock { $0.record.removeAll() }
+    }
+
     func violate(_ message: String) {
         state.withLock { $0.violations.append(message) }
     }

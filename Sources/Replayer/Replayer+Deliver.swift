@@ -5,7 +5,14 @@ import Synchronization
 
 /// Delivering one row: the conflict re-read, the rate budget's slot, the update call.
 extension Replayer {
-    func deliver(_ entry: JournalEntry, options: ReplayOptions) async -> Outcome {
+    ///
+    /// A request whose rate-limit hold (another request's 429, a window with nothing left) ends
+    /// after `deadline` is not sent: the row waits for the next replay, as `--wait` promises.
+    func deliver(_ entry: JournalEntry, options: ReplayOptions, deadline: Double) async -> Outcome {
+        func heldPastDeadline() -> Double? {
+            let hold = api.rateHold.current()
+            return hold > deadline && hold > clock.now() ? hold : nil
+        }
         var changes = entry.changes
         var lead = entry.lead
         do {
@@ -18,6 +25,7 @@ extension Replayer {
                 return .invalid(entry, Replayer.unsendable(error, entry: entry, version: api.configuration.apiVersion))
             }
             var current: IntercomResponse<Contact>?
+            if let hold = heldPastDeadline() { return .held(entry, until: hold) }
             if needsContactID, let userID = lead.userID {
                 let found = try await api.find(userID: userID)
                 budget.observe(found.rateLimit, now: clock.now())
@@ -64,6 +72,7 @@ extension Replayer {
             } catch {
                 return .invalid(entry, error.description)
             }
+            if let hold = heldPastDeadline() { return .held(entry, until: hold) }
             let response = try await api.update(update)
             return .sent(entry, response.value, response.rateLimit, alreadyApplied: false)
         } catch {

@@ -38,6 +38,8 @@ public final class Replayer: Sendable {
         case conflict(JournalEntry, FieldChanges)
         case failure(JournalEntry, IntercomError)
         case invalid(JournalEntry, String)
+        /// Not sent: the rate-limit hold ends after the replay's deadline.
+        case held(JournalEntry, until: Double)
     }
 
     /// Sends what can be sent, waiting up to `options.maxWait` seconds through backoffs and rate limits.
@@ -171,7 +173,7 @@ public final class Replayer: Sendable {
                     group.addTask { [self] in
                         let outcome: Outcome
                         if await waitFor(slot) {
-                            outcome = await deliver(entry, options: options)
+                            outcome = await deliver(entry, options: options, deadline: deadline)
                         } else {
                             outcome = .failure(entry, IntercomError(kind: .cancelled, detail: "cancelled"))
                         }
@@ -325,6 +327,9 @@ public final class Replayer: Sendable {
 
         case .conflict(let entry, let theirs):
             return Step(record: .conflict(seq: entry.seq, theirs: theirs), tally: \.conflicts, event: .conflict(entry))
+
+        case .held(let entry, let until):
+            return Step(record: .release(seq: entry.seq, countsAsAttempt: false, notBefore: until, status: nil, errorCode: nil, error: nil))
 
         case .invalid(let entry, let message):
             return Step(
