@@ -144,7 +144,7 @@ let package = Package(
             name: "LeadshApp",
             dependencies: [
                 "LeadModel", "CommandParser", "Session", "Journal", "Replayer",
-                "IntercomClient", "LineEditor", "FakeIntercom",
+                "IntercomClient", "LineEditor", "FakeIntercomCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Subprocess", package: "swift-subprocess"),

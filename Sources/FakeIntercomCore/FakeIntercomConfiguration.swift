@@ -35,7 +35,7 @@ public struct FakeIntercomConfiguration: Sendable {
     public var dataAttributes: [DataAttribute]
     /// Serve HTTPS with this certificate and key instead of plain HTTP; nil (the default) serves HTTP.
     public var tls: FakeTLS? = nil
-    /// The clock of the rate-limit windows and of `updated_at`: tests pass a ``ManualClock``
+    /// The clock of the rate-limit windows and of `updated_at`: tests pass TestSupport's `ManualClock`
     /// and move time forward instead of sleeping through a window.
     public var clock: any WallClock = SystemClock()
 

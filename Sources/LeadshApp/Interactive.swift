@@ -8,7 +8,7 @@ import Session
 /// The interactive shell: libedit prompt, history, completion, background replay.
 enum Interactive {
     static func run(
-        session: Session, printer: Printer, options: GlobalOptions, historyPath: String, sandboxURL: String?,
+        session: Session, printer: Printer, options: GlobalOptions, historyPath: String, sandbox: Bool,
         endpoint: Endpoint, hasToken: Bool, clock: any WallClock, progress: ImportProgress
     ) async -> Int32 {
         let historyFile = HistoryFile(path: historyPath)
@@ -30,9 +30,9 @@ enum Interactive {
         printer.noticeSink = { text in source.printAbove(text) }
 
         let style = printer.style
-        if let sandboxURL {
+        if sandbox {
             printer.plain(
-                style.bold("leadsh") + " — " + style.yellow("sandbox") + ": a fake Intercom with sample leads on \(sandboxURL) (API \(session.apiVersion))")
+                style.bold("leadsh") + " — " + style.yellow("sandbox") + ": a fake Intercom with sample leads, in memory (API \(session.apiVersion))")
             printer.plain("Nothing here reaches your Intercom workspace; set INTERCOM_TOKEN to use it.")
             printer.plain("Try: load 5811f6bbe6b4704ddfa84ac0   set name \"O'Brien\"   diff   push     (help lists commands)")
         } else {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import CommandParser
-import FakeIntercom
+import FakeIntercomCore
 import Foundation
 import IntercomClient
 import Journal
@@ -90,6 +90,9 @@ public enum Leadsh {
     /// The sandbox's app: never a real Intercom `id_code` (those have no hyphen), so a
     /// sandbox journal and a real one can never replay into each other.
     static let sandboxAppID = "leadsh-sandbox"
+    /// The base URL the sandbox's requests name (`--verbose` shows it): a reserved name that
+    /// resolves nowhere, so nothing could ever reach a real host.
+    static let sandboxEndpoint = try! Endpoint("https://sandbox.leadsh.invalid")
 
     /// leadsh's own version.
     public static let version = "0.2.0"
@@ -171,19 +174,16 @@ public enum Leadsh {
             throw StartupError(message: error.message, exitCode: ExitCode.journal)
         }
 
-        var fake: FakeIntercom?
+        // The sandbox: the fake Intercom's logic in this process, reached through the in-memory
+        // transport (no socket, no server); its state lives as long as the process.
+        var sandboxTransport: InMemoryTransport?
         if sandbox {
             let sandboxToken = "sandbox-" + UUID().uuidString.lowercased()
-            let server = FakeIntercom(configuration: FakeIntercomConfiguration(token: sandboxToken, appID: Leadsh.sandboxAppID))
-            do {
-                try await server.start()
-            } catch {
-                journal.close()
-                throw StartupError(message: "cannot start the sandbox's fake Intercom: \(error)", exitCode: ExitCode.usage)
-            }
-            fake = server
+            let workspace = FakeWorkspace(
+                configuration: FakeIntercomConfiguration(token: sandboxToken, recordsRequests: false, appID: Leadsh.sandboxAppID))
+            sandboxTransport = InMemoryTransport(workspace: workspace)
             token = sandboxToken
-            endpoint = try! Endpoint(server.baseURL)
+            endpoint = Leadsh.sandboxEndpoint
         }
 
         printer.secret = token
@@ -197,7 +197,7 @@ public enum Leadsh {
                 endpoint: endpoint, token: token, apiVersion: apiVersion,
                 requestTimeout: .milliseconds(Int64(resolved.timeout.value * 1000)), observer: observer)
             if !sandbox { (configuration.trust, configuration.proxy) = (transport.trust, transport.proxy) }
-            api = IntercomAPI(configuration: configuration)
+            api = IntercomAPI(configuration: configuration, transport: sandboxTransport)
         }
 
         let named = resolved.workspace.value != "default"
@@ -223,7 +223,7 @@ public enum Leadsh {
             code = await Interactive.run(
                 session: session, printer: printer, options: options,
                 historyPath: resolved.history.value,
-                sandboxURL: fake?.baseURL, endpoint: endpoint, hasToken: token != nil, clock: clock, progress: importProgress)
+                sandbox: sandbox, endpoint: endpoint, hasToken: token != nil, clock: clock, progress: importProgress)
         } else {
             // -c commands, a script file, or lines piped to stdin: the same loop.
             let shell = Shell(
@@ -247,7 +247,6 @@ public enum Leadsh {
         }
 
         await api?.shutdown()
-        await fake?.shutdown()
         journal.close()
         return code
     }

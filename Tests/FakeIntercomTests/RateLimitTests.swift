@@ -1,6 +1,7 @@
 import FakeIntercom
 import Foundation
 import LeadModel
+import TestSupport
 import Testing
 
 @Suite("Rate limiting")
