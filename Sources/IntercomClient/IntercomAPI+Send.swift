@@ -49,15 +49,22 @@ extension IntercomAPI {
         return try IntercomAPI.interpret(response)
     }
 
-    /// Waits out the rate-limit hold; a hold longer than `maxHoldWait` fails the call as a 429
-    /// would, naming the reset, so that nothing is sent before it.
+    /// The latest time a call of this task may wait until for a rate-limit hold (a replay's
+    /// deadline); past it the call fails unsent, as past `maxHoldWait`.
+    @TaskLocal public static var holdDeadline: Double?
+
+    /// Waits out the rate-limit hold; a hold longer than `maxHoldWait` (or past the task's
+    /// ``holdDeadline``) fails the call as a 429 would, naming the reset, so that nothing is sent
+    /// before it.
     func waitForRateHold() async throws(IntercomError) {
         let clock = configuration.clock
         // Again after each wait: another request may have met a later window meanwhile.
         while true {
             let hold = rateHold.current()
             guard hold > clock.now() else { return }
-            if hold - clock.now() > configuration.maxHoldWait {
+            // A replay waits no later than its own deadline (`sync --wait`), others up to maxHoldWait.
+            let latest = min(clock.now() + configuration.maxHoldWait, IntercomAPI.holdDeadline ?? .infinity)
+            if hold > latest {
                 throw IntercomError(
                     kind: .http, status: 429,
                     errors: [IntercomErrorItem(code: "rate_limit_exceeded", message: "rate limited until the window resets")],

@@ -285,26 +285,32 @@ private actor Run {
         let before = try? processes[0].journal.counts()
         let started = world.now
         var reports: [SyncReport] = []
+        // When the last sync returned, noted where it returns: what else runs meanwhile (a
+        // second process's edit) may move the clock before this step resumes.
+        var returned = started
         let world = self.world
-        await withTaskGroup(of: SyncReport?.self) { group in
+        await withTaskGroup(of: (SyncReport?, Double).self) { group in
             for process in processes {
                 group.addTask {
                     do {
                         let reply = try await process.session.sync(blind: false, wait: Double(wait))
-                        if case .synced(let report) = reply.result { return report }
+                        if case .synced(let report) = reply.result { return (report, world.now) }
                     } catch let failure as CommandFailure {
                         // With one app, a sync fails only when the journal cannot record it (exit 3).
                         if failure.code != .journal { world.violate("sync failed: \(failure.message)") }
                     } catch {
                         world.violate("sync failed: \(error)")
                     }
-                    return nil
+                    return (nil, world.now)
                 }
             }
-            for await report in group { if let report { reports.append(report) } }
+            for await (report, at) in group {
+                if let report { reports.append(report) }
+                returned = max(returned, at)
+            }
         }
         guard !world.isDead else { return }
-        let took = world.now - started
+        let took = returned - started
         if took > Double(wait) + Simulation.requestTimeout + 1 {
             world.violate("sync --wait \(wait) took \(Int(took))s")
         }

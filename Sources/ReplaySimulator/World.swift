@@ -20,8 +20,10 @@ final class World: Sendable {
         var violations: [String] = []
         /// Reads the rate-limit hold the journal holds: what leadsh knows it must wait for.
         var recordedHold: (@Sendable () -> Double?)?
-        /// 429s answered per window reset.
-        var rateLimitedPerReset: [Int64: Int] = [:]
+        /// 429s answered per window reset, and per life of the process: one that dies before it
+        /// records a window (a crash) leaves the next one no way to know of it.
+        var rateLimitedPerReset: [String: Int] = [:]
+        var lives = 0
         /// Updates Intercom applied, in order: lead id, field, value.
         var applied: [(lead: String, field: String, value: String)] = []
         /// Every request and applied value, in order, with its time (determinism checks).
@@ -53,6 +55,14 @@ final class World: Sendable {
 
     func violate(_ message: String) {
         state.withLock { $0.violations.append(message) }
+    }
+
+    /// Now, a microsecond after the last reading.
+    func tick() -> Double {
+        state.withLock { s in
+            s.now += 1e-6
+            return s.now
+        }
     }
 
     func advance(to time: Double) {
@@ -94,6 +104,7 @@ final class World: Sendable {
     /// A new process after a crash: alive, with no crash planned.
     func revive() {
         state.withLock {
+            if $0.dead { $0.lives += 1 }
             $0.dead = false
             $0.crashIn = nil
         }
@@ -165,8 +176,9 @@ final class World: Sendable {
             // With the disk full the window cannot be shared through the journal: another process
             // meets it again, unavoidably.
             if response.status == 429, !injected, !s.diskFull, let reset {
-                s.rateLimitedPerReset[reset, default: 0] += 1
-                if s.rateLimitedPerReset[reset]! > 1 {
+                let window = "\(reset)/\(s.lives)"
+                s.rateLimitedPerReset[window, default: 0] += 1
+                if s.rateLimitedPerReset[window]! > 1 {
                     s.violations.append("a second 429 in the window that resets at \(Simulation.time(Double(reset))) (\(request.method) \(request.path))")
                 }
             }
@@ -210,7 +222,9 @@ final class SimClock: WallClock {
 
     init(world: World) { self.world = world }
 
-    func now() -> Double { world.now }
+    /// Time moves while code runs: every reading is a microsecond after the last, so code that
+    /// compares two readings (a deadline with a later "now") sees what it would see for real.
+    func now() -> Double { world.tick() }
 
     func sleep(until time: Double) async throws {
         if world.event("wait") { throw CancellationError() }

@@ -172,8 +172,13 @@ public final class Replayer: Sendable {
                     if slot > now + 0.001 { onEvent(.pacing(until: slot)) }
                     group.addTask { [self] in
                         let outcome: Outcome
-                        if await waitFor(slot) {
-                            outcome = await deliver(entry, options: options, deadline: deadline)
+                        if slot > deadline, slot > clock.now() + 0.001 {
+                            // Its slot (a rate-limit pause, the pacing) comes after the wait allowed.
+                            outcome = .held(entry, until: slot)
+                        } else if await waitFor(slot) {
+                            outcome = await IntercomAPI.$holdDeadline.withValue(deadline) {
+                                await deliver(entry, options: options, deadline: deadline)
+                            }
                         } else {
                             outcome = .failure(entry, IntercomError(kind: .cancelled, detail: "cancelled"))
                         }

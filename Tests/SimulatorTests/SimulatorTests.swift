@@ -78,6 +78,44 @@ struct SimulatorTests {
                     .disk(.full, after: 4), .edit(lead: 1, field: 0), .network([.status(410, resetIn: nil, retryAfter: nil)]), .sync(wait: 0),
                 ])
         ),
+        (
+            "a request that slept through one window re-checks the hold before it sends (seed 900)",
+            Schedule(
+                seed: 900, apiVersion: "2.14",
+                steps: [
+                    .edit(lead: 1, field: 1), .rateLimit(limit: 2, window: 2), .crash(after: 4), .edit(lead: 0, field: 1),
+                    .syncWhileEditing(wait: 5, lead: 2, field: 0),
+                ])
+        ),
+        (
+            "sync --wait 0 does not wait out another request's 429 in flight (seed 4429)",
+            Schedule(
+                seed: 4429, apiVersion: "1.4",
+                steps: [
+                    .edit(lead: 2, field: 1), .network([.refuse, .refuse, .status(429, resetIn: nil, retryAfter: nil)]),
+                    .network([
+                        .refuse, .status(429, resetIn: 5, retryAfter: nil), .status(429, resetIn: nil, retryAfter: nil),
+                        .status(429, resetIn: 16, retryAfter: nil),
+                    ]),
+                    .edit(lead: 0, field: 0), .sync(wait: 5), .editElsewhere(lead: 1, field: 0), .network([.hang]),
+                    .editElsewhere(lead: 2, field: 0), .sync(wait: 0),
+                ])
+        ),
+        (
+            "a row whose rate-limit slot comes after --wait is held, not sent late (seed 18788)",
+            Schedule(
+                seed: 18788, apiVersion: "2.14",
+                steps: [
+                    .diskFull, .edit(lead: 0, field: 1), .diskFreed,
+                    .network([
+                        .status(502, resetIn: nil, retryAfter: nil), .status(429, resetIn: nil, retryAfter: nil), .refuse,
+                        .status(429, resetIn: nil, retryAfter: 2),
+                    ]),
+                    .editElsewhere(lead: 2, field: 1),
+                    .network([.hang, .status(422, resetIn: nil, retryAfter: nil), .status(401, resetIn: nil, retryAfter: nil), .refuse]),
+                    .edit(lead: 2, field: 1), .edit(lead: 1, field: 1), .sync(wait: 0),
+                ])
+        ),
     ]
 
     @Test("the schedules that found faults hold every invariant", arguments: 0..<found.count)
