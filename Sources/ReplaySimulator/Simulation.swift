@@ -158,7 +158,7 @@ private actor Run {
             try FileManager.default.copyItem(atPath: path, toPath: template)
             // The template's loads are not the schedule's: a run that made it records what one
             // that copied it does.
-            world.forgetRecord()
+            world.forgetRecord(rewindingTo: Simulation.start)
             return
         }
         try FileManager.default.copyItem(atPath: template, toPath: path)

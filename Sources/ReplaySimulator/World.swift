@@ -49,8 +49,12 @@ final class World: Sendable {
     var applied: [(lead: String, field: String, value: String)] { state.withLock { $0.applied } }
     var record: [String] { state.withLock { $0.record } }
 
-    func forgetRecord() {
-        state.withLock { $0.record.removeAll() }
+    /// Forgets what was recorded and sets the clock back (the template's loads, not the schedule's).
+    func forgetRecord(rewindingTo time: Double) {
+        state.withLock {
+            $0.record.removeAll()
+            $0.now = time
+        }
     }
 
     func violate(_ message: String) {
