@@ -32,6 +32,9 @@ public final class RateHold: Sendable {
         state.withLock { $0.store = store }
     }
 
+    /// The hold this process knows of, without reading the store (0: none).
+    public var known: Double { state.withLock { $0.until } }
+
     /// The hold, in Unix seconds (0: none), after reading what another process recorded.
     public func current() -> Double {
         let store = state.withLock { $0.store }

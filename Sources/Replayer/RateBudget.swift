@@ -19,9 +19,6 @@ public final class RateBudget: Sendable {
         var outstanding = 0
         /// The last answer carried no rate-limit figures: the server does not meter.
         var unmetered = false
-        /// The time the server said to wait until (a 429's reset or `Retry-After`), without the
-        /// jitter this budget adds: what other processes are told through the journal.
-        var serverHold = 0.0
     }
 
     private let state = Mutex(State())
@@ -121,9 +118,7 @@ public final class RateBudget: Sendable {
             if info.retryAfter == nil && info.reset == nil {
                 // No hint: back off exponentially, one second doubling up to a minute.
                 until = now + BackoffPolicy.rateLimit.delay(afterAttempt: s.consecutive429, jitter: jitter)
-                s.serverHold = max(s.serverHold, until)
             } else {
-                s.serverHold = max(s.serverHold, until)
                 until += BackoffPolicy.rateLimit.addedJitter(jitter)
             }
             s.pausedUntil = max(s.pausedUntil, until)
@@ -134,18 +129,7 @@ public final class RateBudget: Sendable {
         }
     }
 
-    /// The time before which nothing may be sent, as the server's figures tell it (no jitter): a
-    /// 429's reset or `Retry-After`, or the reset of a window whose `Remaining` reached 0. This is
-    /// what the journal keeps for the next process (``Journal/recordRateLimitHold(until:)``).
-    public func hold() -> Double {
-        state.withLock { s in
-            var hold = s.serverHold
-            if let remaining = s.remaining, remaining <= 0, let reset = s.reset { hold = max(hold, reset) }
-            return hold
-        }
-    }
-
-    /// Holds every request until `time`: a hold an earlier process recorded in the journal.
+    /// Holds every request until `time`: a hold the client learnt, or an earlier process recorded in the journal.
     public func hold(until time: Double) {
         state.withLock { s in s.pausedUntil = max(s.pausedUntil, time) }
     }

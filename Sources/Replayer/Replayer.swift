@@ -137,10 +137,10 @@ public final class Replayer: Sendable {
                 // claim what can start, in one transaction.
                 let now = clock.now()
                 var claimed: [JournalEntry] = []
-                // What the budget learnt (a 429's pause, a window with nothing left) holds every
-                // request of this process and, through the journal, of the next ones.
-                api.rateHold.extend(to: budget.hold())
-                budget.hold(until: api.rateHold.current())
+                // A hold the client learnt from any answer (its own requests record it in the
+                // journal for other processes) pauses the claims too; each request still reads
+                // the journal's before it leaves, for holds other processes met meanwhile.
+                budget.hold(until: api.rateHold.known)
                 do {
                     claimed = try journal.recordAndClaim(records, claim: room, now: now)
                     for tally in tallies { report[keyPath: tally] += 1 }

@@ -25,18 +25,19 @@ func unmount(_ path: String) -> Bool { umount2(path, 0) == 0 }
 /// The two faults of the replay the simulator was built to find, through the real binary.
 @Suite("Replay faults end to end: rate limits across processes, a full disk", .serialized)
 struct ReplayFaultsEndToEndTests {
-    /// An update to OBrien journaled offline, from a lead cached once online.
+    /// An update to OBrien journaled offline, from the lead cached once online (which binds the
+    /// journal to the app); the fake then forgets those requests.
     func journalOffline(_ rig: Rig, name: String) async throws {
+        #expect(try await rig.run(["load \(obrien)"]).status == 0)
         let result = try await rig.run(["load \(obrien)", "set name \(name)", "push"], extra: ["--offline"])
         #expect(result.status == 0, "\(result.stderr)")
+        rig.fake.clearRequests()
     }
 
     @Test("sync waits through a 429 on its app check (GET /me) instead of exiting 4 at once")
     func rateLimitedAppCheck() async throws {
         try await withRig { rig in
-            #expect(try await rig.run(["load \(obrien)"]).status == 0)
             try await journalOffline(rig, name: "Waited")
-            rig.fake.clearRequests()
             // A new process asks for the app first; that request meets the 429, reset 2 s ahead.
             rig.fake.injectOnMe(.rateLimited(retryAfter: 2, withHeaders: true))
             let started = Date()
@@ -54,9 +55,7 @@ struct ReplayFaultsEndToEndTests {
     @Test("a second sync, in a new process, sends nothing before the reset the first one recorded")
     func secondSyncHonoursTheRecordedReset() async throws {
         try await withRig { rig in
-            #expect(try await rig.run(["load \(obrien)"]).status == 0)
             try await journalOffline(rig, name: "Later")
-            rig.fake.clearRequests()
             rig.fake.injectOnMe(.rateLimited(retryAfter: 3, withHeaders: true))
             let first = try await leadsh(rig.args + ["sync", "--wait", "0"], environment: rig.env)
             #expect(first.status == 4, "\(first.stdout)\(first.stderr)")
