@@ -44,7 +44,6 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
     ],
     targets: [
         // Line editor: libedit through a system library target and a shim.
@@ -75,7 +74,6 @@ let package = Package(
             dependencies: [
                 "LeadModel", "CommandParser",
                 .product(name: "CSV", package: "CSV.swift"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings
         ),
@@ -183,7 +181,7 @@ let package = Package(
         // Shared helpers for tests: temp journals, a live fake, running the binary.
         .target(
             name: "TestSupport",
-            dependencies: ["FakeIntercom", "LeadModel", "ReplaySimulator"],
+            dependencies: ["FakeIntercom", "LeadModel", "ReplaySimulator", "LeadshApp", "LineEditor", "IntercomClient"],
             swiftSettings: settings
         ),
         .testTarget(name: "LineEditorTests", dependencies: ["LineEditor", "TestSupport"], swiftSettings: settings),
@@ -241,7 +239,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "FakeIntercom", "LeadModel", "IntercomClient", "Journal", "TestSupport",
+                "FakeIntercom", "LeadModel", "IntercomClient", "Journal", "TestSupport", "LeadshApp",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: settings

@@ -31,6 +31,9 @@ extension FakeTLS {
 /// refused), open connections close, and requests in flight, hung ones included,
 /// are abandoned unanswered.
 actor Listener {
+    /// The threads every fake's server runs on.
+    static let executor = DispatchExecutor(label: "fake-intercom.server")
+
     private let host: String
     private(set) var port: Int
     private let tls: FakeTLS?
@@ -68,7 +71,8 @@ actor Listener {
             configuration: .init(address: .hostname(host, port: port), serverName: nil, reuseAddress: true),
             onServerRunning: { channel in started.resolve(.success(channel.localAddress?.port ?? 0)) },
             logger: logger)
-        let task = Task {
+        // On threads of its own: see ``DispatchExecutor``.
+        let task = Task(executorPreference: Self.executor) {
             do {
                 try await app.run()
                 started.resolve(.failure(FakeIntercomError.stoppedWhileStarting))

@@ -1,5 +1,4 @@
 import CSV
-import Crypto
 import Foundation
 public import LeadModel
 
@@ -157,18 +156,15 @@ public final class CSVImport {
             throw ImportProblem(file: name, line: 1, message: reason)
         }
         defer { try? handle.close() }
-        var hasher = SHA256()
+        var hasher = SHA256Digest()
         do {
             while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-                hasher.update(data: chunk)
+                hasher.update(chunk)
             }
         } catch {
             throw ImportProblem(file: name, line: 1, message: "cannot read the file: \(error.localizedDescription)")
         }
-        return hasher.finalize().map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        return hasher.finalize()
     }
 
     private static func describe(_ error: any Error) -> String {

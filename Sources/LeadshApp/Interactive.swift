@@ -8,26 +8,28 @@ import Session
 /// The interactive shell: libedit prompt, history, completion, background replay.
 enum Interactive {
     static func run(
-        session: Session, printer: Printer, options: GlobalOptions, historyPath: String, sandbox: Bool,
-        endpoint: Endpoint, hasToken: Bool, clock: any WallClock, progress: ImportProgress
+        shell: Shell, context: ProcessContext, historyPath: String, sandbox: Bool, offline: Bool,
+        endpoint: Endpoint, hasToken: Bool
     ) async -> Int32 {
-        let historyFile = HistoryFile(path: historyPath)
-        let shell = Shell(session: session, printer: printer, dryRun: options.dryRun, continueOnError: options.onError == "continue", historyFile: historyFile)
+        let session = shell.session
+        let printer = shell.printer
+        let clock = context.clock
         let completionNames = shell.completionNames
         let dialect = session.dialect
-        let source = EditLineSource(
-            historyFile: historyFile,
-            completer: { line, _ in
-                let names = completionNames.get()
-                return Completion.candidates(line: line, attributeNames: names, dialect: dialect, leads: session.leadCompletions).candidates
-            },
-            onHistoryError: { error in
-                StandardStreams.err("leadsh: history: \(error)\n")
-            }
-        )
+        let errors = context.standardError
+        let input = context.lineEditor(
+            LineEditorRequest(
+                historyFile: shell.historyFile ?? HistoryFile(path: historyPath),
+                completer: { line, _ in
+                    let names = completionNames.get()
+                    return Completion.candidates(line: line, attributeNames: names, dialect: dialect, leads: session.leadCompletions).candidates
+                },
+                onHistoryError: { error in
+                    errors.write("leadsh: history: \(error)\n")
+                }))
+        let source = input.source
         shell.interactiveSource = source
-        shell.progress = progress
-        printer.noticeSink = { text in source.printAbove(text) }
+        if let printAbove = input.printAbove { printer.noticeSink = printAbove }
 
         let style = printer.style
         if sandbox {
@@ -38,7 +40,7 @@ enum Interactive {
         } else {
             printer.plain(
                 style.bold("leadsh")
-                    + " — \(hasToken ? endpoint.baseURL : "no token: offline edits only")\(options.offline ? " (offline)" : "") (API \(session.apiVersion)). Type help for commands."
+                    + " — \(hasToken ? endpoint.baseURL : "no token: offline edits only")\(offline ? " (offline)" : "") (API \(session.apiVersion)). Type help for commands."
             )
         }
 
@@ -66,7 +68,7 @@ enum Interactive {
             switch result {
             case .endOfInput:
                 if await session.hasUnpushedEdits {
-                    await shell.run(line: "quit", at: .init(name: nil, line: nil, directory: FileManager.default.currentDirectoryPath, arguments: nil))
+                    await shell.run(line: "quit", at: .init(name: nil, line: nil, directory: ".", arguments: nil))
                     if shell.quitRequested { return ExitCode.success }
                     continue
                 }
@@ -75,14 +77,14 @@ enum Interactive {
                 continue
             case .line(let line):
                 if shell.mayRecord(line) { source.recordHistory(line) }
-                await shell.run(line: line, at: .init(name: nil, line: nil, directory: FileManager.default.currentDirectoryPath, arguments: nil))
+                await shell.run(line: line, at: .init(name: nil, line: nil, directory: ".", arguments: nil))
             }
         }
         return ExitCode.success
     }
 
     /// Runs libedit's blocking `readline()` on its own thread so background replay goes on.
-    private static func readOnThread(_ source: EditLineSource, prompt: String) async -> LineReadResult {
+    private static func readOnThread(_ source: any LineSource, prompt: String) async -> LineReadResult {
         await withCheckedContinuation { continuation in
             let thread = Thread {
                 continuation.resume(returning: source.readLine(prompt: prompt))

@@ -10,22 +10,26 @@ import Replayer
 import Session
 
 /// The `leadsh` program: options, start-up, the chosen mode, exit codes.
+///
+/// ``run(_:)`` is the composition root: it reads the command line into a ``Mode``, resolves
+/// the settings, opens the journal, builds the client (real HTTP, or the sandbox's fake in
+/// memory) and the ``Session``, and runs the mode through one ``Shell`` and one ``Printer``.
+/// Everything it knows of its process comes in through the ``ProcessContext``.
 public enum Leadsh {
-    /// Runs leadsh with the given arguments (without the program name); returns the exit code.
-    public static func main(_ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment) async -> Int32 {
+    /// Runs leadsh in `context`; returns the exit code.
+    public static func run(_ context: ProcessContext) async -> Int32 {
         let invocation: Invocation
-        switch QuickArguments.parse(arguments).map(Parsed.invocation) ?? parseWithArgumentParser(arguments) {
+        switch QuickArguments.parse(context.arguments).map(Parsed.invocation) ?? parseWithArgumentParser(context.arguments, context: context) {
         case .invocation(let parsed): invocation = parsed
         case .exit(let code): return code
         }
         do {
-            return try await run(
-                options: invocation.options, subcommand: invocation.subcommand, scriptWords: invocation.scriptWords, environment: environment)
+            return try await run(invocation.mode, options: invocation.options, context: context)
         } catch let error as StartupError {
-            StandardStreams.err("leadsh: \(error.message)\n")
+            context.standardError.write("leadsh: \(error.message)\n")
             return error.exitCode
         } catch {
-            StandardStreams.err("leadsh: \(error)\n")
+            context.standardError.write("leadsh: \(error)\n")
             return ExitCode.commandFailed
         }
     }
@@ -38,7 +42,7 @@ public enum Leadsh {
     }
 
     /// Reads the command line with ArgumentParser: every form, every message.
-    static func parseWithArgumentParser(_ arguments: [String]) -> Parsed {
+    static func parseWithArgumentParser(_ arguments: [String], context: ProcessContext) -> Parsed {
         let parsed: any ParsableCommand
         do {
             parsed = try LeadshCommand.parseAsRoot(arguments)
@@ -46,14 +50,14 @@ public enum Leadsh {
             let code = LeadshCommand.exitCode(for: error)
             let message = LeadshCommand.fullMessage(for: error)
             if code == .success {
-                print(message)
+                context.standardOutput.write(message + "\n")
                 return .exit(ExitCode.success)
             }
-            StandardStreams.err("leadsh: \(message)\n(see leadsh --help)\n")
+            context.standardError.write("leadsh: \(message)\n(see leadsh --help)\n")
             return .exit(ExitCode.usage)
         }
         if let invocation = invocation(from: parsed) { return .invocation(invocation) }
-        // ArgumentParser's own commands (`--help`, `help sync`) print and exit.
+        // ArgumentParser's own commands (`help sync`) print and exit.
         do {
             var builtIn = parsed
             try builtIn.run()
@@ -61,10 +65,10 @@ public enum Leadsh {
         } catch {
             let code = LeadshCommand.exitCode(for: error)
             if code == .success {
-                print(LeadshCommand.fullMessage(for: error))
+                context.standardOutput.write(LeadshCommand.fullMessage(for: error) + "\n")
                 return .exit(ExitCode.success)
             }
-            StandardStreams.err("leadsh: \(LeadshCommand.fullMessage(for: error))\n")
+            context.standardError.write("leadsh: \(LeadshCommand.fullMessage(for: error))\n")
             return .exit(ExitCode.usage)
         }
     }
@@ -72,17 +76,14 @@ public enum Leadsh {
     /// The invocation a command ArgumentParser parsed stands for; nil for its own (help).
     static func invocation(from parsed: any ParsableCommand) -> Invocation? {
         switch parsed {
-        case let command as SyncCommand: return Invocation(options: command.options.values, subcommand: "sync", scriptWords: [])
-        case let command as QueueCommand: return Invocation(options: command.options.values, subcommand: "queue", scriptWords: [])
-        case let command as ImportCommand:
-            // `leadsh import FILE` runs the shell's `import` as one `-c` command.
-            var importing = command.options.values
-            importing.c = [Command.importFile(path: command.file, dryRun: importing.dryRun, onError: nil).description]
-            return Invocation(options: importing, subcommand: "import", scriptWords: [])
-        case let command as ConfigCommand: return Invocation(options: command.options.values, subcommand: "config", scriptWords: [])
-        case let command as WorkspacesCommand: return Invocation(options: command.options.values, subcommand: "workspaces", scriptWords: [])
-        case let command as RunCommand: return Invocation(options: command.options.values, subcommand: nil, scriptWords: command.scriptWords)
-        case let command as LeadshCommand: return Invocation(options: command.options.values, subcommand: nil, scriptWords: [])
+        case let command as SyncCommand: return Invocation(options: command.options.values, mode: .sync)
+        case let command as QueueCommand: return Invocation(options: command.options.values, mode: .queue)
+        case let command as ImportCommand: return Invocation(options: command.options.values, mode: .importFile(path: command.file))
+        case let command as ConfigCommand: return Invocation(options: command.options.values, mode: .config)
+        case let command as WorkspacesCommand: return Invocation(options: command.options.values, mode: .workspaces)
+        case let command as RunCommand:
+            return Invocation(options: command.options.values, mode: .run(commands: command.options.c, words: command.scriptWords))
+        case let command as LeadshCommand: return Invocation(options: command.options.values, mode: .run(commands: command.options.c, words: []))
         default: return nil
         }
     }
@@ -119,40 +120,37 @@ public enum Leadsh {
         shell for its commands.
         """
 
-    private static func run(options: GlobalOptions, subcommand: String?, scriptWords: [String], environment: [String: String]) async throws -> Int32 {
-        guard ["stop", "continue"].contains(options.onError) else {
-            throw StartupError.usage("--on-error takes stop or continue, not \(options.onError)")
-        }
+    /// The composition root: everything a mode needs, built once, then the mode.
+    private static func run(_ requested: Mode, options: GlobalOptions, context: ProcessContext) async throws -> Int32 {
         guard (options.timeout ?? 1) > 0, options.wait >= 0 else {
             throw StartupError.usage("--timeout must be positive and --wait not negative")
         }
-        if let subcommand, let extra = scriptWords.first {
-            throw StartupError.usage("unexpected argument \(extra) after \(subcommand)")
-        }
-        if !options.c.isEmpty, let script = scriptWords.first {
-            throw StartupError.usage("pass either -c commands or a script file (\(script)), not both")
-        }
+        let environment = context.environment
         // Everything that can be refused is checked before anything starts.
         let resolved = try WorkspaceSettings.resolve(options: options, environment: environment)
-        if subcommand == "config" {
-            StandardStreams.out(ConfigReport.render(resolved, json: options.json))
+        switch requested {
+        case .config:
+            context.standardOutput.write(ConfigReport.render(resolved, json: options.json))
             return ExitCode.success
-        }
-        if subcommand == "workspaces" {
-            StandardStreams.out(ConfigReport.workspaces(resolved, options: options, environment: environment, json: options.json))
+        case .workspaces:
+            context.standardOutput.write(ConfigReport.workspaces(resolved, options: options, environment: environment, json: options.json))
             return ExitCode.success
+        default: break
         }
-        let stdinIsTerminal = isatty(0) == 1
-        let interactive = subcommand == nil && options.c.isEmpty && scriptWords.isEmpty && stdinIsTerminal
-        let colour = isatty(1) == 1 && (environment["NO_COLOR"] ?? "").isEmpty && !options.json
-        let printer = Printer(json: options.json, style: Style(enabled: colour))
+        let terminal = context.terminal
+        // The shell without a terminal reads the lines piped to stdin, as a script.
+        let mode = requested == .shell && !terminal.stdin ? .script(path: "-", arguments: []) : requested
+        let interactive = mode == .shell
+        let colour = terminal.stdout && (environment["NO_COLOR"] ?? "").isEmpty && !options.json
+        let printer = Printer(json: options.json, style: Style(enabled: colour), out: context.standardOutput, err: context.standardError)
 
         var endpoint = resolved.endpoint.value
         let apiVersion = resolved.apiVersion.value
         let transport = try Resolved.transport(caFile: options.caFile, proxy: options.proxy, endpoint: endpoint, environment: environment)
-        let script = try scriptWords.first.map { path in
+        var script: (path: String, source: any LineSource, arguments: [String])?
+        if case .script(let path, let arguments) = mode {
             do {
-                return (path, path == "-" ? PlainLineSource.standardInput() : try PlainLineSource(path: path))
+                script = (path, path == "-" ? context.standardInput() : try PlainLineSource(path: path), arguments)
             } catch {
                 throw StartupError.usage("cannot read the script \(path): \(error)")
             }
@@ -161,7 +159,7 @@ public enum Leadsh {
         if case .none = resolved.token.value { hasToken = false } else { hasToken = true }
         let sandbox = options.sandbox || (interactive && !hasToken && resolved.endpoint.origin.description == Origin.builtIn.description)
         var token = try await resolved.readToken(environment: environment)
-        if subcommand == nil, script == nil, Leadsh.quitsFirst(options.c, token: token) {
+        if case .commands(let lines) = mode, Leadsh.quitsFirst(lines, token: token) {
             // `-c quit`: no command runs, so nothing is opened, not the journal, nor the HTTP
             // client, nor the sandbox (issue 16: start-up does only what the first command needs).
             return ExitCode.success
@@ -176,12 +174,12 @@ public enum Leadsh {
 
         // The sandbox: the fake Intercom's logic in this process, reached through the in-memory
         // transport (no socket, no server); its state lives as long as the process.
-        var sandboxTransport: InMemoryTransport?
+        var requestTransport = context.transport
         if sandbox {
             let sandboxToken = "sandbox-" + UUID().uuidString.lowercased()
             let workspace = FakeWorkspace(
                 configuration: FakeIntercomConfiguration(token: sandboxToken, recordsRequests: false, appID: Leadsh.sandboxAppID))
-            sandboxTransport = InMemoryTransport(workspace: workspace)
+            requestTransport = InMemoryTransport(workspace: workspace)
             token = sandboxToken
             endpoint = Leadsh.sandboxEndpoint
         }
@@ -196,8 +194,9 @@ public enum Leadsh {
             var configuration = IntercomConfiguration(
                 endpoint: endpoint, token: token, apiVersion: apiVersion,
                 requestTimeout: .milliseconds(Int64(resolved.timeout.value * 1000)), observer: observer)
+            configuration.clock = context.clock
             if !sandbox { (configuration.trust, configuration.proxy) = (transport.trust, transport.proxy) }
-            api = IntercomAPI(configuration: configuration, transport: sandboxTransport)
+            api = IntercomAPI(configuration: configuration, transport: requestTransport)
         }
 
         let named = resolved.workspace.value != "default"
@@ -205,45 +204,54 @@ public enum Leadsh {
             label: sandbox ? "sandbox" : named ? resolved.workspace.value : "online", startOffline: options.offline, coalesce: !options.noCoalesce,
             syncWait: interactive ? 30 : options.wait, blind: options.blind)
         settings.jsonOutput = options.json
-        settings.importOnError = options.onError == "continue" ? .continue : .stop
+        settings.importOnError = options.onError
         settings.apiVersion = apiVersion
-        if isatty(1) == 1 { settings.queuePage = Leadsh.screenRows() }
+        if terminal.stdout { settings.queuePage = max(5, (terminal.rows ?? 24) - 4) }
         settings.appAdvice = ConfigReport.appAdvice(resolved, journalPath: journalPath, environment: environment)
-        let clock = SystemClock()
-        let session = Session(journal: journal, api: api, settings: settings, clock: clock)
-        let importProgress = ImportProgress(enabled: isatty(2) == 1 && !options.json)
+        let session = Session(journal: journal, api: api, settings: settings, clock: context.clock)
+        let importProgress = ImportProgress(enabled: terminal.stderr && !options.json, sink: context.standardError)
         await session.setImportObserver { rows in importProgress.draw(rows) }
 
+        // One executor and one presenter for every mode.
+        let shell = Shell(
+            session: session, printer: printer, dryRun: options.dryRun, continueOnError: options.onError == .continue,
+            historyFile: interactive ? HistoryFile(path: resolved.history.value) : nil, environment: environment)
+        shell.progress = importProgress
+        let noLocation = Shell.Location(name: nil, line: nil, directory: ".", arguments: nil)
+
         let code: Int32
-        if subcommand == "sync" {
-            code = await runSync(session: session, options: options, printer: printer)
-        } else if subcommand == "queue" {
-            code = await runQueue(session: session, all: options.all, limit: options.limit, printer: printer)
-        } else if interactive {
+        switch mode {
+        case .shell:
             code = await Interactive.run(
-                session: session, printer: printer, options: options,
-                historyPath: resolved.history.value,
-                sandbox: sandbox, endpoint: endpoint, hasToken: token != nil, clock: clock, progress: importProgress)
-        } else {
-            // -c commands, a script file, or lines piped to stdin: the same loop.
-            let shell = Shell(
-                session: session, printer: printer, dryRun: options.dryRun, continueOnError: options.onError == "continue",
-                historyFile: nil)
-            shell.progress = importProgress
-            let (name, source, directory, arguments): (String?, any LineSource, String, [String]?)
-            if subcommand == "import" {
-                // No `-c:1:` before its messages: the user typed no -c.
-                (name, source, directory, arguments) = (nil, ScriptedLineSource(options.c), ".", nil)
-            } else if !options.c.isEmpty {
-                (name, source, directory, arguments) = ("-c", ScriptedLineSource(options.c), ".", nil)
-            } else if let (path, file) = script {
-                let folder = path == "-" ? "." : (path as NSString).deletingLastPathComponent
-                (name, source, directory, arguments) = (path == "-" ? "stdin" : path, file, folder.isEmpty ? "." : folder, Array(scriptWords.dropFirst()))
+                shell: shell, context: context, historyPath: resolved.history.value, sandbox: sandbox, offline: options.offline,
+                endpoint: endpoint, hasToken: token != nil)
+        case .sync:
+            code = await runSync(shell: shell, options: options, context: context)
+        case .queue:
+            if let limit = options.limit, limit < 1 {
+                shell.report(CommandFailure(.usage, "--limit must be a positive number"), location: nil, line: nil)
+                code = shell.worstExit
             } else {
-                (name, source, directory, arguments) = ("stdin", PlainLineSource.standardInput(), ".", [])
+                // False also when the listing broke off (the printer said why).
+                let ok = await shell.run(.queue(all: options.all, limit: options.limit), at: noLocation)
+                code = ok ? ExitCode.success : max(ExitCode.commandFailed, shell.worstExit)
             }
-            let result = await shell.runScript(source, name: name, directory: directory, arguments: arguments)
-            code = await finish(session: session, printer: printer, result: result, worstExit: shell.worstExit, name: name ?? "leadsh import")
+        case .importFile(let path):
+            // The shell's `import`, typed: no `FILE:LINE:` before its messages, the user typed no line.
+            let ok = await shell.run(.importFile(path: path, dryRun: options.dryRun, onError: nil), at: noLocation)
+            code = await finish(session: session, shell: shell, failures: ok ? 0 : 1, name: "leadsh import")
+        case .commands(let lines):
+            let result = await shell.runScript(ScriptedLineSource(lines), name: "-c", directory: ".", arguments: nil)
+            code = await finish(session: session, shell: shell, failures: result.failures, name: "-c")
+        case .script:
+            // A script file, or lines piped to stdin: the same loop.
+            let (path, source, arguments) = script!
+            let folder = path == "-" ? "." : (path as NSString).deletingLastPathComponent
+            let name = path == "-" ? "stdin" : path
+            let result = await shell.runScript(source, name: name, directory: folder.isEmpty ? "." : folder, arguments: arguments)
+            code = await finish(session: session, shell: shell, failures: result.failures, name: name)
+        case .config, .workspaces:
+            code = ExitCode.success
         }
 
         await api?.shutdown()
@@ -270,129 +278,33 @@ public enum Leadsh {
         return false
     }
 
-    /// Rows of a table that fit on the terminal with the header and the "more" line.
-    static func screenRows() -> Int {
-        var size = winsize()
-        guard ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0 else { return 20 }
-        return max(5, Int(size.ws_row) - 4)
-    }
-
-    private static func runQueue(session: Session, all: Bool, limit: Int?, printer: Printer) async -> Int32 {
-        if let limit, limit < 1 {
-            printer.failure(CommandFailure(.usage, "--limit must be a positive number"), location: nil, line: nil)
-            return ExitCode.usage
-        }
-        do {
-            return printer.result(try await session.execute(.queue(all: all, limit: limit))) ? ExitCode.success : ExitCode.commandFailed
-        } catch {
-            printer.failure(error, location: nil, line: nil)
-            return ExitCode.of(error)
-        }
-    }
-
-    /// Ends a script or `-c` run: reports unpushed edits, returns the exit code.
-    private static func finish(session: Session, printer: Printer, result: Shell.ScriptResult, worstExit: Int32, name: String) async -> Int32 {
-        var failures = result.failures
+    /// Ends a script, `-c` or import run: reports unpushed edits, returns the exit code.
+    private static func finish(session: Session, shell: Shell, failures: Int, name: String) async -> Int32 {
+        var failures = failures
         if await session.hasForgottenEdits {
             let lead = await session.current?.view.id ?? "the lead"
-            printer.failure(
+            shell.report(
                 CommandFailure(.unpushedEdits, "\(name): the script ended with unpushed edits to \(lead); they were not journaled (add `push`)"),
                 location: nil, line: nil)
             failures += 1
         }
-        return ExitCode.afterScript(failures: failures, worst: worstExit, wrongApp: await session.wrongApp != nil)
+        return ExitCode.afterScript(failures: failures, worst: shell.worstExit, wrongApp: await session.wrongApp != nil)
     }
 
-    private static func runSync(session: Session, options: GlobalOptions, printer: Printer) async -> Int32 {
+    /// `leadsh sync`: the shell's `sync`, with progress on a terminal and the exit code of its report.
+    private static func runSync(shell: Shell, options: GlobalOptions, context: ProcessContext) async -> Int32 {
+        let session = shell.session
         guard session.hasToken else {
-            printer.failure(CommandFailure(.noToken, "no token: set INTERCOM_TOKEN or pass --sandbox"), location: nil, line: nil)
+            shell.report(CommandFailure(.noToken, "no token: set INTERCOM_TOKEN or pass --sandbox"), location: nil, line: nil)
             return ExitCode.usage
         }
-        let progress = Progress(enabled: isatty(2) == 1 && !options.json, total: await session.unsentCount())
+        let progress = Progress(enabled: context.terminal.stderr && !options.json, total: await session.unsentCount(), sink: context.standardError)
         await session.setReplayObserver { event in progress.record(event) }
-        let reply: Reply
-        do {
-            reply = try await session.sync(blind: options.blind, wait: options.wait)
-        } catch {
-            progress.finish()
-            printer.failure(error, location: nil, line: nil)
-            // Another app's token: a setting must change (exit 2), and nothing was sent.
-            return ExitCode.of(error)
-        }
+        let ok = await shell.run(.sync(blind: options.blind), at: Shell.Location(name: nil, line: nil, directory: ".", arguments: nil))
         progress.finish()
-        printer.result(reply)
-        guard case .synced(let report) = reply.result else { return ExitCode.success }
+        // A failure before the replay (another app's token: a setting must change, exit 2; the journal: 3).
+        guard ok || shell.lastReply != nil else { return shell.worstExit }
+        guard case .synced(let report) = shell.lastReply?.result else { return ok ? ExitCode.success : shell.worstExit }
         return ExitCode.afterSync(report)
-    }
-}
-
-/// An import's progress on a terminal: one line on stderr, redrawn at most five times a
-/// second, cleared when the command ends.
-final class ImportProgress: @unchecked Sendable {
-    private let enabled: Bool
-    private let lock = NSLock()
-    private var lastDraw = Date.distantPast
-    private var drawn = false
-
-    init(enabled: Bool) { self.enabled = enabled }
-
-    func draw(_ rows: Int) {
-        guard enabled else { return }
-        lock.lock()
-        defer { lock.unlock() }
-        let now = Date()
-        guard now.timeIntervalSince(lastDraw) > 0.2 else { return }
-        lastDraw = now
-        drawn = true
-        StandardStreams.err("\r\u{1B}[Kimporting: \(rows) rows read")
-    }
-
-    func clear() {
-        lock.lock()
-        defer { lock.unlock() }
-        guard drawn else { return }
-        drawn = false
-        StandardStreams.err("\r\u{1B}[K")
-    }
-}
-
-/// Replay progress on a terminal: done/total, rate, ETA; nothing when not a terminal.
-final class Progress: @unchecked Sendable {
-    private let enabled: Bool
-    private let total: Int
-    private let lock = NSLock()
-    private var done = 0
-    private let started = Date()
-    private var lastDraw = Date.distantPast
-    private var waitNote = ""
-
-    init(enabled: Bool, total: Int) {
-        self.enabled = enabled && total > 30
-        self.total = total
-    }
-
-    func record(_ event: ReplayEvent) {
-        guard enabled else { return }
-        lock.lock()
-        defer { lock.unlock() }
-        switch event {
-        case .sent, .failed, .conflict: done += 1
-        case .rateLimited(let until), .pacing(let until):
-            waitNote = " (waiting for the rate window until \(Words.clockTime(until)))"
-        case .retryLater: break
-        }
-        let now = Date()
-        guard now.timeIntervalSince(lastDraw) > 0.2 || done == total else { return }
-        lastDraw = now
-        let elapsed = max(0.001, now.timeIntervalSince(started))
-        let rate = Double(done) / elapsed
-        let eta = rate > 0 ? Int(Double(total - done) / rate) : 0
-        StandardStreams.err(String(format: "\r\u{1B}[K%d/%d  %.0f/s  ETA %ds%@", done, total, rate, eta, waitNote))
-        if case .sent = event { waitNote = "" }
-    }
-
-    func finish() {
-        guard enabled else { return }
-        StandardStreams.err("\r\u{1B}[K")
     }
 }

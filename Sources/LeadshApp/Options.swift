@@ -49,7 +49,7 @@ struct LeadshOptions: ParsableArguments {
     var json = false
 
     @Option(name: .customLong("on-error"), help: "In scripts: stop (default) or continue after a failing command.")
-    var onError: String = "stop"
+    var onError: OnError = .stop
 
     @Flag(help: "Use the embedded fake Intercom, seeded with sample leads.")
     var sandbox = false
@@ -97,7 +97,7 @@ struct GlobalOptions: Equatable {
     var proxy: String?
     var offline = false
     var json = false
-    var onError = "stop"
+    var onError: OnError = .stop
     var sandbox = false
     var verbose = false
     var noCoalesce = false
@@ -106,7 +106,6 @@ struct GlobalOptions: Equatable {
     var wait: Double = 120
     var all = false
     var limit: Int?
-    var c: [String] = []
 }
 
 extension LeadshOptions {
@@ -116,7 +115,7 @@ extension LeadshOptions {
             baseURL: baseURL, region: region, tokenFile: tokenFile, journal: journal, history: history, apiVersion: apiVersion,
             timeout: timeout, workspace: workspace, config: config, caFile: caFile, proxy: proxy, offline: offline, json: json,
             onError: onError, sandbox: sandbox, verbose: verbose, noCoalesce: noCoalesce, dryRun: dryRun, blind: blind, wait: wait,
-            all: all, limit: limit, c: c)
+            all: all, limit: limit)
     }
 }
 
@@ -150,6 +149,9 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         if let first = script.first, first.hasPrefix("-"), first != "-", first != "--" {
             throw ValidationError("Unknown option '\(first)'")
+        }
+        if !options.c.isEmpty, let script = scriptWords.first {
+            throw ValidationError("pass either -c commands or a script file (\(script)), not both")
         }
     }
 

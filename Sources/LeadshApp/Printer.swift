@@ -12,10 +12,14 @@ final class Printer: @unchecked Sendable {
     var noticeSink: (@Sendable (String) -> Void)?
     /// The API token, never printed: any output holding it has it replaced.
     var secret: String?
+    private let out: any TextSink
+    private let err: any TextSink
 
-    init(json: Bool, style: Style) {
+    init(json: Bool, style: Style, out: any TextSink, err: any TextSink) {
         self.json = json
         self.presenter = Presenter(style: style)
+        self.out = out
+        self.err = err
     }
 
     var style: Style { presenter.style }
@@ -112,11 +116,11 @@ final class Printer: @unchecked Sendable {
     }
 
     func writeOut(_ text: String) {
-        StandardStreams.out(redacted(text))
+        out.write(redacted(text))
     }
 
     func writeErr(_ text: String) {
-        StandardStreams.err(redacted(text))
+        err.write(redacted(text))
     }
 
     /// `text` with the token replaced, the last line of defence behind the session never

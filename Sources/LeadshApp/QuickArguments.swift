@@ -1,9 +1,7 @@
-/// What leadsh was asked to do: the global options, the subcommand (nil for the shell, a
-/// script or `-c` commands) and the script with its arguments.
-struct Invocation {
+/// What leadsh was asked to do: the global options and the mode.
+struct Invocation: Equatable {
     var options: GlobalOptions
-    var subcommand: String?
-    var scriptWords: [String]
+    var mode: Mode
 }
 
 /// Reads the common command lines without ArgumentParser.
@@ -71,7 +69,10 @@ enum QuickArguments {
         options.config = values["--config"]
         options.caFile = values["--ca-file"]
         options.proxy = values["--proxy"]
-        if let onError = values["--on-error"] { options.onError = onError }
+        if let text = values["--on-error"] {
+            guard let onError = OnError(rawValue: text) else { return nil }
+            options.onError = onError
+        }
         if let text = values["--timeout"] {
             guard let seconds = Double(text) else { return nil }
             options.timeout = seconds
@@ -92,8 +93,9 @@ enum QuickArguments {
         options.dryRun = flags.contains("--dry-run")
         options.blind = flags.contains("--blind")
         options.all = flags.contains("--all")
-        options.c = commands
-        return Invocation(options: options, subcommand: nil, scriptWords: positionals)
+        // -c and a script together: ArgumentParser refuses it, with its message.
+        guard commands.isEmpty || positionals.isEmpty else { return nil }
+        return Invocation(options: options, mode: .run(commands: commands, words: positionals))
     }
 
     /// The options that take a value, each spelling to the one name it is kept under.

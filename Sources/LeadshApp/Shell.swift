@@ -24,8 +24,12 @@ final class Shell: @unchecked Sendable {
     /// Attribute names of the current lead, for completion from libedit's thread.
     let completionNames = CompletionNames()
 
-    init(session: Session, printer: Printer, dryRun: Bool, continueOnError: Bool, historyFile: HistoryFile?) {
+    /// The environment `${NAME}` in a script expands from (the token's variables never).
+    let environment: [String: String]
+
+    init(session: Session, printer: Printer, dryRun: Bool, continueOnError: Bool, historyFile: HistoryFile?, environment: [String: String]) {
         self.session = session
+        self.environment = environment
         self.printer = printer
         self.dryRun = dryRun
         self.continueOnError = continueOnError
@@ -71,7 +75,7 @@ final class Shell: @unchecked Sendable {
                         askedForSecret = name
                         return nil
                     }
-                    return ProcessInfo.processInfo.environment[name]
+                    return self.environment[name]
                 }
             }
             command = try CommandParser.parse(line, expand: expand, dialect: session.dialect)
@@ -82,6 +86,13 @@ final class Shell: @unchecked Sendable {
             return false
         }
         guard let command else { return true }
+        return await run(command, at: location)
+    }
+
+    /// Runs one typed command: a parsed line, or a mode's own command (`leadsh sync`,
+    /// `leadsh import FILE`), with no string round trip. Returns false when it failed.
+    @discardableResult
+    func run(_ command: Command, at location: Location) async -> Bool {
         if case .quit = command {
             quitRequested = await confirmQuit()
             return true
@@ -128,6 +139,7 @@ final class Shell: @unchecked Sendable {
         progress?.clear()
         switch result {
         case .success(let reply):
+            lastReply = reply
             // Recorded as parsed, so `$1` and `${NAME}` appear expanded and quoting is canonical.
             if Shell.changesSomething(command) { scriptLines.append(command.description) }
             let complete = printer.result(reply)
@@ -164,11 +176,14 @@ final class Shell: @unchecked Sendable {
         }
     }
 
+    /// The last command's result (`leadsh sync` reads its report for the exit code).
+    private(set) var lastReply: Reply?
+
     /// The exit code the worst failure so far asks for (0: none), for a script's exit code.
     private(set) var worstExit: Int32 = 0
 
     /// Prints a failure and remembers its exit code.
-    private func report(_ failure: CommandFailure, location: String?, line: Int?) {
+    func report(_ failure: CommandFailure, location: String?, line: Int?) {
         worstExit = max(worstExit, ExitCode.of(failure))
         printer.failure(failure, location: location, line: line)
     }

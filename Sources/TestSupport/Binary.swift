@@ -87,8 +87,20 @@ public func runProgram(
         stderr: String(decoding: await errData, as: UTF8.self))
 }
 
-/// Runs `leadsh` with the given arguments.
+/// Runs leadsh with the given arguments: in this process (``leadshInProcess``), or as the
+/// built binary when the run needs a working directory of its own.
 public func leadsh(_ arguments: [String], environment: [String: String], stdin: String? = nil, currentDirectory: String? = nil) async throws -> ProcessResult {
+    if let currentDirectory {
+        return try await leadshBinary(arguments, environment: environment, stdin: stdin, currentDirectory: currentDirectory)
+    }
+    return await leadshInProcess(arguments, environment: environment, stdin: stdin)
+}
+
+/// Runs the built `leadsh` binary: for what only a process shows (exit on signals, SIGPIPE,
+/// a closed stdout, start-up, `#!` scripts, a working directory).
+public func leadshBinary(
+    _ arguments: [String], environment: [String: String], stdin: String? = nil, currentDirectory: String? = nil
+) async throws -> ProcessResult {
     try await runProduct("leadsh", arguments, environment: environment, stdin: stdin, currentDirectory: currentDirectory)
 }
 

@@ -16,7 +16,9 @@ public func withFakeIntercom<T>(
     let fake = FakeIntercom(configuration: configuration)
     try await fake.start()
     do {
-        let result = try await body(fake)
+        // The test's client side on threads of its own too (``DispatchExecutor``): its requests
+        // have real timeouts, which a test hogging the two-thread pool must not run out.
+        let result = try await withTaskExecutorPreference(clientExecutor, isolation: isolation) { try await body(fake) }
         await fake.shutdown()
         return result
     } catch {
@@ -24,3 +26,6 @@ public func withFakeIntercom<T>(
         throw error
     }
 }
+
+/// The threads the tests' side of a live fake runs on (``withFakeIntercom(_:isolation:_:)``).
+private let clientExecutor = DispatchExecutor(label: "tests.client")

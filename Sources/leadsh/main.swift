@@ -1,5 +1,5 @@
 import Foundation
 import LeadshApp
 
-let code = await Leadsh.main(Array(CommandLine.arguments.dropFirst()))
-exit(code)
+// The process boundary: this process's arguments, environment, descriptors and terminal.
+exit(await Leadsh.run(.current()))

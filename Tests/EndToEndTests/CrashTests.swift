@@ -49,10 +49,20 @@ struct CrashTests {
                     journal.close()
                 }
                 // Kill anywhere from start-up (reconciling orphans) to mid-replay.
+                let sentBefore = rig.fake.requests.count
                 let sync = try RunningProduct("leadsh", rig.args + ["sync"], environment: rig.env)
-                let killAfter = round % 3 == 0 ? Int.random(in: 0...60, using: &rng) : Int.random(in: 60...700, using: &rng)
-                // Waits on the leadsh child: the kill lands at a random point of its run.
-                try await Task.sleep(for: .milliseconds(killAfter))
+                if round % 3 == 0 {
+                    // Waits on the leadsh child: the kill lands at a random point of its start.
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 0...60, using: &rng)))
+                } else {
+                    // Mid-replay: once the first update has reached the fake (however slowly a
+                    // loaded machine starts the child), then a random moment of the sends.
+                    let deadline = ContinuousClock.now + .seconds(20)
+                    while rig.fake.requests.count <= sentBefore + 1, ContinuousClock.now < deadline, sync.process.isRunning {
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 0...400, using: &rng)))
+                }
                 sync.signal(SIGKILL)
                 _ = await sync.wait()
 

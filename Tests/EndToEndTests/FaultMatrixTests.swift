@@ -57,6 +57,17 @@ struct FaultMatrixTests {
 
         enum Outcome { case sent, retryLater, waitForAPI, failed }
 
+        /// `--timeout`: one second where the server hangs, so the case does not wait long;
+        /// enough for the 1.5 s slow answer; else ten, so that cases running side by side
+        /// on two cores never turn an answer into a timeout.
+        var timeout: String {
+            switch self {
+            case .acceptThenHang: "1"
+            case .slowResponse: "5"
+            default: "10"
+            }
+        }
+
         /// DESIGN's response table.
         var outcome: Outcome {
             switch self {
@@ -149,7 +160,7 @@ struct FaultMatrixTests {
                 fault == .connectionRefused
                 ? ["load \(obrien)", "attr plan \(value)", "push"]
                 : ["load \(obrien)", "online", "attr plan \(value)", "push"]
-            let timeout = ["--timeout", fault == .slowResponse ? "5" : "1"]
+            let timeout = ["--timeout", fault.timeout]
             let push = try await rig.run(lines, extra: (fault == .connectionRefused ? [] : ["--offline"]) + timeout)
             let said = push.stdout + push.stderr
             #expect(push.status == fault.pushExit, "\(said)")
@@ -173,12 +184,16 @@ struct FaultMatrixTests {
                 let code = fault.pushMessage[0].split(separator: " ").last.map(String.init)
                 #expect(row.lastErrorCode == code)
             }
-            #expect((rig.fake.lead(id: obrien)?.customAttributes["plan"] == .string(value)) == fault.appliedAtOnce)
+            // A cut answer was applied before it was cut, if the request reached the fault: on a
+            // busy machine the POST can fail before (a pooled connection the server had closed),
+            // with the same outcome for the row, and the fault still queued.
+            let reachedFault = fault != .cutMidBody || rig.fake.pendingFaults.isEmpty
+            #expect((rig.fake.lead(id: obrien)?.customAttributes["plan"] == .string(value)) == (fault.appliedAtOnce && reachedFault))
 
             // `leadsh sync` meeting the same fault exits as the table says and keeps the row.
             if fault.outcome != .sent {
                 if await rig.fake.isListening { await fault.apply(to: rig.fake) }
-                let sync = try await leadsh(rig.args + ["sync", "--blind", "--wait", "0", "--timeout", "1"], environment: rig.env)
+                let sync = try await leadsh(rig.args + ["sync", "--blind", "--wait", "0", "--timeout", fault.timeout], environment: rig.env)
                 #expect(sync.status == fault.syncExit, "sync: \(sync.stdout)\(sync.stderr)")
                 let after = try #require(try Journal.entry(rig.journal, seq: 1))
                 #expect(after.state == row.state, "sync under the fault keeps the row \(row.state)")

@@ -87,7 +87,7 @@ struct HostileInputTests {
         var rng = SeededGenerator(state: seed)
         let seedNote = "LEADSH_SEED=\(seed)"
         let context = Comment(rawValue: seedNote)
-        let count = environmentInt("LEADSH_FUZZ_LINES", default: 2_000)
+        let count = environmentInt("LEADSH_FUZZ_LINES", default: TestSize.pick(400, long: 2_000))
         try await withRig { rig in
             #expect(try await rig.run(["load \(obrien)"]).status == 0)
 

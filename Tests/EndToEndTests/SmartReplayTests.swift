@@ -2,6 +2,7 @@ import FakeIntercom
 import Foundation
 import Journal
 import LeadModel
+import LeadshApp
 import TestSupport
 import Testing
 
@@ -173,38 +174,49 @@ struct SmartReplayTests {
         }
     }
 
-    @Test("a paced replay of 300 updates against 60 requests a second: no 429 storm, and it takes windows, not minutes")
-    func pacedReplay() async throws {
-        let window = 1.0
-        let limit = 60
-        let count = 300
-        try await withRig(FakeIntercomConfiguration(rateLimit: RateLimit(limit: limit, window: .seconds(window)))) { rig in
-            let last = try journalUpdates(rig.journal, count: count, leads: allSampleIDs)
-            let started = Date()
-            let sync = try await leadsh(rig.args + ["sync"], environment: rig.env)
-            let elapsed = Date().timeIntervalSince(started)
-            #expect(sync.status == 0, "\(sync.stderr)")
-            #expect(rig.posts.count >= count)
-            let beyond = rig.fake.requests.filter { $0.path != "/me" }.count - count
-            #expect(beyond <= 1, "at most one request beyond the \(count) updates, i.e. at most one 429")
-            for (lead, n) in last { #expect(rig.fake.lead(id: lead)?.customAttributes["n"] == .integer(n)) }
-            // Order of magnitude only (the exact ratio is the benchmark's P4): the replay was
-            // spread over the windows, not burst, and did not sleep for minutes.
-            let minimum = Double(count) / Double(limit) * window
-            #expect(elapsed > minimum - 2 * window, "\(elapsed) s: the limit was not respected")
-            #expect(elapsed < minimum * 10, "\(elapsed) s for a theoretical \(minimum) s")
-        }
+    /// A sync of `count` journaled updates, in this process, against a fake in memory whose
+    /// rate window runs on the same virtual clock as leadsh's waits: pacing without sleeping.
+    static func pacedSync(count: Int, limit: Int, window: Double, terminal: TerminalCapabilities = .none) async throws
+        -> (sync: ProcessResult, elapsed: Double, requests: [RecordedRequest], last: [String: Int64], workspace: FakeWorkspace)
+    {
+        let clock = JumpingClock(start: 1_800_000_000)
+        var configuration = FakeIntercomConfiguration(rateLimit: RateLimit(limit: limit, window: .seconds(window)))
+        configuration.dataAttributes += testAttributes
+        configuration.clock = clock
+        let workspace = FakeWorkspace(configuration: configuration)
+        let home = TempDirectory("leadsh-paced")
+        let journal = home.file("journal.sqlite")
+        let last = try journalUpdates(journal, count: count, leads: allSampleIDs)
+        let started = clock.now()
+        let sync = await leadshInProcess(
+            ["--base-url", "https://api.intercom.test", "--journal", journal, "sync"],
+            environment: leadshEnvironment(home: home.path, token: configuration.token), terminal: terminal,
+            transport: InMemoryTransport(workspace: workspace), clock: clock)
+        return (sync, clock.now() - started, workspace.requests, last, workspace)
     }
 
-    @Test("progress says when a paced replay waits for the rate window, and until when", .enabled(if: tmuxAvailable))
+    @Test("a paced replay of 300 updates against 60 requests a second: no 429 storm, and it takes windows, not minutes (virtual time)")
+    func pacedReplay() async throws {
+        let (window, limit, count) = (1.0, 60, 300)
+        let run = try await Self.pacedSync(count: count, limit: limit, window: window)
+        #expect(run.sync.status == 0, "\(run.sync.stderr)")
+        let updates = run.requests.filter { $0.path != "/me" }
+        #expect(updates.count >= count)
+        #expect(updates.count - count <= 1, "at most one request beyond the \(count) updates, i.e. at most one 429")
+        for (lead, n) in run.last { #expect(run.workspace.lead(id: lead)?.customAttributes["n"] == .integer(n)) }
+        // On the virtual clock: the replay was spread over the windows, not burst, and did
+        // not wait for minutes.
+        let minimum = Double(count) / Double(limit) * window
+        #expect(run.elapsed > minimum - 2 * window, "\(run.elapsed) s: the limit was not respected")
+        #expect(run.elapsed < minimum * 3, "\(run.elapsed) s for a theoretical \(minimum) s")
+    }
+
+    @Test("progress on a terminal says when a paced replay waits for the rate window, and until when (virtual time)")
     func pacingProgress() async throws {
-        try await withRig(FakeIntercomConfiguration(rateLimit: RateLimit(limit: 20, window: .seconds(2)))) { rig in
-            _ = try journalUpdates(rig.journal, count: 60, leads: allSampleIDs)
-            let terminal = try TmuxSession(command: [productsDirectory() + "/leadsh"] + rig.args + ["sync"], environment: rig.env)
-            defer { terminal.close() }
-            let screen = try await terminal.waitUntil("the wait note", timeout: .seconds(20)) { $0.contains("waiting for the rate window until") }
-            #expect(screen.range(of: #"until \d\d:\d\d:\d\d"#, options: .regularExpression) != nil, "\(screen)")
-            #expect(try await terminal.waitForExit(timeout: .seconds(30)) == 0)
-        }
+        let run = try await Self.pacedSync(count: 60, limit: 20, window: 2, terminal: TerminalCapabilities(stdin: false, stdout: false, stderr: true))
+        #expect(run.sync.status == 0, "\(run.sync.stderr)")
+        #expect(run.sync.stderr.contains("waiting for the rate window until"), "\(run.sync.stderr)")
+        #expect(run.sync.stderr.range(of: #"until \d\d:\d\d:\d\d"#, options: .regularExpression) != nil, "\(run.sync.stderr)")
+        #expect(run.sync.stderr.contains("60/60"), "the progress line reaches the total: \(run.sync.stderr)")
     }
 }

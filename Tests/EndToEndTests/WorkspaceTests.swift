@@ -413,7 +413,9 @@ struct TokenCommandTests {
                 timeout = \(timeout)
                 """
             let path = home.write("config.toml", config)
-            let result = try await leadsh(["--config", path, "-w", "w", "-c", "load \(obrien)"], environment: leadshEnvironment(home: home.path))
+            // The binary: the command is a child of leadsh's process, which the test's own
+            // children (Foundation's Process) would otherwise share.
+            let result = try await leadshBinary(["--config", path, "-w", "w", "-c", "load \(obrien)"], environment: leadshEnvironment(home: home.path))
             try await body(result, fake)
         }
     }

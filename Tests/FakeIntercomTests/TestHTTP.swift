@@ -31,7 +31,9 @@ final class TestClient: Sendable {
 
     init(baseURL: String) {
         self.baseURL = baseURL
-        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(2)))
+        // Ten seconds: the pool's wait for a connection is the connect timeout, and 200 requests
+        // queue for its 8 connections while the rest of the suite runs beside them.
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(10)))
         configuration.connectionPool.retryConnectionEstablishment = false
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }

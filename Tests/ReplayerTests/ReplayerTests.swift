@@ -8,25 +8,6 @@ import Synchronization
 import TestSupport
 import Testing
 
-/// A clock whose waits return at once, moving its time forward: backoffs without sleeping.
-final class JumpingClock: WallClock {
-    private let time: Mutex<Double>
-    private let waits = Mutex<[Double]>([])
-
-    init(start: Double = Date().timeIntervalSince1970) { time = Mutex(start) }
-
-    func now() -> Double { time.withLock { $0 } }
-
-    func sleep(until target: Double) async throws {
-        try Task.checkCancellation()
-        waits.withLock { $0.append(target - now()) }
-        time.withLock { $0 = max($0, target) }
-        await Task.yield()
-    }
-
-    var waited: [Double] { waits.withLock { $0 } }
-}
-
 struct FixedJitter: JitterSource {
     var value: Double = 0.5
     func unit() -> Double { value }

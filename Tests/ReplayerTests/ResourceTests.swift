@@ -20,7 +20,7 @@ import Testing
 /// queue` on a 1,000,000-row journal.
 @Suite("Resource bounds")
 struct ResourceTests {
-    static let long = ProcessInfo.processInfo.environment["LEADSH_LONG"] == "1"
+    static let long = TestSize.long
 
     /// Fills a journal fast, in one transaction: `sent` delivered rows, then `failed`, then
     /// `pending` ones, spread round-robin over `leads`, each carrying a `pad`-character string.
@@ -109,13 +109,14 @@ struct ResourceTests {
     }
 
     @Test(
-        "claiming the next row costs the same in a journal of 2,000 rows and of 40,000 (counted in database pages touched), for few leads and for many",
+        "claiming the next row costs the same in a journal of 2,000 rows and of 20,000 (40,000 with LEADSH_LONG=1), counted in database pages touched, for few leads and for many",
         arguments: [4, 30_000])
     func claimsDoNotReadSentRows(leadCount: Int) throws {
         let leads = (0..<leadCount).map { String(format: "%024x", $0) }
         let small = try Self.claimWork(sent: 1_000, pending: 1_000, leads: leads)
-        let large = try Self.claimWork(sent: 20_000, pending: 20_000, leads: leads)
-        // Linear in the journal's size would be 20 times the work; allow 3 times and some slack.
+        let half = TestSize.pick(10_000, long: 20_000)
+        let large = try Self.claimWork(sent: half, pending: half, leads: leads)
+        // Linear in the journal's size would be 10 (20) times the work; allow 3 times and some slack.
         #expect(large <= small * 3 + 2_000, "claims on the large journal touched \(large) pages against \(small) on the small one")
     }
 

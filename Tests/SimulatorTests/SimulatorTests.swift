@@ -8,8 +8,9 @@ import Testing
 /// The deterministic replay simulator (`scripts/simulate`): seeded schedules of faults against
 /// the real Session, Replayer and Journal, with the fake Intercom in memory.
 ///
-/// Serialized: every schedule runs on the one main serial executor (that is what makes a seed
-/// repeat exactly), which two schedules at once would share.
+/// Serialized, and run by `scripts/test` in a process of its own after the rest: a run's
+/// virtual clock moves when its serial executor is idle (that is what makes a seed repeat
+/// exactly), and a busy process (the rest of the suite, in parallel) delays that.
 @Suite("The replay simulator", .serialized)
 struct SimulatorTests {
     /// The fixed range CI runs on every change, in two `leadsh-simulate` processes at once (a
