@@ -7,7 +7,7 @@ import Testing
 
 /// Crash safety: `leadsh` killed with SIGKILL at random moments loses nothing and sends nothing wrongly.
 ///
-/// `LEADSH_CRASH_ROUNDS` sets how many kill-and-restart rounds the sync test runs (default 6);
+/// `LEADSH_CRASH_ROUNDS` sets how many kill-and-restart rounds the sync test runs (default 4, 6 with `LEADSH_LONG=1`);
 /// `LEADSH_SEED` replays a failing run (the seed is printed in every failure).
 @Suite("Crashes: SIGKILL at random moments")
 struct CrashTests {
@@ -22,7 +22,7 @@ struct CrashTests {
         "leadsh sync killed at random moments (300 pending, then more each round): the end state is exact, every row is sent, nothing was sent wrongly",
         arguments: apiVersions)
     func syncKilledRepeatedly(version: String) async throws {
-        let rounds = environmentInt("LEADSH_CRASH_ROUNDS", default: 6)
+        let rounds = environmentInt("LEADSH_CRASH_ROUNDS", default: TestSize.pick(4, long: 6))
         // A few hundred pending updates at the first kill, and more journaled before each restart.
         func batch(_ round: Int) -> Int { round == 0 ? 300 : 40 }
         let seed = reliabilitySeed()

@@ -23,7 +23,7 @@ func mountTmpfs(at path: String, bytes: Int) -> Bool {
 func unmount(_ path: String) -> Bool { umount2(path, 0) == 0 }
 
 /// The two faults of the replay the simulator was built to find, through the real binary.
-@Suite("Replay faults end to end: rate limits across processes, a full disk", .serialized)
+@Suite("Replay faults end to end: rate limits across processes, a full disk")
 struct ReplayFaultsEndToEndTests {
     /// An update to OBrien journaled offline, from the lead cached once online (which binds the
     /// journal to the app); the fake then forgets those requests.

@@ -68,7 +68,7 @@ func withSession(
     }
 }
 
-@Suite("Session: each command's typed result", .serialized)
+@Suite("Session: each command's typed result")
 struct SessionTests {
     @Test("load returns the fetched lead; offline, the cached copy with a notice once")
     func load() async throws {
