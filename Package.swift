@@ -214,7 +214,7 @@ let package = Package(
         .testTarget(
             name: "ReplayerTests",
             dependencies: [
-                "Replayer", "Journal", "IntercomClient", "FakeIntercom", "TestSupport",
+                "Replayer", "Journal", "IntercomClient", "FakeIntercom", "TestSupport", "LeadshApp",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: settings
