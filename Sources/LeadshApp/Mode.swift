@@ -30,9 +30,6 @@ enum Mode: Equatable, Sendable {
         if let path = words.first { return .script(path: path, arguments: Array(words.dropFirst())) }
         return .shell
     }
-
-    /// Whether the run needs an Intercom client at all.
-    var readsSettingsOnly: Bool { self == .config || self == .workspaces }
 }
 
 /// `--on-error`: what a script does after a failing command.

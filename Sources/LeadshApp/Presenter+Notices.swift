@@ -39,7 +39,7 @@ extension Presenter {
         case .unauthorized(let why): return "Intercom refused the token: \(why); updates stay queued until the token is fixed"
         case .refused(let why): return "\(why); updates stay queued until this is fixed"
         case .wrongApp(let journalApp, let tokenApp): return wrongApp ?? "the journal belongs to app \(journalApp), the token to app \(tokenApp)"
-        case .busy: return "another leadsh is replaying this journal; it will send the update"
+        case .busy: return "a replay of this journal is under way (this shell's own, or another leadsh's); it will send the update"
         case .waiting(let until): return "some updates wait until \(Words.clockTime(until)) (backoff or rate limit)"
         case .journal(let line): return line
         }

@@ -47,12 +47,6 @@ func outboxCount(_ journal: String) -> Int {
     return (try? sqlite(journal, "SELECT COUNT(*) FROM updates", as: Int.self)) ?? 0
 }
 
-/// Runs leadsh with a longer deadline than ``leadsh(_:environment:stdin:currentDirectory:)``'s
-/// 60 s, for the 10,000-row import and its sync under a debug build.
-func leadshLong(_ arguments: [String], environment: [String: String]) async throws -> ProcessResult {
-    try await runProduct("leadsh", arguments, environment: environment, timeout: .seconds(600))
-}
-
 /// `count` CSV rows for generated leads (``generatedLeads(_:)``'s ids): a name, the integer
 /// `n` and the string `code` (written `"""N"""`, a cell whose text is quoted).
 func generatedCSV(_ count: Int, header: String = "id,name,custom_attributes.n,custom_attributes.code") -> String {
@@ -229,14 +223,14 @@ struct FindImportTests {
         configuration.rateLimit = nil
         try await withRig(configuration) { rig in
             let csv = rig.home.write("leads.csv", generatedCSV(count))
-            let imported = try await leadshLong(["import", csv, "--offline"] + rig.args, environment: rig.env)
+            let imported = try await leadsh(["import", csv, "--offline"] + rig.args, environment: rig.env)
             #expect(imported.status == 0, "\(imported.stderr)")
             #expect(imported.stdout.contains("imported \(count), 0 rows already imported, refused 0"), "\(imported.stdout)")
             #expect(!imported.stderr.contains("-c:"), "leadsh import runs no -c: \(imported.stderr)")
             #expect(rig.posts.isEmpty, "offline: nothing sent")
             #expect(outboxCount(rig.journal) == count)
 
-            let sync = try await leadshLong(rig.args + ["sync"], environment: rig.env)
+            let sync = try await leadsh(rig.args + ["sync"], environment: rig.env)
             #expect(sync.status == 0, "\(sync.stdout) \(sync.stderr)")
             #expect(sync.stdout.contains("sent \(count), pending 0"), "\(sync.stdout)")
 
@@ -263,7 +257,7 @@ struct FindImportTests {
 
             // The rerun, online: nothing journaled twice, nothing sent again.
             rig.fake.clearRequests()
-            let rerun = try await leadshLong(["import", csv] + rig.args, environment: rig.env)
+            let rerun = try await leadsh(["import", csv] + rig.args, environment: rig.env)
             #expect(rerun.status == 0, "\(rerun.stderr)")
             #expect(rerun.stdout.contains("imported 0, \(count) rows already imported"), "\(rerun.stdout)")
             #expect(outboxCount(rig.journal) == count)
@@ -309,7 +303,7 @@ struct FindImportTests {
             #expect(
                 before.count < count, "the kill landed before the import ended (\(importing.stdout)); counts seen \(counts), kill at \(killAt) [\(seedNote)]")
 
-            let rerun = try await leadshLong(["import", csv, "--offline"] + rig.args, environment: rig.env)
+            let rerun = try await leadsh(["import", csv, "--offline"] + rig.args, environment: rig.env)
             #expect(rerun.status == 0, "\(rerun.stderr)")
             #expect(rerun.stdout.contains("imported \(count - before.count), \(before.count) rows already imported, refused 0"), "\(rerun.stdout)")
 
@@ -339,7 +333,7 @@ struct FindImportTests {
             let expected = Set((1...count).map { "\(prefix):" + String(format: "%09d", $0) })
             #expect(expected == seen, "no row lost: \(expected.subtracting(seen).sorted().prefix(5)) missing")
 
-            let again = try await leadshLong(["import", csv, "--offline"] + rig.args, environment: rig.env)
+            let again = try await leadsh(["import", csv, "--offline"] + rig.args, environment: rig.env)
             #expect(again.stdout.contains("imported 0, \(count) rows already imported"), "\(again.stdout)")
         }
     }
