@@ -1,6 +1,7 @@
 import FakeIntercom
 import Foundation
 import Journal
+import LeadshApp
 import TestSupport
 import Testing
 
@@ -52,23 +53,43 @@ struct ReplayFaultsEndToEndTests {
         }
     }
 
-    @Test("a second sync, in a new process, sends nothing before the reset the first one recorded")
+    @Test("a second sync, in a new run of leadsh, sends nothing before the reset the first one recorded (virtual time)")
     func secondSyncHonoursTheRecordedReset() async throws {
-        try await withRig { rig in
-            try await journalOffline(rig, name: "Later")
-            rig.fake.injectOnMe(.rateLimited(retryAfter: 3, withHeaders: true))
-            let first = try await leadsh(rig.args + ["sync", "--wait", "0"], environment: rig.env)
-            #expect(first.status == 4, "\(first.stdout)\(first.stderr)")
-            #expect(first.stderr.contains("wait until") || first.stdout.contains("wait until"), "\(first.stdout)\(first.stderr)")
-            #expect(try #require(Journal.peekRateLimitHold(path: rig.journal)) > Date().timeIntervalSince1970)
-            let before = rig.fake.requests.count
-            let second = try await leadsh(rig.args + ["sync", "--wait", "0"], environment: rig.env)
-            #expect(second.status == 4, "\(second.stdout)\(second.stderr)")
-            #expect(rig.fake.requests.count == before, "the second process sent \(rig.fake.requests.dropFirst(before).map(\.path)) before the reset")
-            let third = try await leadsh(rig.args + ["sync", "--wait", "30"], environment: rig.env)
-            #expect(third.status == 0, "\(third.stdout)\(third.stderr)")
-            #expect(rig.fake.lead(id: obrien)?.name == "Later")
+        // Three runs of the whole app, each with its own client and nothing in memory from the
+        // one before: only the journal carries the reset. The fake and leadsh share a clock
+        // that jumps instead of sleeping, so "before the reset" does not depend on how fast a
+        // loaded machine runs the first sync.
+        let clock = JumpingClock(start: 1_800_000_000)
+        var configuration = FakeIntercomConfiguration()
+        configuration.dataAttributes += testAttributes
+        configuration.clock = clock
+        let workspace = FakeWorkspace(configuration: configuration)
+        let transport = InMemoryTransport(workspace: workspace)
+        let home = TempDirectory("leadsh-reset")
+        let journal = home.file("journal.sqlite")
+        let environment = leadshEnvironment(home: home.path, token: configuration.token)
+        func run(_ arguments: [String]) async -> ProcessResult {
+            await leadshInProcess(
+                ["--base-url", "https://api.intercom.test", "--journal", journal] + arguments, environment: environment, transport: transport,
+                clock: clock)
         }
+        #expect(await run(["-c", "load \(obrien)"]).status == 0)
+        let pushed = await run(["--offline", "-c", "load \(obrien)", "-c", "set name Later", "-c", "push"])
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        workspace.clearRequests()
+
+        workspace.injectOnMe(.rateLimited(retryAfter: 3, withHeaders: true))
+        let first = await run(["sync", "--wait", "0"])
+        #expect(first.status == 4, "\(first.stdout)\(first.stderr)")
+        #expect(first.stderr.contains("wait until") || first.stdout.contains("wait until"), "\(first.stdout)\(first.stderr)")
+        #expect(try #require(Journal.peekRateLimitHold(path: journal)) > clock.now())
+        let before = workspace.requests.count
+        let second = await run(["sync", "--wait", "0"])
+        #expect(second.status == 4, "\(second.stdout)\(second.stderr)")
+        #expect(workspace.requests.count == before, "the second run sent \(workspace.requests.dropFirst(before).map(\.path)) before the reset")
+        let third = await run(["sync", "--wait", "30"])
+        #expect(third.status == 0, "\(third.stdout)\(third.stderr)")
+        #expect(workspace.lead(id: obrien)?.name == "Later")
     }
 
     @Test("on a full disk sync stops at once: exit 3, one line naming the journal and the cause, nothing lost", .enabled(if: canMountTmpfs))
