@@ -22,7 +22,8 @@ public enum ImportErrorPolicy: String, Sendable, Hashable, CaseIterable {
 public enum Command: Sendable, Hashable {
     case load(LoadTarget)
     /// FIELD as typed: a standard field, a custom attribute name, or `custom_attributes.NAME`.
-    case show(field: String?)
+    /// `show`, `show FIELD`, `show --all` (every field, empty ones too).
+    case show(field: String?, all: Bool = false)
     /// A writable standard field, its value typed by the field's kind.
     case set(field: String, value: JSONValue)
     /// A custom attribute name `CustomAttributeRules` accepts, and a flat typed value.
@@ -104,7 +105,7 @@ extension Command: CustomStringConvertible {
         case .load(.id(let id)): return "load " + word(id)
         case .load(.userID(let uid)): return "load " + word("user_id=" + uid)
         case .load(.email(let email)): return "load " + word("email=" + email)
-        case .show(let field): return field.map { "show " + word($0) } ?? "show"
+        case .show(let field, let all): return all ? "show --all" : field.map { "show " + word($0) } ?? "show"
         case .set(let field, let value):
             return "set \(word(field)) "
                 + Command.literal(value) { text throws(ParseError) in

@@ -113,6 +113,7 @@ private struct Arguments {
         case .show:
             try expect([], optional: ["FIELD"])
             guard let field = words.first else { return .show(field: nil) }
+            if !field.quoted, field.text == "--all" { return .show(field: nil, all: true) }
             return .show(field: try name(field.text, what: "a field name"))
         case .set:
             let field = try words.first.map { w throws(ParseError) in try writableField(w.text, clearing: false) }

@@ -23,10 +23,12 @@ public struct CommandSpec: Sendable, Hashable {
                 "`load id=ID` is the same as `load ID`; `external_id=` (2.x's name) and `user_id=` (1.x's) are the same. Under 2.x, external_id is found with a search: one match loads it, several are listed. A lead loaded by email cannot be updated: Intercom identifies a lead for update only by id or user_id."
         ),
         .init(
-            .show, usage: "show [FIELD]",
-            summary: "show the current lead, or one field, with pending edits marked",
+            .show, usage: "show [FIELD | --all]",
+            summary: "show the current lead's fields that have a value, or one field, with pending edits marked",
             example: "show custom_attributes.plan",
-            details: "FIELD is a standard field, a custom attribute name, or custom_attributes.NAME."),
+            details:
+                "Empty fields are left out and nested objects summed up on one line (location, tags, companies); custom attributes come last, with their types. `show --all` lists every field as Intercom sent it. FIELD is a standard field, a custom attribute name, or custom_attributes.NAME."
+        ),
         .init(
             .set, usage: "set FIELD VALUE",
             summary: "change a standard field: name, email, phone, last_seen_user_agent, unsubscribed_from_emails, ...",

@@ -78,7 +78,7 @@ public enum Completion {
         case .unset:
             return position == 0 ? StandardField.writableNames(in: dialect) : []
         case .show:
-            return position == 0 ? StandardField.all(in: dialect).map(\.name) + attributeNames : []
+            return position == 0 ? ["--all"] + StandardField.all(in: dialect).map(\.name) + attributeNames : []
         case .attr:
             if position == 0 { return attributeNames }
             return position == 1 ? ["true", "false", "null"] : []

@@ -81,22 +81,62 @@ struct Presenter: Sendable {
     private func leadText(_ lead: LeadView) -> String {
         var rows: [(String, String)] = []
         for (key, value) in lead.shown.fields where key != "custom_attributes" {
-            rows.append((key, line(value, of: .standard(key), pending: lead.edits[.standard(key)] != nil, was: lead.loaded.fields[key])))
+            let pending = lead.edits[.standard(key)] != nil
+            if lead.everything || pending {
+                rows.append((key, line(value, of: .standard(key), pending: pending, was: lead.loaded.fields[key])))
+            } else if let summary = Self.summary(of: value, named: key) {
+                rows.append((key, summary))
+            }
         }
         for (name, value) in lead.shown.customAttributes {
+            let pending = lead.edits[.custom(name)] != nil
+            guard lead.everything || pending || value != .null else { continue }
             rows.append(
                 (
                     "custom_attributes.\(name)",
-                    line(value, of: .custom(name), pending: lead.edits[.custom(name)] != nil, was: lead.loaded.customAttributes[name])
+                    line(value, of: .custom(name), pending: pending, was: lead.loaded.customAttributes[name], typed: !lead.everything)
                 ))
         }
         let width = rows.map(\.0.count).max() ?? 0
         return rows.map { style.bold($0.0.padding(toLength: width, withPad: " ", startingAt: 0)) + "  " + $0.1 }.joined(separator: "\n")
     }
 
-    private func line(_ value: JSONValue, of key: FieldKey, pending: Bool, was: JSONValue?) -> String {
+    /// A standard field as plain `show` prints it: nil when it holds nothing (`null`, an
+    /// empty list, an object of nulls), a nested object on one line (`location  Mukilteo,
+    /// Washington, United States`; `tags  vip, trial (2)`), anything else as ``Words/value(_:of:)``.
+    /// A lead's `tags` and `companies` always show, as `none` when empty.
+    static func summary(of value: JSONValue, named key: String) -> String? {
+        let always = key == "tags" || key == "companies"
+        switch value {
+        case .null: return always ? "none" : nil
+        case .array(let items): return items.isEmpty ? (always ? "none" : nil) : Words.value(value)
+        case .object(let object):
+            let type = object["type"]?.stringValue ?? ""
+            // 2.x `{"type":"list","data":[…],"total_count":N}`; 1.x `{"type":"tag.list","tags":[…]}`.
+            if type == "list" || type.hasSuffix(".list") {
+                let items = object.lazy.compactMap(\.value.arrayValue).first ?? []
+                let names = items.compactMap { item in item["name"]?.stringValue ?? item["id"]?.stringValue ?? item["id"].map(Words.value) }
+                let total = object["total_count"]?.integerValue.map(Int.init) ?? items.count
+                guard total > 0 else { return always ? "none" : nil }
+                return (names.isEmpty ? "" : names.joined(separator: ", ") + " ") + "(\(total))"
+            }
+            // 2.x `location` (city, region, country); 1.x `location_data` (city_name, …).
+            let place = [["city", "city_name"], ["region", "region_name"], ["country", "country_name"]].compactMap { names in
+                names.lazy.compactMap { object[$0]?.stringValue }.first
+            }
+            if type == "location" || type == "location_data" { return place.isEmpty ? nil : place.joined(separator: ", ") }
+            // Any other object: its values that are set, `type` aside.
+            let set = object.filter { $0.key != "type" && $0.value != .null && $0.value.isFlat }.map { Words.value($0.value) }
+            return set.isEmpty ? nil : set.joined(separator: ", ")
+        default:
+            return Words.value(value, of: .standard(key))
+        }
+    }
+
+    private func line(_ value: JSONValue, of key: FieldKey, pending: Bool, was: JSONValue?, typed: Bool = false) -> String {
         var text = Words.value(value, of: key)
         if text.count > 200 { text = String(text.prefix(197)) + "..." }
+        if typed { text += style.dim(" (\(value.typeName))") }
         if pending { text += style.yellow("  * was \(Words.value(was, of: key))") }
         return text
     }

@@ -15,6 +15,7 @@ struct Style: Sendable {
     func red(_ text: String) -> String { wrap("31", text) }
     func green(_ text: String) -> String { wrap("32", text) }
     func yellow(_ text: String) -> String { wrap("33", text) }
+    func dim(_ text: String) -> String { wrap("2", text) }
 }
 
 /// Lays out rows in aligned columns.

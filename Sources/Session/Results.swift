@@ -73,6 +73,8 @@ public struct LeadView: Sendable {
     public var shown: Contact
     public var edits: FieldChanges
     public var fetchedAt: Double
+    /// `show --all`: every field, empty ones too, as Intercom sent them.
+    public var everything = false
 }
 
 /// `show FIELD`.

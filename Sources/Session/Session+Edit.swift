@@ -3,7 +3,7 @@ import LeadModel
 
 /// `show`, `set`/`unset` (and the edit `attr` makes), `diff`, `discard`.
 extension Session {
-    func show(_ field: String?) throws(CommandFailure) -> Reply {
+    func show(_ field: String?, all: Bool = false) throws(CommandFailure) -> Reply {
         let lead = try requireLead()
         let view = lead.view.applying(edits)
         if let field {
@@ -14,7 +14,7 @@ extension Session {
             let pending = edits[key] != nil
             return Reply(.field(FieldView(key: key, value: value, was: lead.view.value(of: key), pending: pending)))
         }
-        return Reply(.lead(LeadView(loaded: lead.view, shown: view, edits: edits, fetchedAt: lead.fetchedAt)))
+        return Reply(.lead(LeadView(loaded: lead.view, shown: view, edits: edits, fetchedAt: lead.fetchedAt, everything: all)))
     }
 
     private func resolveKey(_ field: String, in view: Contact) -> FieldKey {

@@ -129,7 +129,7 @@ public actor Session {
     public func execute(_ command: Command) async throws(CommandFailure) -> Reply {
         switch command {
         case .load(let target): return try await load(target)
-        case .show(let field): return try show(field)
+        case .show(let field, let all): return try show(field, all: all)
         case .set(let field, let value): return try edit(.standard(field), value)
         case .attr(let name, let value): return try await editAttribute(name, value)
         case .unset(let field): return try edit(.standard(field), .null)
