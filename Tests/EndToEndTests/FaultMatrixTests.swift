@@ -5,7 +5,7 @@ import LeadModel
 import TestSupport
 import Testing
 
-/// Every fault of DESIGN's response table, through the real binary: what `push` tells the
+/// Every fault of DESIGN's response table, through the whole app (`Leadsh.run`, in process): what `push` tells the
 /// user, the state the update is left in, what `leadsh sync` exits with, and that the update
 /// is delivered once the fault clears.
 ///

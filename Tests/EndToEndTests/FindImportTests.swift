@@ -58,7 +58,7 @@ func generatedCSV(_ count: Int, header: String = "id,name,custom_attributes.n,cu
     return text
 }
 
-@Suite("Issue 14: find, leads, import, revert, times, previews (real binary, real fake, real journals)")
+@Suite("Issue 14: find, leads, import, revert, times, previews (the whole app, real fake, real journals)")
 struct FindImportTests {
     // MARK: find and load by email
 

@@ -23,7 +23,7 @@ func mountTmpfs(at path: String, bytes: Int) -> Bool {
 @discardableResult
 func unmount(_ path: String) -> Bool { umount2(path, 0) == 0 }
 
-/// The two faults of the replay the simulator was built to find, through the real binary.
+/// The two faults of the replay the simulator was built to find, through the whole app (in process; the full disk through the binary).
 @Suite("Replay faults end to end: rate limits across processes, a full disk")
 struct ReplayFaultsEndToEndTests {
     /// An update to OBrien journaled offline, from the lead cached once online (which binds the
