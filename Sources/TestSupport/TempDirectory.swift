@@ -17,7 +17,7 @@ public final class TempDirectory: @unchecked Sendable {
     @discardableResult
     public func write(_ name: String, _ bytes: [UInt8]) -> String {
         let target = file(name)
-        FileManager.default.createFile(atPath: target, contents: Data(bytes), attributes: [.posixPermissions: 0o644])
+        _ = FileManager.default.createFile(atPath: target, contents: Data(bytes), attributes: [.posixPermissions: 0o644])
         return target
     }
 
