@@ -8,7 +8,7 @@ import Session
 /// The interactive shell: libedit prompt, history, completion, background replay.
 enum Interactive {
     static func run(
-        shell: Shell, context: ProcessContext, historyPath: String, sandbox: Bool, offline: Bool,
+        shell: Shell, historyFile: HistoryFile, context: ProcessContext, sandbox: Bool, offline: Bool,
         endpoint: Endpoint, hasToken: Bool
     ) async -> Int32 {
         let session = shell.session
@@ -19,7 +19,7 @@ enum Interactive {
         let errors = context.standardError
         let input = context.lineEditor(
             LineEditorRequest(
-                historyFile: shell.historyFile ?? HistoryFile(path: historyPath),
+                historyFile: historyFile,
                 completer: { line, _ in
                     let names = completionNames.get()
                     return Completion.candidates(line: line, attributeNames: names, dialect: dialect, leads: session.leadCompletions).candidates

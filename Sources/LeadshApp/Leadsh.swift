@@ -147,10 +147,11 @@ public enum Leadsh {
         var endpoint = resolved.endpoint.value
         let apiVersion = resolved.apiVersion.value
         let transport = try Resolved.transport(caFile: options.caFile, proxy: options.proxy, endpoint: endpoint, environment: environment)
-        var script: (path: String, source: any LineSource, arguments: [String])?
-        if case .script(let path, let arguments) = mode {
+        // A script that cannot be read is refused before anything opens.
+        var scriptSource: (any LineSource)?
+        if case .script(let path, _) = mode {
             do {
-                script = (path, path == "-" ? context.standardInput() : try PlainLineSource(path: path), arguments)
+                scriptSource = path == "-" ? context.standardInput() : try PlainLineSource(path: path)
             } catch {
                 throw StartupError.usage("cannot read the script \(path): \(error)")
             }
@@ -213,9 +214,10 @@ public enum Leadsh {
         await session.setImportObserver { rows in importProgress.draw(rows) }
 
         // One executor and one presenter for every mode.
+        let historyFile = HistoryFile(path: resolved.history.value)
         let shell = Shell(
             session: session, printer: printer, dryRun: options.dryRun, continueOnError: options.onError == .continue,
-            historyFile: interactive ? HistoryFile(path: resolved.history.value) : nil, environment: environment)
+            historyFile: interactive ? historyFile : nil, environment: environment)
         shell.progress = importProgress
         let noLocation = Shell.Location(name: nil, line: nil, directory: ".", arguments: nil)
 
@@ -223,7 +225,7 @@ public enum Leadsh {
         switch mode {
         case .shell:
             code = await Interactive.run(
-                shell: shell, context: context, historyPath: resolved.history.value, sandbox: sandbox, offline: options.offline,
+                shell: shell, historyFile: historyFile, context: context, sandbox: sandbox, offline: options.offline,
                 endpoint: endpoint, hasToken: token != nil)
         case .sync:
             code = await runSync(shell: shell, options: options, context: context)
@@ -243,9 +245,9 @@ public enum Leadsh {
         case .commands(let lines):
             let result = await shell.runScript(ScriptedLineSource(lines), name: "-c", directory: ".", arguments: nil)
             code = await finish(session: session, shell: shell, failures: result.failures, name: "-c")
-        case .script:
+        case .script(let path, let arguments):
             // A script file, or lines piped to stdin: the same loop.
-            let (path, source, arguments) = script!
+            guard let source = scriptSource else { preconditionFailure("a script's source is opened above") }
             let folder = path == "-" ? "." : (path as NSString).deletingLastPathComponent
             let name = path == "-" ? "stdin" : path
             let result = await shell.runScript(source, name: name, directory: folder.isEmpty ? "." : folder, arguments: arguments)
@@ -302,9 +304,9 @@ public enum Leadsh {
         await session.setReplayObserver { event in progress.record(event) }
         let ok = await shell.run(.sync(blind: options.blind), at: Shell.Location(name: nil, line: nil, directory: ".", arguments: nil))
         progress.finish()
-        // A failure before the replay (another app's token: a setting must change, exit 2; the journal: 3).
-        guard ok || shell.lastReply != nil else { return shell.worstExit }
-        guard case .synced(let report) = shell.lastReply?.result else { return ok ? ExitCode.success : shell.worstExit }
+        // No report: the replay failed before it ended (another app's token: a setting must
+        // change, exit 2; the journal: 3), as the shell reported.
+        guard case .synced(let report)? = shell.lastReply?.result else { return ok ? ExitCode.success : shell.worstExit }
         return ExitCode.afterSync(report)
     }
 }

@@ -115,7 +115,7 @@ struct Presenter: Sendable {
             // 2.x `{"type":"list","data":[…],"total_count":N}`; 1.x `{"type":"tag.list","tags":[…]}`.
             if type == "list" || type.hasSuffix(".list") {
                 let items = object.lazy.compactMap(\.value.arrayValue).first ?? []
-                let names = items.compactMap { item in item["name"]?.stringValue ?? item["id"]?.stringValue ?? item["id"].map(Words.value) }
+                let names = items.compactMap { item in item["name"]?.stringValue ?? item["id"].map { $0.stringValue ?? Words.value($0) } }
                 let total = object["total_count"]?.integerValue.map(Int.init) ?? items.count
                 guard total > 0 else { return always ? "none" : nil }
                 return (names.isEmpty ? "" : names.joined(separator: ", ") + " ") + "(\(total))"

@@ -31,7 +31,7 @@ final class World: Sendable {
     }
 
     let state: Mutex<State>
-    /// Prints every request and answer (`LEADSH_SIM_TRACE=1`), to follow a failing seed.
+    /// Prints every request and answer (`leadsh-simulate --trace`), to follow a failing seed.
     let tracing: Bool
 
     init(now: Double, tracing: Bool) {
