@@ -149,13 +149,13 @@ public final class TmuxSession: Sendable {
     /// - Throws: ``TmuxError`` with the last screen when `timeout` passes, or as soon as the
     ///   program has exited without showing `text`.
     @discardableResult
-    public func waitFor(_ text: String, timeout: Duration = .seconds(10)) throws -> String {
+    public func waitFor(_ text: String, timeout: Duration = .seconds(30)) throws -> String {
         try waitUntil("the screen shows \"\(text)\"", timeout: timeout) { $0.contains(text) }
     }
 
     /// ``waitFor(_:timeout:)`` for async tests: sleeps between checks instead of blocking the thread.
     @discardableResult
-    public func waitFor(_ text: String, timeout: Duration = .seconds(10)) async throws -> String {
+    public func waitFor(_ text: String, timeout: Duration = .seconds(30)) async throws -> String {
         try await waitUntil("the screen shows \"\(text)\"", timeout: timeout) { $0.contains(text) }
     }
 
@@ -163,7 +163,7 @@ public final class TmuxSession: Sendable {
     @discardableResult
     public func waitUntil(
         _ description: String,
-        timeout: Duration = .seconds(10),
+        timeout: Duration = .seconds(30),
         _ condition: (String) -> Bool
     ) throws -> String {
         let deadline = ContinuousClock.now + timeout
@@ -177,7 +177,7 @@ public final class TmuxSession: Sendable {
     @discardableResult
     public func waitUntil(
         _ description: String,
-        timeout: Duration = .seconds(10),
+        timeout: Duration = .seconds(30),
         _ condition: (String) -> Bool
     ) async throws -> String {
         let deadline = ContinuousClock.now + timeout
@@ -262,14 +262,14 @@ public final class TmuxSession: Sendable {
 
     /// Waits for the program to exit and returns its exit status.
     @discardableResult
-    public func waitForExit(timeout: Duration = .seconds(10)) throws -> Int32 {
+    public func waitForExit(timeout: Duration = .seconds(30)) throws -> Int32 {
         try waitUntil("the program exits", timeout: timeout) { [self] _ in exitStatus != nil }
         return exitStatus ?? -1
     }
 
     /// ``waitForExit(timeout:)`` for async tests.
     @discardableResult
-    public func waitForExit(timeout: Duration = .seconds(10)) async throws -> Int32 {
+    public func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
         try await waitUntil("the program exits", timeout: timeout) { [self] _ in exitStatus != nil }
         return exitStatus ?? -1
     }
