@@ -11,8 +11,8 @@ import Synchronization
 /// On 1.x it is the lead API: `POST /contacts` (update by `id` or `user_id`, create
 /// when neither is given), `GET /contacts/{id}`, `GET /contacts?user_id=`. On 2.x
 /// it is the contacts API: `GET`/`PUT /contacts/{id}`, `POST /contacts` (create
-/// only), `POST /contacts/search`, `GET /contacts`. Both versions answer `GET /me`
-/// and `GET /data_attributes`, over one store of leads, so a change made through
+/// only), `POST /contacts/search`, `GET /contacts`. Both versions answer `GET /me`,
+/// `GET /data_attributes` and `GET /tags`, over one store of leads, so a change made through
 /// one version reads back through the other. What it answers is ``FakeWorkspace``'s
 /// (`FakeIntercomCore`); this class adds the HTTP server.
 ///

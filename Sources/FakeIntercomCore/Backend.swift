@@ -34,6 +34,8 @@ final class Backend: Sendable {
         var acceptsV1: Bool
         var attributes: [DataAttribute]
         let appID: String
+        /// The workspace's tags (`GET /tags`); leads carry theirs in their own `tags`.
+        var tags = TagList()
     }
 
     /// The rate-limit window in progress, in Unix seconds.
@@ -107,6 +109,19 @@ final class Backend: Sendable {
     }
     func role(ofLead id: String) -> String { state.withLock { $0.store.role(of: id) } }
 
+    var tags: [WorkspaceTag] { state.withLock { $0.tags.tags } }
+    func addTag(named name: String) -> WorkspaceTag { state.withLock { $0.tags.findOrCreate(named: name) } }
+
+    /// Tags a lead, creating the tag when missing; nil when no lead has this id.
+    func tag(leadID: String, with tagName: String) -> WorkspaceTag? {
+        state.withLock { state in
+            guard let lead = state.store.lead(id: leadID) else { return nil }
+            let tag = state.tags.findOrCreate(named: tagName)
+            state.store.insert(lead.tagged(with: tag))
+            return tag
+        }
+    }
+
     // MARK: Requests and faults
 
     var requests: [RecordedRequest] { state.withLock { $0.requests } }
@@ -139,10 +154,10 @@ final class Backend: Sendable {
 
     /// Records a request as it arrives; returns how long to wait and the fault it draws, if any.
     ///
-    /// Requests to `/contacts`, `/data_attributes` and below draw the faults of ``inject(_:times:)``;
+    /// Requests to `/contacts`, `/data_attributes`, `/tags` and below draw the faults of ``inject(_:times:)``;
     /// `/me` draws those of ``injectOnMe(_:times:)``.
     func receive(_ request: RecordedRequest) -> (delay: Duration, fault: Fault?) {
-        let drawsFault = ["/contacts", "/data_attributes"].contains { prefix in
+        let drawsFault = ["/contacts", "/data_attributes", "/tags"].contains { prefix in
             request.path == prefix || request.path.hasPrefix(prefix + "/")
         }
         return state.withLock { state in
@@ -222,12 +237,16 @@ final class Backend: Sendable {
             "email_verified": true,
             "app": [
                 "type": "app", "id_code": .string(appID), "name": .string(appName), "created_at": 1_477_572_000,
-                "secure": false, "identity_verification": false, "timezone": "Europe/Dublin", "region": "US",
+                "secure": false, "identity_verification": false, "timezone": .string(Self.timeZoneIdentifier),
+                "region": "US",
             ],
         ])
     }
 
     static let adminID = "991267"
+
+    /// The workspace's time zone, as `/me` gives it; 2.14 search cuts dates to days in it.
+    static let timeZoneIdentifier = "Europe/Dublin"
 }
 
 extension Backend.State {
@@ -264,6 +283,8 @@ extension Backend.State {
             return .admin
         case ("GET", "/data_attributes"):
             return .json(try dataAttributeList(request))
+        case ("GET", "/tags"):
+            return .json(tags.listJSON(v1: version.isV1))
         default:
             if version.isV1 { return try routeV1(request, path: path, now: now) }
             return try routeV2(request, path: path, version: version, now: now)

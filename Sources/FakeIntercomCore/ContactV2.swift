@@ -76,7 +76,7 @@ enum ContactV2 {
             }
         }
         contact["custom_attributes"] = .object(lead.customAttributes)
-        contact["tags"] = list("tags", items: lead.tags?.items ?? [])
+        contact["tags"] = list("tags", items: lead.tagIDs.map(WorkspaceTag.reference(id:)))
         contact["notes"] = list("notes", items: [])
         contact["companies"] = list("companies", items: lead.companies?.items ?? [])
         contact["opted_out_subscription_types"] = list("subscriptions", items: [])

@@ -1,3 +1,4 @@
+import Foundation
 import LeadModel
 
 /// The 2.x contacts API over the same store the 1.x lead API uses.
@@ -7,12 +8,15 @@ import LeadModel
 /// - `GET /contacts/find_by_external_id/{external_id}`: the same, by external id.
 /// - `PUT /contacts/{id}`: changes only the fields given (``ContactV2/write(_:rejectsV1Fields:attributes:)``).
 /// - `POST /contacts`: creates only; `id` and `user_id` in the body are ignored.
-/// - `POST /contacts/search`: ``ContactSearch`` queries, paged.
+/// - `POST /contacts/search`: ``ContactSearch`` queries, paged: `pagination.per_page` (default 50,
+///   at most 150) and `pagination.starting_after`, the `pages.next.starting_after` of the page before.
 /// - `GET /contacts`: lists every contact, paged; 1.x's `user_id`/`id` parameters are ignored.
 extension Backend.State {
     /// The most contacts a page may hold, and how many it holds by default.
     static let maxPerPage = 150
     static let defaultPerPage = 50
+    /// The workspace's time zone, where search dates are cut to days.
+    static let searchTimeZone = TimeZone(identifier: Backend.timeZoneIdentifier) ?? TimeZone(secondsFromGMT: 0)!
 
     mutating func routeV2(
         _ request: RecordedRequest, path: String, version: APIVersion, now: Int64
@@ -33,7 +37,7 @@ extension Backend.State {
                 throw IntercomError(
                     status: 400, code: "parameter_not_found", message: "query parameter not found", field: "query")
             }
-            let query = try ContactSearch.parse(queryValue)
+            let query = try ContactSearch.parse(queryValue, attributes: attributes, timeZone: Self.searchTimeZone)
             var perPage = Self.defaultPerPage
             var startingAfter: String?
             if let pagination = body["pagination"], !pagination.isNull {
