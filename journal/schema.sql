@@ -1,10 +1,10 @@
--- The leadsh journal, version 7: exactly what a fresh journal holds.
+-- The leadsh journal, version 8: exactly what a fresh journal holds.
 -- Checked by Tests/JournalTests/SchemaTests.swift against what leadsh creates.
 -- The file is SQLite in WAL mode (PRAGMA journal_mode = WAL), written with
 -- PRAGMA synchronous = FULL, created with mode 0600.
 
 PRAGMA application_id = 1279546184; -- 0x4C445348, "LDSH": marks a leadsh journal
-PRAGMA user_version = 7;            -- the schema version; a newer one is refused
+PRAGMA user_version = 8;            -- the schema version; a newer one is refused
 
 -- leads: the cache of loaded leads. snapshot is the lead's JSON as Intercom
 -- sent it; updated_at is the lead's own updated_at; fetched_at is Unix seconds.
@@ -123,3 +123,24 @@ CREATE TRIGGER update_counts_move AFTER UPDATE OF state ON updates WHEN OLD.stat
     INSERT INTO update_counts (state, n) VALUES (NEW.state, 1)
         ON CONFLICT (state) DO UPDATE SET n = n + 1;
 END;
+-- Version 8: exports. exports holds one row per `export FILE.csv`: its id (the file
+-- carries it as its first column's header, id@<export_id>), when and where it was
+-- written, and its columns (a JSON array of keys such as "name" and
+-- "custom_attributes.plan"). exported_leads holds each lead written: its place in the
+-- file, its updated_at in the copy written, and cells, a JSON object of the typed value
+-- of each filled cell (keyed like updates.fields). Importing the file back compares
+-- each cell with it; a changed cell's update takes it as its base.
+CREATE TABLE exports (
+    export_id   TEXT PRIMARY KEY NOT NULL,
+    created_at  REAL NOT NULL,
+    path        TEXT NOT NULL,
+    columns     TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE exported_leads (
+    export_id   TEXT NOT NULL,
+    lead_id     TEXT NOT NULL,
+    position    INTEGER NOT NULL,
+    updated_at  INTEGER,
+    cells       TEXT NOT NULL,
+    PRIMARY KEY (export_id, lead_id)
+) WITHOUT ROWID;

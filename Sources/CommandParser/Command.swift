@@ -6,6 +6,8 @@ public enum LoadTarget: Sendable, Hashable {
     case userID(String)
     /// Parsed so the session can explain why it refuses: Intercom cannot identify a lead for update by email.
     case email(String)
+    /// `load found`: every lead the last `find` listed becomes the selection.
+    case found
 }
 
 /// Which side wins a conflict: `mine` sends the local values, `theirs` keeps Intercom's.
@@ -52,14 +54,18 @@ public enum Command: Sendable, Hashable {
     /// A canonical command name (`help exit` gives `quit`), or nil for the list.
     case help(topic: String?)
     case quit
-    /// Look leads up by email (`find email=E`): list them and cache them.
-    case find(email: String)
+    /// Find leads by conditions (`find plan=gold signed_up_at<2026-06-01`): list them and
+    /// cache them; `load found` selects them.
+    case find(LeadSearch)
     /// List the cached leads whose name or email contains `filter`; `json` prints one array.
     case leads(filter: String?, json: Bool)
     /// Journal one update per row of a CSV file. `onError` nil: the session's `--on-error`.
     case importFile(path: String, dryRun: Bool, onError: ImportErrorPolicy?)
     /// Queue the inverse of the sent updates `from` through `through` (equal for one), newest first.
     case revert(from: Int64, through: Int64)
+    /// Write the selection, or the cached leads whose name or email contains `filter`, as CSV;
+    /// `columns` as an import header names them (empty: name, email, every custom attribute).
+    case export(path: String, columns: [String], filter: String?)
 
     /// The catalogue entry of this command.
     public var spec: CommandSpec { CommandSpec.spec(verb) }
@@ -93,6 +99,7 @@ public enum Command: Sendable, Hashable {
         case .leads: .leads
         case .importFile: .importFile
         case .revert: .revert
+        case .export: .export
         }
     }
 }
@@ -105,6 +112,7 @@ extension Command: CustomStringConvertible {
         case .load(.id(let id)): return "load " + word(id)
         case .load(.userID(let uid)): return "load " + word("user_id=" + uid)
         case .load(.email(let email)): return "load " + word("email=" + email)
+        case .load(.found): return "load found"
         case .show(let field, let all): return all ? "show --all" : field.map { "show " + word($0) } ?? "show"
         case .set(let field, let value):
             return "set \(word(field)) "
@@ -140,14 +148,32 @@ extension Command: CustomStringConvertible {
         case .source(let path, let arguments): return (["source", word(path)] + arguments.map(word)).joined(separator: " ")
         case .help(let topic): return topic.map { "help " + word($0) } ?? "help"
         case .quit: return "quit"
-        case .find(let email): return "find " + word("email=" + email)
+        case .find(let search):
+            var words = ["find"] + search.conditions.map(Command.condition)
+            if search.role != .lead { words.append("role=" + search.role.rawValue) }
+            if let limit = search.limit { words.append("--limit \(limit)") }
+            return words.joined(separator: " ")
         case .leads(let filter, let json):
             return (["leads"] + [filter.map(word), json ? "--json" : nil].compactMap { $0 }).joined(separator: " ")
         case .importFile(let path, let dryRun, let onError):
             return (["import", word(path)] + [dryRun ? "--dry-run" : nil, onError.map { "--on-error \($0.rawValue)" }].compactMap { $0 })
                 .joined(separator: " ")
         case .revert(let from, let through): return from == through ? "revert \(from)" : "revert \(from)..\(through)"
+        case .export(let path, let columns, let filter):
+            return (["export", word(path)] + columns.map(word) + (filter.map { ["--filter", word($0)] } ?? [])).joined(separator: " ")
         }
+    }
+
+    /// A condition as `find` reads it back: bare when it can stand so (a comma list must), else
+    /// quoted whole (a quoted condition is neither split at commas nor typed as a number).
+    static func condition(_ condition: SearchCondition) -> String {
+        let text = condition.description
+        let typedAsWritten = condition.values.allSatisfy { value in
+            if case .string(let s) = value { return condition.op.isTextual || (try? Literal.attributeValue(Word(s))) == value }
+            return true
+        }
+        if condition.values.count > 1 || (Tokenizer.canStandBare(text) && typedAsWritten && !text.contains(",")) { return text }
+        return Tokenizer.quote(Word(text, quoted: true))
     }
 
     /// A value written bare when it reads back the same way, otherwise quoted.

@@ -91,7 +91,7 @@ struct SuggestionCandidate: Sendable {
 }
 
 /// The arguments of one command, checked against its spec.
-private struct Arguments {
+struct Arguments {
     /// The command word as typed, used in messages.
     let given: String
     let spec: CommandSpec
@@ -169,8 +169,7 @@ private struct Arguments {
             if words.isEmpty { try expect(["FILE"]) }
             return .source(path: try name(words[0].text, what: "a file name"), arguments: words.dropFirst().map(\.text))
         case .find:
-            try expect(["email=EMAIL"])
-            return .find(email: try findEmail(words[0]))
+            return .find(try leadSearch())
         case .leads:
             let flags = try takeFlags(["--json"])
             try expect([], optional: ["FILTER"])
@@ -184,6 +183,20 @@ private struct Arguments {
         case .revert:
             try expect(["SEQ"])
             return try revertRange(words[0].text)
+        case .export:
+            var filter: String?
+            if let at = words.firstIndex(where: { !$0.quoted && ($0.text == "--filter" || $0.text.hasPrefix("--filter=")) }) {
+                let inline = words[at].text.hasPrefix("--filter=") ? String(words[at].text.dropFirst("--filter=".count)) : nil
+                guard let text = inline ?? (at + 1 < words.count ? words[at + 1].text : nil), !text.isEmpty else {
+                    throw usageError("--filter takes the text a name or email contains")
+                }
+                filter = text
+                words.removeSubrange(at...(inline == nil ? at + 1 : at))
+            }
+            _ = try takeFlags([])
+            if words.isEmpty { try expect(["FILE"]) }
+            let columns = try words.dropFirst().map { w throws(ParseError) in try name(w.text, what: "a column name") }
+            return .export(path: try name(words[0].text, what: "a file name"), columns: columns, filter: filter)
         case .help:
             try expect([], optional: ["COMMAND"])
             guard let topic = words.first?.text else { return .help(topic: nil) }
@@ -283,16 +296,6 @@ private struct Arguments {
 
     // MARK: Values
 
-    /// `email=EMAIL` after `find`.
-    func findEmail(_ word: Word) throws(ParseError) -> String {
-        let text = word.text
-        guard text.hasPrefix("email=") else {
-            let hint = text.contains("@") ? "; write find email=\(text)" : ""
-            throw usageError("\(given) looks leads up by email only: find email=EMAIL\(hint)")
-        }
-        return try Identifier.other(String(text.dropFirst("email=".count)), what: "email")
-    }
-
     /// `SEQ` or `SEQ..SEQ` (lower first).
     func revertRange(_ text: String) throws(ParseError) -> Command {
         let parts = text.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false)
@@ -321,6 +324,7 @@ private struct Arguments {
 
     func loadTarget(_ word: Word) throws(ParseError) -> LoadTarget {
         let text = word.text
+        if text == "found", !word.quoted { return .found }
         guard let equals = text.utf8.firstIndex(of: UInt8(ascii: "=")) else { return .id(try Identifier.id(text)) }
         let key = String(text[..<equals])
         let value = String(text[text.index(after: equals)...])

@@ -16,11 +16,11 @@ public struct CommandSpec: Sendable, Hashable {
     /// Every command, in the order `help` lists them.
     public static let all: [CommandSpec] = [
         .init(
-            .load, usage: "load ID | load user_id=UID | load external_id=UID | load email=EMAIL",
+            .load, usage: "load ID | load user_id=UID | load external_id=UID | load email=EMAIL | load found",
             summary: "fetch a lead and make it current (offline: the cached copy, with its age)",
             example: "load 5811f6bbe6b4704ddfa84ac0",
             details:
-                "`load id=ID` is the same as `load ID`; `external_id=` (2.x's name) and `user_id=` (1.x's) are the same. Under 2.x, external_id is found with a search: one match loads it, several are listed. A lead loaded by email cannot be updated: Intercom identifies a lead for update only by id or user_id."
+                "`load id=ID` is the same as `load ID`; `external_id=` (2.x's name) and `user_id=` (1.x's) are the same. Under 2.x, external_id is found with a search: one match loads it, several are listed. A lead loaded by email cannot be updated: Intercom identifies a lead for update only by id or user_id. `load found` selects every lead the last `find` listed: set, attr, unset and unattr then change each of them, diff sums the changes up per field, and push journals one update per lead."
         ),
         .init(
             .show, usage: "show [FIELD | --all]",
@@ -37,11 +37,11 @@ public struct CommandSpec: Sendable, Hashable {
                 "Text fields take VALUE as typed; unsubscribed_from_emails takes true or false; time fields (last_request_at, last_seen_at, ...) take Unix seconds, ISO 8601 (2026-12-01, 2026-12-01T10:00:00Z, 2026-12-01T10:00:00+02:00) or now. Custom attributes use `attr`."
         ),
         .init(
-            .find, usage: "find email=EMAIL",
-            summary: "list the leads with this email (id, user_id, name, email, updated_at) and cache them",
-            example: "find email=obrien@truth.org",
+            .find, usage: "find CONDITION... [--limit N]",
+            summary: "find leads by any field, custom attribute or tag (2.x), list them and cache them; `load found` selects them",
+            example: "find plan=trial signed_up_at<2026-06-01",
             details:
-                "1.x asks GET /contacts?email=, 2.x searches; offline, the cached leads with that email, and it says so. Emails match in any case. To edit one, `load` it by the id shown."
+                "A CONDITION is FIELD OPERATOR VALUE in one word: = != < > <= >= ~ (contains) !~ ^ (starts with) $ (ends with); several are ANDed. An unquoted comma list is any of its values (plan=gold,silver; with != none of them); a quoted condition is never split or expanded ('email$@acme.com', 'plan=a,b'). FIELD is a standard field, a custom attribute, custom_attributes.NAME, tag (tag=vip) or role (lead by default; role=user, role=any). Values are typed as set and attr type them; times take ISO 8601 or Unix seconds. 2.x searches every page (--limit N stops early); 1.x takes only email= or user_id=. Offline, the cached leads are matched, and it says so. `load found` makes the leads found the selection."
         ),
         .init(
             .leads, usage: "leads [FILTER] [--json]",
@@ -97,6 +97,14 @@ public struct CommandSpec: Sendable, Hashable {
                 The header names the lead by id or user_id (external_id in 2.x); every other column is a standard field or custom_attributes.NAME, with an optional :string, :integer, :decimal or :boolean suffix (zip:string).
                   An empty cell changes nothing. A custom attribute's cell reads as `attr` reads a value: 9 an integer, 9.0 a decimal, true/false, null, else a string; a cell holding "9" (\"\"\"9\"\"\" in the file) is the string 9.
                   A bad row is reported as FILE:LINE and journals nothing; --on-error stop (the default in scripts) ends the import there, continue goes on. Rows already imported are counted, not journaled again.
+                """),
+        .init(
+            .export, usage: "export FILE [COLUMN...] [--filter TEXT]",
+            summary: "write the selection (or the cached leads) as CSV; importing it back sends only the cells changed",
+            example: "export leads.csv name email custom_attributes.plan",
+            details: """
+                Writes the leads `load found` selected, else the cached leads (--filter TEXT keeps those `leads TEXT` lists), in file mode 0600. Columns: id@EXPORT (the lead's id; keep this header), user_id or external_id, then COLUMN... as an import header names them, by default name, email and every custom attribute the leads have.
+                  Importing the file back compares each cell with what was exported, as typed values (TRUE is true, 1.50 is 1.5): an unchanged cell sends nothing, an emptied one clears the field, a changed one is checked against Intercom at replay and becomes a conflict if Intercom's value changed since the export.
                 """),
         .init(
             .revert, usage: "revert SEQ | revert SEQ..SEQ",
@@ -208,7 +216,7 @@ public struct CommandSpec: Sendable, Hashable {
 enum Verb: String, Sendable, Hashable, CaseIterable {
     case load, show, set, attr, unset, unattr, attributes, diff, push, discard, queue, sync, retry, drop, conflicts, resolve
     case offline, online, status, history, source, help, quit
-    case find, leads, importFile = "import", revert
+    case find, leads, importFile = "import", revert, export
 }
 
 extension String {

@@ -94,6 +94,9 @@ public enum Completion {
         case .importFile:
             if arguments.last == "--on-error" { return ImportErrorPolicy.allCases.map(\.rawValue) }
             return position == 0 ? [] : flags(["--dry-run", "--on-error"])
+        case .export:
+            if position == 0 || arguments.last == "--filter" { return [] }
+            return flags(["--filter"]) + StandardField.writableNames(in: dialect) + attributeNames.map { "custom_attributes." + $0 }
         case .push: return flags(["--dry-run"])
         case .queue: return flags(["--all"])
         case .sync: return flags(["--blind"])

@@ -33,7 +33,7 @@ extension Journal {
     ///
     /// Each row's base is taken from the cache as the user sees the lead (the cached copy with
     /// the unsent updates applied), as `push` takes it from the loaded lead; a lead that is not
-    /// cached gets no base. Nothing is read from Intercom. The transaction commits whole or not
+    /// cached gets no base. A row of an exported file brings its own base (``ImportBase``). Nothing is read from Intercom. The transaction commits whole or not
     /// at all, so a crash never leaves half of a row or half of a batch.
     ///
     /// - Parameters:
@@ -77,7 +77,22 @@ extension Journal {
                 // The base, as push takes it: the cached lead with its unsent updates applied.
                 var base = FieldChanges()
                 var baseUpdatedAt: Int64?
-                if try sql.isCached(lead), let view = try Journal.cachedView(db, of: lead) {
+                // A row of an exported file whose lead may have changed since the export: it is
+                // journaled as a row of its own, so that its re-read is never skipped.
+                var ownRow = false
+                if let exported = row.base {
+                    // The exported values; a column added by hand takes the cached one.
+                    let view = try Journal.cachedView(db, of: lead)
+                    for field in row.update.changes.keys {
+                        if let value = exported.values[field] {
+                            if value != .null { base[field] = value }
+                        } else if let value = view?.value(of: field) {
+                            base[field] = value
+                        }
+                    }
+                    baseUpdatedAt = try Journal.cacheConfirms(exported, lead: lead, db) ? exported.updatedAt : NewUpdate.baseNotFromCache
+                    ownRow = baseUpdatedAt == NewUpdate.baseNotFromCache
+                } else if try sql.isCached(lead), let view = try Journal.cachedView(db, of: lead) {
                     for field in row.update.changes.keys {
                         if let value = view.value(of: field) { base[field] = value }
                     }
@@ -85,7 +100,7 @@ extension Journal {
                 } else {
                     result.withoutBase += 1
                 }
-                if coalesce, try sql.latestIsPending(leadKey: key) {
+                if coalesce, !ownRow, try sql.latestIsPending(leadKey: key) {
                     // Merged into the lead's pending row: its op id is recorded apart.
                     let new = NewUpdate(update: row.update, base: base, baseUpdatedAt: baseUpdatedAt, apiVersion: apiVersion)
                     let appended = try Journal.appendRow(db, new, opID: row.opID, appID: appID, coalesce: true, now: now)
@@ -102,6 +117,19 @@ extension Journal {
             if inserted > 0 { try Journal.countInserted(db, inserted) }
             return result
         }
+    }
+
+    /// Whether the cache vouches for an export's values as fresh as a push's base: a copy of
+    /// the lead fetched after the export, with the `updated_at` the export wrote. Otherwise
+    /// the lead may have changed since the export, and the replay must re-read it however
+    /// fresh the cached copy is (``NewUpdate/baseNotFromCache``).
+    static func cacheConfirms(_ exported: ImportBase, lead: LeadReference, _ db: Database) throws -> Bool {
+        guard let updatedAt = exported.updatedAt, let id = lead.id,
+            let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT updated_at, fetched_at FROM leads WHERE id = ?"), arguments: [id])
+        else { return false }
+        let cachedUpdatedAt: Int64? = row["updated_at"]
+        let fetchedAt: Double = row["fetched_at"]
+        return cachedUpdatedAt == updatedAt && fetchedAt > exported.exportedAt
     }
 
     /// `import:<hash>:` of `import:<hash>:<row>`: an op id up to its last colon (the whole id

@@ -9,10 +9,22 @@ extension Journal {
     ///   `.invalidState` naming the first row that was not sent (only a sent update can be
     ///   reverted: an unsent one can be dropped instead).
     public func sentUpdates(from first: Int64, through last: Int64) throws(JournalError) -> [JournalEntry] {
+        let rows = try updatesToRevert(from: first, through: last)
+        if let unsent = rows.unsent.first {
+            let hint = [.pending, .failed, .conflict].contains(unsent.state) ? "; `drop \(unsent.seq)` abandons it instead" : ""
+            throw JournalError(.invalidState, "update #\(unsent.seq) is \(unsent.state.rawValue), not sent: only a sent update can be reverted\(hint)")
+        }
+        return rows.sent
+    }
+
+    /// The rows `first` through `last`, newest first: those sent (which `revert` can undo), and
+    /// the others (pending, failed, conflict, dropped), which a range's `revert` reports and
+    /// leaves alone.
+    public func updatesToRevert(from first: Int64, through last: Int64) throws(JournalError) -> (sent: [JournalEntry], unsent: [JournalEntry]) {
         guard first <= last else {
             throw JournalError(.noSuchEntry, "the range \(first)..\(last) is empty; write the lower number first")
         }
-        return try read { db -> [JournalEntry] in
+        return try read { db -> (sent: [JournalEntry], unsent: [JournalEntry]) in
             let entries = try Row.fetchAll(
                 db.cachedStatement(sql: "SELECT \(Journal.entryColumns) FROM updates WHERE seq BETWEEN ? AND ? ORDER BY seq DESC"), arguments: [first, last]
             ).map(Journal.entry(from:))
@@ -20,11 +32,7 @@ extension Journal {
             for seq in stride(from: last, through: first, by: -1) where !present.contains(seq) {
                 throw JournalError(.noSuchEntry, "no update #\(seq) in the journal (see `queue --all`)")
             }
-            if let unsent = entries.first(where: { $0.state != .sent }) {
-                let hint = [.pending, .failed, .conflict].contains(unsent.state) ? "; `drop \(unsent.seq)` abandons it instead" : ""
-                throw JournalError(.invalidState, "update #\(unsent.seq) is \(unsent.state.rawValue), not sent: only a sent update can be reverted\(hint)")
-            }
-            return entries
+            return (entries.filter { $0.state == .sent }, entries.filter { $0.state != .sent })
         }
     }
 }

@@ -179,6 +179,25 @@ extension Journal {
                 ON CONFLICT (state) DO UPDATE SET n = n + 1;
         END;
         """,
+        // 8: exports. Each `export` with what it wrote: its columns, and per lead the typed
+        // value of every filled cell (one JSON object) and the lead's `updated_at`, so that
+        // importing the file back sends only the cells changed since, based on what they held.
+        """
+        CREATE TABLE exports (
+            export_id   TEXT PRIMARY KEY NOT NULL,
+            created_at  REAL NOT NULL,
+            path        TEXT NOT NULL,
+            columns     TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE exported_leads (
+            export_id   TEXT NOT NULL,
+            lead_id     TEXT NOT NULL,
+            position    INTEGER NOT NULL,
+            updated_at  INTEGER,
+            cells       TEXT NOT NULL,
+            PRIMARY KEY (export_id, lead_id)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// Brings a journal up to `schemaVersion`, one migration per transaction.

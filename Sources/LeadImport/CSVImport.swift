@@ -24,6 +24,8 @@ public final class CSVImport {
     public let contentHash: String
     /// The header's columns.
     public let columns: [ImportColumn]
+    /// The export this file comes back from (its header's `id@<export id>`), or nil.
+    public let export: ExportedFile?
     private let cells: ImportCells
     private let reader: CSVReader
     /// The line where the next record starts.
@@ -41,9 +43,12 @@ public final class CSVImport {
     ///   - catalog: Under 2.x, the workspace's custom attributes, checked as `attr` checks them
     ///     (nil skips the check).
     ///   - now: What `now` means in time cells, in Unix seconds.
-    /// - Throws: `ImportProblem` at line 1 for a bad header, or for a file that cannot be read.
+    ///   - exports: Looks up the export a header's `id@<export id>` names (the journal's).
+    /// - Throws: `ImportProblem` at line 1 for a bad header, an export this journal did not
+    ///   write, or a file that cannot be read.
     public init(
-        path: String, displayName: String? = nil, dialect: Dialect, catalog: AttributeCatalog?, now: Int64
+        path: String, displayName: String? = nil, dialect: Dialect, catalog: AttributeCatalog?, now: Int64,
+        exports: (String) throws -> ExportRecord? = { _ in nil }
     ) throws(ImportProblem) {
         let name = displayName ?? path
         self.displayName = name
@@ -56,16 +61,38 @@ public final class CSVImport {
         } catch {
             throw ImportProblem(file: name, line: 1, message: "cannot read the file: \(error)")
         }
-        guard let header = reader.next(), reader.error == nil else {
+        guard var header = reader.next(), reader.error == nil else {
             let why = reader.error.map(CSVImport.describe) ?? "the file is empty; it needs a header line naming the columns"
             throw ImportProblem(file: name, line: 1, message: why)
+        }
+        // A byte order mark the reader left (a spreadsheet's "UTF-8 CSV") is not part of the name.
+        if let first = header.first, first.unicodeScalars.first == "\u{FEFF}" {
+            header[0] = String(first.unicodeScalars.dropFirst())
         }
         do {
             columns = try ImportHeader.columns(header, dialect: dialect, catalog: catalog)
         } catch {
             throw ImportProblem(file: name, line: 1, message: error.message)
         }
-        cells = ImportCells(columns: columns, dialect: dialect, catalog: catalog, now: now)
+        if let exportID = ImportHeader.exportID(in: header) {
+            let record: ExportRecord?
+            do {
+                record = try exports(exportID)
+            } catch {
+                throw ImportProblem(file: name, line: 1, message: "cannot read export \(exportID) from the journal: \(error)")
+            }
+            guard let record else {
+                throw ImportProblem(
+                    file: name, line: 1,
+                    message:
+                        "the id column names export \(exportID), which this journal did not write (exported with another journal or workspace?); import it with that journal, or rename the column to id to import the file as an ordinary one, where an empty cell changes nothing"
+                )
+            }
+            export = ExportedFile(record)
+        } else {
+            export = nil
+        }
+        cells = ImportCells(columns: columns, dialect: dialect, catalog: catalog, now: now, export: export)
         nextLine = 1 + CSVImport.lineSpan(of: header)
     }
 
@@ -107,10 +134,12 @@ public final class CSVImport {
             nextLine += CSVImport.lineSpan(of: record)
             rowsRead += 1
             if record.count == 1, record[0].isEmpty { continue }
-            switch cells.update(record) {
-            case .success(let update?):
+            switch cells.read(record) {
+            case .success(let read?):
                 return .row(
-                    ImportRow(line: line, row: rowsRead, opID: opID(row: rowsRead), legacyOpID: legacyOpID(row: rowsRead), update: update))
+                    ImportRow(
+                        line: line, row: rowsRead, opID: opID(row: rowsRead), legacyOpID: legacyOpID(row: rowsRead), update: read.update,
+                        base: read.base))
             case .success(nil):
                 return .unchanged(line: line, row: rowsRead)
             case .failure(let error):

@@ -39,6 +39,15 @@ public struct ImportColumn: Sendable, Hashable {
 
 /// Reads an import file's header: which column names the lead and what each other one changes.
 public enum ImportHeader {
+    /// How the `id` column's header of a file `export` wrote starts: `id@<export id>`.
+    public static let exportedIDPrefix = "id@"
+
+    /// The export a header's `id@<export id>` column names, or nil for any other file.
+    public static func exportID(in cells: [String]) -> String? {
+        guard let cell = cells.first(where: { $0.hasPrefix(exportedIDPrefix) }) else { return nil }
+        return String(cell.dropFirst(exportedIDPrefix.count))
+    }
+
     /// The identifier columns a dialect's header may name the lead by.
     public static func identifierNames(in dialect: Dialect) -> [String] {
         dialect == .v1 ? ["id", "user_id"] : ["id", "external_id"]
@@ -84,6 +93,10 @@ public enum ImportHeader {
     ) throws(ImportHeaderError) -> ImportColumn {
         guard !cell.isEmpty else {
             throw ImportHeaderError("column \(number) has no name: every column needs a header (a field name or custom_attributes.NAME)")
+        }
+        if cell.hasPrefix(exportedIDPrefix) {
+            // The id column of an exported file; the export it names is looked up by the import.
+            return ImportColumn(header: cell, role: .id, forcedType: nil)
         }
         var name = Substring(cell)
         var forced: ForcedType?

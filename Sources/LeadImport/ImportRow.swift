@@ -13,13 +13,16 @@ public struct ImportRow: Sendable, Hashable {
     public var legacyOpID: String
     /// The lead (by `id` and/or `user_id`) and the changed fields, validated as `push` validates.
     public var update: LeadUpdate
+    /// In a file `export` wrote, the exported values of the changed cells (the base of the
+    /// conflict check); nil in any other file.
+    public var base: ImportBase? = nil
 
     public var lead: LeadReference { update.lead }
     public var changes: FieldChanges { update.changes }
 
     /// The row as the journal takes it.
     public var importedUpdate: ImportedUpdate {
-        ImportedUpdate(opID: opID, update: update, aliases: legacyOpID == opID ? [] : [legacyOpID])
+        ImportedUpdate(opID: opID, update: update, aliases: legacyOpID == opID ? [] : [legacyOpID], base: base)
     }
 }
 

@@ -212,6 +212,7 @@ public enum Leadsh {
         let session = Session(journal: journal, api: api, settings: settings, clock: context.clock)
         let importProgress = ImportProgress(enabled: terminal.stderr && !options.json, sink: context.standardError)
         await session.setImportObserver { rows in importProgress.draw(rows) }
+        await session.setFindObserver { found, total in importProgress.draw(found: found, of: total) }
 
         // One executor and one presenter for every mode.
         let historyFile = HistoryFile(path: resolved.history.value)

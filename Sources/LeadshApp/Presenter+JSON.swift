@@ -63,8 +63,14 @@ extension Presenter {
                     ])
                 })
         case .found(let found): return foundJSON(found)
+        case .selected(let count): return object([("selected", .integer(Int64(count)))])
+        case .selectionEdited(let key, let value, let leads):
+            return object([("field", .string(key.description)), ("value", value), ("leads", .integer(Int64(leads)))])
+        case .selectionChanges(let diff): return selectionDiffJSON(diff)
+        case .selectionPushed(let push): return selectionPushJSON(push)
         case .leads(let list): return leadsJSON(list)
         case .imported(let report): return importJSON(report)
+        case .exported(let report): return exportJSON(report)
         case .reverted(let reverted): return revertJSON(reverted)
         case .history(let lines, _), .script(let lines):
             return .array(lines.map(JSONValue.string))

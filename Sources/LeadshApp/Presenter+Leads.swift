@@ -2,30 +2,8 @@ import Journal
 import LeadModel
 import Session
 
-/// `find`, `leads`, `import` and `revert` as text and JSON.
+/// `leads`, `import` and `revert` as text and JSON.
 extension Presenter {
-    func foundText(_ found: FoundLeads) -> String {
-        guard !found.leads.isEmpty else { return "not found: no lead has the email \(found.email)" }
-        let rows = found.leads.map { lead in
-            [lead.id, lead.userID ?? "", lead.name ?? "", lead.email ?? "", lead.updatedAt.map { TimeValue.utcText($0) } ?? ""]
-        }
-        let header = ["ID", found.dialect == .v1 ? "USER_ID" : "EXTERNAL_ID", "NAME", "EMAIL", "UPDATED_AT"]
-        return Table.render(header: header, rows: rows, style: style)
-    }
-
-    func foundJSON(_ found: FoundLeads) -> JSONValue {
-        .array(
-            found.leads.map { lead in
-                var object = JSONObject()
-                object["id"] = .string(lead.id)
-                object[found.dialect == .v1 ? "user_id" : "external_id"] = lead.userID.map(JSONValue.string) ?? .null
-                object["name"] = lead.name.map(JSONValue.string) ?? .null
-                object["email"] = lead.email.map(JSONValue.string) ?? .null
-                object["updated_at"] = lead.updatedAt.map(JSONValue.integer) ?? .null
-                return .object(object)
-            })
-    }
-
     func leadsText(_ list: LeadList) -> String {
         guard !list.leads.isEmpty else { return "no cached leads (a lead is cached when `load` or `find` reads it)" }
         let rows = list.leads.map { lead in
@@ -51,9 +29,10 @@ extension Presenter {
         if report.merged > 0 { parts.append("merged into pending updates \(report.merged)") }
         parts.append("\(Words.plural(report.alreadyImported, "row")) already imported")
         parts.append((report.refused > 0 ? style.red : { $0 })("refused \(report.refused)"))
-        if report.unchanged > 0 { parts.append("empty \(report.unchanged)") }
+        // In a file `export` wrote, a row that changes nothing is one left as it was exported.
+        if report.unchanged > 0 { parts.append("\(report.exportID == nil ? "empty" : "unchanged") \(report.unchanged)") }
         if report.withoutBase > 0 { parts.append("not cached (no conflict check) \(report.withoutBase)") }
-        var text = "\(report.file): " + parts.joined(separator: ", ")
+        var text = "\(report.file)\(report.exportID.map { " (export \($0))" } ?? ""): " + parts.joined(separator: ", ")
         if report.dryRun { text += " (dry run: nothing journaled)" }
         if let sync = report.sync { text += "\n" + syncText(sync) }
         return text
@@ -66,6 +45,7 @@ extension Presenter {
             ("refused", .integer(Int64(report.refused))), ("empty", .integer(Int64(report.unchanged))),
             ("without_base", .integer(Int64(report.withoutBase))),
             ("stopped_at_line", report.stoppedAt.map { .integer(Int64($0)) } ?? .null),
+            ("export_id", report.exportID.map(JSONValue.string) ?? .null),
         ])
         if let sync = report.sync { object["sync"] = json(.synced(sync)) }
         return .object(object)

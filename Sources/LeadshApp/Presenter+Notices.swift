@@ -23,6 +23,9 @@ extension Presenter {
             if conflicts > 0 { text += ", conflicts \(conflicts)" }
             return text + tail(then)
         case .searchedCache: return "offline: searched the cached leads, not Intercom"
+        case .notReverted(let rows):
+            let listed = rows.prefix(5).map { "#\($0.seq) \($0.state)" }.joined(separator: ", ") + (rows.count > 5 ? ", ..." : "")
+            return "\(Words.plural(rows.count, "update")) of the range not sent, so not reverted: \(listed)"
         case .rowRefused(let file, let line, let message): return "\(file):\(line): \(message)"
         case .rateLimited(let until): return "rate limited; waiting until \(Words.clockTime(until))"
         }

@@ -47,8 +47,14 @@ struct Presenter: Sendable {
             let rows = attributes.map { [$0.name, $0.dataType, $0.archived ? "archived" : ""] }
             return rows.isEmpty ? "no custom attributes" : Table.render(header: ["NAME", "TYPE", ""], rows: rows, style: style)
         case .found(let found): return foundText(found)
+        case .selected(let count): return "\(Words.plural(count, "lead")) selected: set, attr, unset and unattr now change each; diff sums them up; push journals one update per lead"
+        case .selectionEdited(let key, let value, let leads):
+            return "\(key) = \(Words.value(value, of: key)) for the \(Words.plural(leads, "selected lead")) (`diff` shows what changes)"
+        case .selectionChanges(let diff): return selectionDiffText(diff)
+        case .selectionPushed(let push): return selectionPushText(push)
         case .leads(let list): return leadsText(list)
         case .imported(let report): return importText(report)
+        case .exported(let report): return exportText(report)
         case .reverted(let reverted): return revertText(reverted)
         case .history(let lines, let first):
             return lines.enumerated().map { String(format: "%5d  ", first + $0.offset) + $0.element }.joined(separator: "\n")
@@ -65,6 +71,7 @@ struct Presenter: Sendable {
         var text = "leadsh[\(label)]"
         if state.unsent > 0 { text += "(\(state.unsent) pending)" }
         if let lead = state.lead { text += " " + lead + (state.unpushed ? "*" : "") }
+        if let selected = state.selected { text += " (\(Words.plural(selected, "lead")))" + (state.unpushed ? "*" : "") }
         return text + "> "
     }
 

@@ -17,6 +17,15 @@ final class ImportProgress: @unchecked Sendable {
     }
 
     func draw(_ rows: Int) {
+        draw(text: "importing: \(rows) rows read")
+    }
+
+    /// A search's line: leads listed so far, of how many.
+    func draw(found: Int, of total: Int?) {
+        draw(text: "finding: \(found)" + (total.map { " of \($0)" } ?? "") + " leads")
+    }
+
+    private func draw(text: String) {
         guard enabled else { return }
         lock.lock()
         defer { lock.unlock() }
@@ -24,7 +33,7 @@ final class ImportProgress: @unchecked Sendable {
         guard now.timeIntervalSince(lastDraw) > 0.2 else { return }
         lastDraw = now
         drawn = true
-        sink.write("\r\u{1B}[Kimporting: \(rows) rows read")
+        sink.write("\r\u{1B}[K" + text)
     }
 
     func clear() {

@@ -114,6 +114,15 @@ final class Shell: @unchecked Sendable {
                 }
                 return try await execute(command)
             case .push(let dry):
+                if !dry, !dryRun, let interactive = interactiveSource, interactive.isInteractive, let count = await session.selection?.ids.count,
+                    count > Shell.confirmSelectionAbove, await session.hasUnpushedEdits
+                {
+                    let answer = interactive.readLine(prompt: "push updates to \(count) leads? They are journaled and sent. [y/N] ")
+                    guard case .line(let text) = answer, ["y", "yes"].contains(text.lowercased().trimmingCharacters(in: .whitespaces)) else {
+                        printer.plain("not pushed (the edits are kept; `push --dry-run` previews them)")
+                        return true
+                    }
+                }
                 let complete = try await execute(.push(dryRun: dry || dryRun))
                 if dryRun { await session.settleDryRun() }
                 return complete
@@ -151,6 +160,9 @@ final class Shell: @unchecked Sendable {
         }
     }
 
+    /// A `push` to more leads than this asks first on a terminal (a script does not ask).
+    static let confirmSelectionAbove = 100
+
     /// Variables that scripts may not expand.
     static let secretVariables: Set<String> = ["INTERCOM_TOKEN"]
 
@@ -168,6 +180,9 @@ final class Shell: @unchecked Sendable {
         case .push(let dryRun):
             return !dryRun
         case .load, .set, .attr, .unset, .unattr, .discard, .sync, .retry, .drop, .resolve, .offline, .online, .revert:
+            return true
+        case .find:
+            // `load found` reads what it found.
             return true
         case .importFile(_, let dryRun, _):
             return !dryRun

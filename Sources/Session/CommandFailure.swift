@@ -110,6 +110,7 @@ public enum FailureCode: String, CaseIterable, Sendable {
     // Imports.
     case importFile = "import_file"
     case rowsRefused = "rows_refused"
+    case exportFile = "export_file"
     // The outbox.
     case failed
     case conflict
@@ -165,6 +166,7 @@ public enum FailureCode: String, CaseIterable, Sendable {
         case .invalidUpdate: return "the update cannot be sent in this API version"
         case .importFile: return "the import file cannot be read, or its header names no lead column or an unknown field (`FILE:1:`)"
         case .rowsRefused: return "rows of an import were refused (each printed as `FILE:LINE:`); the others were journaled"
+        case .exportFile: return "`export` could not write the file, or a column it was asked for cannot be written"
         case .failed: return "Intercom refused the update for good; it is kept as failed"
         case .conflict: return "the lead changed in Intercom since it was loaded"
         case .noSuchUpdate: return "no update with that number"

@@ -28,8 +28,16 @@ public enum Notice: Sendable, Equatable {
     case searchedCache
     /// A row of an import file was refused; nothing of it was journaled.
     case rowRefused(file: String, line: Int, message: String)
+    /// Rows of a `revert` range that were not sent, so not reverted: sequence and state.
+    case notReverted([NotReverted])
     /// A rate limit holds the replay until this time (interactive).
     case rateLimited(until: Double)
+
+    /// A row `revert` left alone.
+    public struct NotReverted: Sendable, Equatable {
+        public var seq: Int64
+        public var state: String
+    }
 
     /// What the session does after the API did not answer.
     public enum UnreachableFallback: Sendable, Equatable {

@@ -46,10 +46,20 @@ public enum CommandResult: Sendable {
     case attributes([DataAttribute])
     /// `find email=`: the leads with that email.
     case found(FoundLeads)
+    /// `load found`: how many leads are now selected.
+    case selected(count: Int)
+    /// `set`/`attr`/`unset`/`unattr` on a selection.
+    case selectionEdited(key: FieldKey, value: JSONValue, leads: Int)
+    /// `diff` on a selection.
+    case selectionChanges(SelectionDiff)
+    /// `push` (or `push --dry-run`) on a selection.
+    case selectionPushed(SelectionPush)
     /// `leads`: the cached leads.
     case leads(LeadList)
     /// `import FILE`: what was journaled (and sent, when online).
     case imported(ImportReport)
+    /// `export FILE`: what was written.
+    case exported(ExportReport)
     /// `revert SEQ[..SEQ]`: the inverses queued.
     case reverted([Reverted])
     /// `history`: lines of the history, numbered from `firstNumber`.
@@ -212,11 +222,50 @@ public struct HelpResult: Sendable {
 
 /// `find email=E`.
 public struct FoundLeads: Sendable {
-    public var email: String
-    public var leads: [Contact]
+    public var search: LeadSearch
+    /// The fields the conditions named, shown after id, external id, name and email.
+    public var columns: [FieldKey]
+    public var rows: [FoundRow]
     /// Offline: the journal's cache was searched, not Intercom.
     public var fromCache: Bool
     public var dialect: Dialect
+    /// How many contacts Intercom said match (`total_count`), when it said.
+    public var total: Int?
+    /// `--limit` stopped the search before its last page.
+    public var limited = false
+
+    /// The fields a search's table shows besides the usual four: each one its conditions name.
+    static func columns(for search: LeadSearch) -> [FieldKey] {
+        let usual: Set<FieldKey> = [.standard("id"), .standard("name"), .standard("email"), .standard("external_id"), .standard("user_id")]
+        var columns: [FieldKey] = []
+        for condition in search.conditions {
+            guard let key = condition.field.key, !usual.contains(key), !columns.contains(key) else { continue }
+            columns.append(key)
+        }
+        return columns
+    }
+}
+
+/// One lead `find` listed: what its table shows, not the whole lead (a search of many
+/// thousands keeps only these in memory; the leads themselves are in the journal's cache).
+public struct FoundRow: Sendable, Hashable {
+    public var id: String
+    public var userID: String?
+    public var name: String?
+    public var email: String?
+    /// The value of each of ``FoundLeads/columns``, in order.
+    public var values: [JSONValue?]
+
+    init(_ lead: Contact, columns: [FieldKey]) {
+        id = lead.id
+        userID = lead.userID
+        name = lead.name
+        email = lead.email
+        values = columns.map { key in
+            if case .standard(let name) = key { return SearchCondition.standardValue(name, of: lead) }
+            return lead.value(of: key)
+        }
+    }
 }
 
 /// `leads [FILTER]`.
@@ -244,6 +293,8 @@ public struct ImportReport: Sendable {
     public var withoutBase = 0
     /// The line of the refused row the import stopped at (`--on-error stop`).
     public var stoppedAt: Int?
+    /// The export the file came back from (its `id@<export id>` column), or nil.
+    public var exportID: String?
     /// The replay that followed, when online.
     public var sync: SyncReport?
 }
@@ -254,4 +305,92 @@ public struct Reverted: Sendable {
     public var inverse: JournalEntry
     /// The inverse's state after the replay that followed (when online).
     public var after: UpdateState?
+}
+
+/// One field of a selection's `diff`: how many leads it changes, and from what.
+public struct SelectionChange: Sendable {
+    public var key: FieldKey
+    public var new: JSONValue
+    /// Leads whose value changes.
+    public var changing = 0
+    /// Leads that hold the new value already.
+    public var unchanged = 0
+    /// The values it replaces, each with how many leads hold it, most common first once
+    /// ``sortedOld`` is read; nil is "no value".
+    private var old: [JSONValue?: Int] = [:]
+
+    init(key: FieldKey, new: JSONValue) {
+        self.key = key
+        self.new = new
+    }
+
+    mutating func count(old value: JSONValue?) { old[value, default: 0] += 1 }
+
+    /// The replaced values, most common first (then by text, for a stable order).
+    public var sortedOld: [(value: JSONValue?, count: Int)] {
+        old.map { (value: $0.key, count: $0.value) }.sorted {
+            $0.count != $1.count ? $0.count > $1.count : ($0.value.map(JSONText.serialize) ?? "") < ($1.value.map(JSONText.serialize) ?? "")
+        }
+    }
+
+    /// Whether a lead's value (nil: none) is already the new one.
+    static func same(_ old: JSONValue?, _ new: JSONValue) -> Bool {
+        guard let old else { return new == .null }
+        return old == new
+    }
+}
+
+/// `diff` of a selection.
+public struct SelectionDiff: Sendable {
+    /// Selected leads read from the cache.
+    public var leads: Int
+    /// Selected leads no longer cached (left out).
+    public var missing: Int
+    public var fields: [SelectionChange]
+}
+
+/// A call `push --dry-run` shows.
+public struct PushBody: Sendable {
+    public var method: String
+    public var path: String
+    public var body: JSONObject
+}
+
+/// `push` of a selection: what was journaled (and sent, when online).
+public struct SelectionPush: Sendable {
+    public var leads: Int
+    public var dryRun: Bool
+    /// Updates journaled (or, in a dry run, that would be): one per lead that changes.
+    public var journaled = 0
+    /// Of those, merged into a lead's pending update.
+    public var merged = 0
+    /// Leads that hold every new value already: nothing journaled for them.
+    public var unchanged = 0
+    /// Selected leads no longer cached.
+    public var missing = 0
+    /// The rows journaled, for `revert` (merged rows keep their older numbers).
+    public var seqs: ClosedRange<Int64>?
+    /// A dry run's first three calls.
+    public var bodies: [PushBody] = []
+    /// The replay that followed, when online.
+    public var sync: SyncReport?
+
+    init(leads: Int, dryRun: Bool) {
+        self.leads = leads
+        self.dryRun = dryRun
+    }
+}
+
+/// `export FILE`: the file written and the export it records.
+public struct ExportReport: Sendable {
+    public var file: String
+    /// The id the file's first column names (`id@<export id>`).
+    public var exportID: String
+    /// The header as written.
+    public var columns: [String]
+    public var leads: Int
+    /// Whether the leads were the selection (`load found`), not the cached leads.
+    public var fromSelection: Bool
+    /// Leads of the selection no longer cached, so not written.
+    public var notCached: Int
 }

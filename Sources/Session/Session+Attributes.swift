@@ -9,7 +9,7 @@ import Replayer
 extension Session {
     /// `attr`/`unattr`: under 2.x the attribute must exist, and the value must fit its type.
     func editAttribute(_ name: String, _ value: JSONValue) async throws(CommandFailure) -> Reply {
-        _ = try requireLead()
+        if selection == nil { _ = try requireLead() }
         if let catalog = try await attributeCatalog() { try check(name, value, against: catalog) }
         return try edit(.custom(name), value)
     }

@@ -4,6 +4,7 @@ import LeadModel
 /// `show`, `set`/`unset` (and the edit `attr` makes), `diff`, `discard`.
 extension Session {
     func show(_ field: String?, all: Bool = false) throws(CommandFailure) -> Reply {
+        if selection != nil { throw oneLeadOnly("show") }
         let lead = try requireLead()
         let view = lead.view.applying(edits)
         if let field {
@@ -24,6 +25,7 @@ extension Session {
     }
 
     func edit(_ key: FieldKey, _ value: JSONValue) throws(CommandFailure) -> Reply {
+        if selection != nil { return try editSelection(key, value) }
         let lead = try requireLead()
         if case .custom(let name) = key, let problem = CustomAttributeRules.problem(withName: name) {
             throw CommandFailure(.invalidAttribute, problem)
@@ -41,7 +43,8 @@ extension Session {
     }
 
     func diff() throws(CommandFailure) -> Reply {
-        Reply(.changes(try changeList()))
+        if selection != nil { return try selectionDiff() }
+        return Reply(.changes(try changeList()))
     }
 
     /// The unpushed edits against the values they replace.

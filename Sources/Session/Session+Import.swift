@@ -16,6 +16,11 @@ extension Session {
         onImportProgress = observer
     }
 
+    /// Reports a search's progress (leads listed so far, how many match), for a progress line.
+    public func setFindObserver(_ observer: @escaping @Sendable (Int, Int?) -> Void) {
+        onFindProgress = observer
+    }
+
     /// Journals the file's rows in batches (each one transaction), idempotently by op id, and
     /// replays like `sync` when online. Refused rows are named `FILE:LINE:`; with
     /// `--on-error stop` the import stops at the first, after journaling the rows before it.
@@ -24,11 +29,13 @@ extension Session {
         let catalog = try await attributeCatalog()
         let file: CSVImport
         do {
-            file = try CSVImport(path: path, dialect: dialect, catalog: catalog, now: Int64(clock.now()))
+            let journal = self.journal
+            file = try CSVImport(path: path, dialect: dialect, catalog: catalog, now: Int64(clock.now()), exports: { try journal.export(id: $0) })
         } catch {
             throw CommandFailure(.importFile, error.description)
         }
         var report = ImportReport(file: path, dryRun: dryRun)
+        report.exportID = file.export?.exportID
         var notices: [Notice] = []
         var read = 0
         var batch = Session.importBatchFirst

@@ -13,7 +13,7 @@ extension Session {
             switch target {
             case .id(let id): return (id, nil)
             case .userID(let uid): return (nil, uid)
-            case .email: return (nil, nil)
+            case .email, .found: return (nil, nil)
             }
         }()
         let label = id ?? "user_id=\(userID ?? "")"
@@ -128,6 +128,7 @@ extension Session {
     func loaded(_ cached: CachedLead, fresh: Bool, notices: [Notice], explain: Bool = true) throws(CommandFailure) -> Reply {
         let view = try journalCall { try journal.userView(of: cached) }
         current = LoadedLead(view: view, fetchedAt: cached.fetchedAt)
+        selection = nil
         edits = FieldChanges()
         previewed = nil
         var notices = notices

@@ -7,6 +7,7 @@ import Replayer
 /// `push`: journal the edits first, then replay when online.
 extension Session {
     func push(dryRun: Bool) async throws(CommandFailure) -> Reply {
+        if selection != nil { return try await pushSelection(dryRun: dryRun) }
         let lead = try requireLead()
         guard !edits.isEmpty else {
             throw CommandFailure(.nothingToPush, "nothing to push: no pending edits (change something with `set` or `attr` first)")

@@ -8,7 +8,20 @@ extension Session {
     /// what was sent: the replay's conflict check leaves alone (and reports) a field someone
     /// changed since.
     func revert(from first: Int64, through last: Int64) async throws(CommandFailure) -> Reply {
-        let sent = try journalCall { try journal.sentUpdates(from: first, through: last) }
+        // One update must be sent; of a range, the rows not sent are reported and left alone.
+        var notices: [Notice] = []
+        let sent: [JournalEntry]
+        if first == last {
+            sent = try journalCall { try journal.sentUpdates(from: first, through: last) }
+        } else {
+            let rows = try journalCall { try journal.updatesToRevert(from: first, through: last) }
+            guard !rows.sent.isEmpty else {
+                throw CommandFailure(
+                    .invalidState, "no update of \(first)..\(last) is sent yet: only a sent update can be reverted (`sync` first, or `drop` what is pending)")
+            }
+            sent = rows.sent
+            if !rows.unsent.isEmpty { notices.append(.notReverted(rows.unsent.reversed().map { Notice.NotReverted(seq: $0.seq, state: $0.state.rawValue) })) }
+        }
         // Checked for the whole range before anything is journaled. An update imported while its
         // lead was not cached recorded no old values: "back to the base" would clear its fields.
         if let blind = sent.first(where: { $0.baseUpdatedAt == nil }) {
@@ -27,10 +40,9 @@ extension Session {
             let appended = try journalCall { try journal.append(inverse, coalesce: false, now: clock.now()) }
             reverted.append(Reverted(original: entry.seq, inverse: appended.entry, after: nil))
         }
-        var notices: [Notice] = []
         if connectivity.mode == .online, replayer != nil {
             let replay = try await replayNow(readingBack: nil)
-            notices = replay.notices
+            notices += replay.notices
             for index in reverted.indices {
                 reverted[index].after = try journalCall { try journal.entry(seq: reverted[index].inverse.seq) }?.state
             }

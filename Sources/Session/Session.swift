@@ -65,8 +65,13 @@ public actor Session {
     public nonisolated let dialect: Dialect
     var connectivity: Connectivity
     public internal(set) var current: LoadedLead?
-    /// Unpushed edits to the current lead.
+    /// Unpushed edits to the current lead, or to every lead of the selection.
     public internal(set) var edits = FieldChanges()
+    /// The leads the last `find` listed, in its order: what `load found` selects.
+    var found: [String] = []
+    /// The leads `load found` selected: `set`, `attr`, `unset`, `unattr` and `push` act on
+    /// each of them; `export` writes them. Nil when a single lead (or nothing) is loaded.
+    public internal(set) var selection: LeadSelection?
     /// The edits the last `push --dry-run` previewed.
     var previewed: FieldChanges?
     /// Leads whose cached-copy notices were given once already: a script that loads the
@@ -76,6 +81,8 @@ public actor Session {
     var onReplayEvent: @Sendable (ReplayEvent) -> Void = { _ in }
     /// Called with the rows an import has read so far.
     var onImportProgress: @Sendable (Int) -> Void = { _ in }
+    /// Called with the leads a search has listed so far, and how many match in all.
+    var onFindProgress: @Sendable (Int, Int?) -> Void = { _, _ in }
 
     /// - Parameter jitter: the randomness of the replay's backoffs (seeded by the simulator).
     public init(
@@ -119,7 +126,7 @@ public actor Session {
         PromptState(
             label: settings.label, hasToken: api != nil, offline: connectivity.mode == .offline,
             unsent: (try? journal.unsentCount()) ?? 0,
-            lead: current.map { $0.view.name ?? $0.view.email ?? $0.view.id }, unpushed: !edits.isEmpty)
+            lead: current.map { $0.view.name ?? $0.view.email ?? $0.view.id }, unpushed: !edits.isEmpty, selected: selection?.ids.count)
     }
 
     /// Updates not yet delivered (pending and sending).
@@ -128,6 +135,7 @@ public actor Session {
     /// Runs one command.
     public func execute(_ command: Command) async throws(CommandFailure) -> Reply {
         switch command {
+        case .load(.found): return try loadFound()
         case .load(let target): return try await load(target)
         case .show(let field, let all): return try show(field, all: all)
         case .set(let field, let value): return try edit(.standard(field), value)
@@ -150,10 +158,11 @@ public actor Session {
         case .help(let topic): return try help(topic)
         case .history, .source, .quit:
             throw CommandFailure(.notHere, "this command is handled by the shell")
-        case .find(let email): return try await find(email: email)
+        case .find(let search): return try await find(search)
         case .leads(let filter, let json): return try leads(filter: filter, json: json)
         case .importFile(let path, let dryRun, let onError): return try await importFile(path: path, dryRun: dryRun, onError: onError)
         case .revert(let first, let last): return try await revert(from: first, through: last)
+        case .export(let path, let columns, let filter): return try await export(path: path, columns: columns, filter: filter)
         }
     }
 
@@ -172,6 +181,13 @@ public actor Session {
     }
 }
 
+/// The leads `load found` selected, by id, in the order `find` listed them.
+public struct LeadSelection: Sendable, Hashable {
+    public var ids: [String]
+
+    public init(ids: [String]) { self.ids = ids }
+}
+
 /// What the prompt shows: `leadsh[sandbox](2 pending) OBrien*> `.
 public struct PromptState: Sendable, Equatable {
     public var label: String
@@ -181,4 +197,6 @@ public struct PromptState: Sendable, Equatable {
     /// The current lead's name, email or id.
     public var lead: String?
     public var unpushed: Bool
+    /// How many leads `load found` selected (nil: none).
+    public var selected: Int? = nil
 }

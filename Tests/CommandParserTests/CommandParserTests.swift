@@ -96,9 +96,9 @@ func parseError(_ line: String) -> ParseError? {
     }
 
     static let usageErrors: [(String, String)] = [
-        ("load", "load ID | load user_id=UID | load external_id=UID | load email=EMAIL"),
-        ("load a b", "load ID | load user_id=UID | load external_id=UID | load email=EMAIL"),
-        ("load phone=1", "load ID | load user_id=UID | load external_id=UID | load email=EMAIL"),
+        ("load", "load ID | load user_id=UID | load external_id=UID | load email=EMAIL | load found"),
+        ("load a b", "load ID | load user_id=UID | load external_id=UID | load email=EMAIL | load found"),
+        ("load phone=1", "load ID | load user_id=UID | load external_id=UID | load email=EMAIL | load found"),
         ("show a b", "show [FIELD | --all]"),
         ("set", "set FIELD VALUE"),
         ("set name", "set FIELD VALUE"),
@@ -259,7 +259,8 @@ func parseError(_ line: String) -> ParseError? {
         for spec in CommandSpec.all {
             #expect(!spec.summary.isEmpty && !spec.summary.contains("\n"))
             #expect(spec.usage.hasPrefix(spec.name))
-            let example = try #require(try CommandParser.parse(spec.example), "example of \(spec.name)")
+            // The examples show 2.x, the default dialect.
+            let example = try #require(try CommandParser.parse(spec.example, dialect: .v2), "example of \(spec.name)")
             #expect(example.spec.name == spec.name)
             #expect(spec.help.contains(spec.example))
             #expect(CommandSpec.overview.contains(spec.summary))

@@ -13,7 +13,7 @@ import Testing
     @Test func commandNames() {
         #expect(complete("lo") == (0, ["load"]))
         #expect(complete("") == (0, CommandSpec.completableNames))
-        #expect(complete("  ex") == (2, ["exit"]))
+        #expect(complete("  ex") == (2, ["exit", "export"]))
         #expect(complete("s").candidates == ["set", "show", "source", "status", "sync"])
         #expect(complete("LO").candidates == ["load"])
         #expect(complete("zz").candidates.isEmpty)

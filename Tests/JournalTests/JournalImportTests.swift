@@ -165,7 +165,7 @@ extension JournalImportTests {
                 try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'updates' ORDER BY name")
             )
         }
-        #expect(version == 7)
+        #expect(version == Journal.schemaVersion)
         #expect(!indexes.contains("updates_by_state"))
         #expect(indexes.contains("updates_unsent_by_lead"))
     }

@@ -219,7 +219,7 @@ struct SessionTests {
     func findAndLeads(version: String) async throws {
         try await withSession(version: version) { rig in
             guard case .found(let found) = try await rig.run("find email=obrien@truth.org").result else { throw Unexpected() }
-            #expect(found.leads.map(\.id) == [obrien] && !found.fromCache)
+            #expect(found.rows.map(\.id) == [obrien] && !found.fromCache)
             guard case .leads(let list) = try await rig.run("leads obri").result else { throw Unexpected() }
             #expect(list.leads.map(\.id) == [obrien] && list.leads[0].unsent == 0 && !list.json)
             guard case .loaded(let loaded) = try await rig.run("load email=obrien@truth.org").result else { throw Unexpected() }
@@ -227,7 +227,7 @@ struct SessionTests {
             _ = try await rig.run("offline")
             let offline = try await rig.run("find email=obrien@truth.org")
             guard case .found(let cached) = offline.result else { throw Unexpected() }
-            #expect(cached.fromCache && cached.leads.map(\.id) == [obrien] && offline.notices.contains(.searchedCache))
+            #expect(cached.fromCache && cached.rows.map(\.id) == [obrien] && offline.notices.contains(.searchedCache))
         }
     }
 
