@@ -242,6 +242,7 @@ let package = Package(
                 "FakeIntercom", "LeadModel", "IntercomClient", "Journal", "TestSupport", "LeadshApp",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: settings
         ),
     ]

@@ -18,8 +18,16 @@ public struct APIVersion: Sendable, Hashable, CustomStringConvertible {
     public let major: Int
     public let minor: Int
 
-    /// `1.4`, the version of the seed's "Update Lead" call.
-    public static let `default` = APIVersion(unchecked: 1, 4)
+    /// `2.14`, the version Intercom's own Node and Java SDKs send: today's contact calls.
+    ///
+    /// Until issue 24 the default was ``seed`` (1.4). Updates journaled under that default
+    /// are still delivered: a replay renames their fields to the exact 2.x equivalents
+    /// (`FieldChanges.translated(to:)`), and a row made under 1.x that 2.x cannot say fails
+    /// with the way to send it in 1.4. `--api-version 1.4` keeps the seed's call.
+    public static let `default` = APIVersion(unchecked: 2, 14)
+    /// `1.4`, the version of the seed's "Update Lead" call (`POST /contacts`), and the
+    /// default before 2.14: what a journaled row without a recorded version was made under.
+    public static let seed = APIVersion(unchecked: 1, 4)
     /// The newest 2.x version leadsh was checked against.
     public static let latestKnown = APIVersion(unchecked: 2, 14)
     /// The first 2.x version whose contact calls leadsh speaks (Intercom's OpenAPI descriptions start there).

@@ -125,6 +125,16 @@ public struct StandardField: Sendable, Hashable {
         return "\(name) is a \(other) field with no \(dialect) equivalent"
     }
 
+    /// The writable field of `dialect` that means exactly what `name`, a field of the other
+    /// dialect, means (`last_request_at` -> `last_seen_at`, `user_id` -> `external_id` in 2.x;
+    /// `last_seen_at` -> `last_request_at` in 1.x), or nil when there is none.
+    public static func exactEquivalent(of name: String, in dialect: Dialect) -> String? {
+        guard named(name, in: dialect) == nil, let entry = counterparts[dialect]?[name], let equivalent = entry,
+            named(equivalent, in: dialect)?.isWritable == true
+        else { return nil }
+        return equivalent
+    }
+
     private static let v1ByName: [String: StandardField] = Dictionary(uniqueKeysWithValues: v1Fields.map { ($0.name, $0) })
     private static let v2ByName: [String: StandardField] = Dictionary(uniqueKeysWithValues: v2Fields.map { ($0.name, $0) })
 

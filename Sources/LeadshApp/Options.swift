@@ -22,7 +22,7 @@ struct LeadshOptions: ParsableArguments {
 
     @Option(
         name: [.customLong("api-version"), .customLong("intercom-version")],
-        help: "The Intercom-Version every request carries: 1.0-1.4 (the 1.x dialect) or 2.7 and later 2.x (default $LEADSH_API_VERSION, else 1.4).")
+        help: "The Intercom-Version every request carries: 1.0-1.4 (the 1.x dialect) or 2.7 and later 2.x (default $LEADSH_API_VERSION, else 2.14).")
     var apiVersion: String?
 
     @Option(help: "Seconds to wait for an answer from the API (default $LEADSH_TIMEOUT, the workspace's timeout, else 30).")

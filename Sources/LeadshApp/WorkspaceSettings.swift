@@ -137,7 +137,7 @@ struct WorkspaceSettings: Sendable {
             token = Sourced(value: .none, origin: .builtIn)
         }
 
-        // The API version: --api-version, $LEADSH_API_VERSION, the section's api_version, else 1.4.
+        // The API version: --api-version, $LEADSH_API_VERSION, the section's api_version, else 2.14.
         let apiVersion: Sourced<APIVersion>
         if let given = options.apiVersion {
             do { apiVersion = Sourced(value: try APIVersion(given), origin: .flag("--api-version")) } catch {

@@ -5,6 +5,16 @@ import Synchronization
 
 /// Delivering one row: the conflict re-read, the rate budget's slot, the update call.
 extension Replayer {
+    /// Sends one claimed row in the client's dialect, re-reading the lead first when its
+    /// cached copy may be stale.
+    ///
+    /// The journal holds what to change; this renders it for the API version of the session
+    /// that sends it. Fields the dialect lacks are first renamed to their exact equivalents
+    /// there (`FieldChanges.translated(to:)`: a row made under 1.4 sends `last_request_at` as
+    /// 2.x's `last_seen_at`), in the changes and in the base the conflict check compares. A
+    /// field with no equivalent fails the row before anything is sent, naming how to send it as
+    /// it was made. Under 2.x a row that names its lead only by `user_id` finds the contact by
+    /// `external_id` first; that search also serves as the re-read.
     ///
     /// A request whose rate-limit hold (another request's 429, a window with nothing left) ends
     /// after `deadline` is not sent: the row waits for the next replay, as `--wait` promises.
@@ -13,7 +23,10 @@ extension Replayer {
             let hold = api.rateHold.current()
             return hold > deadline && hold > clock.now() ? hold : nil
         }
-        var changes = entry.changes
+        let dialect = api.dialect
+        let wanted = entry.changes.translated(to: dialect)
+        let base = entry.base.translated(to: dialect)
+        var changes = wanted
         var lead = entry.lead
         do {
             var needsContactID = false
@@ -46,9 +59,9 @@ extension Replayer {
                 if !options.blind, entry.baseUpdatedAt != nil {
                     var toSend = FieldChanges()
                     var theirs = FieldChanges()
-                    for (key, mine) in entry.changes {
+                    for (key, mine) in wanted {
                         let server = current.value.value(of: key) ?? .null
-                        let base = entry.base[key] ?? .null
+                        let base = base[key] ?? .null
                         if server == mine { continue }
                         if server == base {
                             toSend[key] = mine
@@ -80,15 +93,26 @@ extension Replayer {
         }
     }
 
-    /// Why a row cannot be said in the sending dialect, naming the version it was made under.
+    /// Why a row cannot be said in the sending dialect, naming the version it was made under
+    /// and, when that is the other dialect, how to send it as it was made.
     static func unsendable(_ error: LeadUpdateError, entry: JournalEntry, version: APIVersion) -> String {
-        let madeUnder = entry.apiVersion.map { " (it was made under \($0))" } ?? ""
+        let made = APIVersion.madeUnder(entry.apiVersion)
+        let madeUnder = " (it was made under \(entry.apiVersion ?? "\(made), before leadsh recorded versions"))"
         switch error {
         case .fieldNotInDialect:
-            return "cannot send under API \(version)\(madeUnder): \(error.description)"
+            return "cannot send under API \(version)\(madeUnder): \(error.description)" + (resendHint(entry, version: version) ?? "")
         default:
             return error.description
         }
+    }
+
+    /// `; to send it as it was made: leadsh --api-version 1.4 -c 'retry 7'`, for a row made
+    /// under the other dialect than the sending one (a row from the 1.4 default sent under 2.14);
+    /// nil when the row was made in the sending dialect.
+    static func resendHint(_ entry: JournalEntry, version: APIVersion) -> String? {
+        let made = APIVersion.madeUnder(entry.apiVersion)
+        guard made.dialect != version.dialect else { return nil }
+        return "; to send it as it was made: leadsh --api-version \(made) -c 'retry \(entry.seq)'"
     }
 
     /// Sleeps until a rate-budget slot; false when cancelled.

@@ -356,9 +356,13 @@ public final class Replayer: Sendable {
             case .retry:
                 return retryOrFail(entry, error, options: options, now: now)
             case .fail, .conflict:
+                // A 400 to a row made under the other dialect (a custom attribute 1.4 would
+                // have created, say) says how to send it as it was made.
+                let hint = error.status == 400 ? Replayer.resendHint(entry, version: api.configuration.apiVersion) ?? "" : ""
+                let message = error.description + hint
                 return Step(
-                    record: .failed(seq: entry.seq, status: error.status, errorCode: error.code, error: error.description), tally: \.failed,
-                    event: .failed(entry, error.description))
+                    record: .failed(seq: entry.seq, status: error.status, errorCode: error.code, error: message), tally: \.failed,
+                    event: .failed(entry, message))
             }
         }
     }
@@ -378,11 +382,4 @@ public final class Replayer: Sendable {
             event: .retryLater(entry, until: until, error.description))
     }
 
-    /// Sends one claimed row in the client's dialect, re-reading the lead first when its
-    /// cached copy may be stale.
-    ///
-    /// The journal holds what to change; this renders it for the API version of the
-    /// session that sends it. A field that dialect cannot write fails the row (nothing
-    /// is sent). Under 2.x a row that names its lead only by `user_id` finds the
-    /// contact by `external_id` first; that search also serves as the re-read.
 }

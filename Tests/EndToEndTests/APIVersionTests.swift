@@ -155,7 +155,7 @@ struct APIVersionTests {
             #expect(rig.fake.allLeads.count == before + 1, "the seed's update body created a second lead")
             rig.fake.clearRequests()
 
-            // leadsh with no --api-version: the default 1.4 is named, so the same push updates.
+            // leadsh with no --api-version: the default 2.14 is named, and its push is 2.x's PUT.
             let env = rig.env
             let result = try await leadsh(
                 ["--base-url", rig.fake.baseURL, "--journal", rig.journal, "-c", "load \(obrien)", "-c", "set email obrien@thinkpol.example", "-c", "push"],
@@ -163,7 +163,9 @@ struct APIVersionTests {
             #expect(result.status == 0, "\(result.stderr)")
             #expect(rig.fake.allLeads.count == before + 1, "leadsh created nothing")
             #expect(rig.fake.lead(id: obrien)?.email == "obrien@thinkpol.example")
-            #expect(rig.fake.requests.allSatisfy { $0.header("Intercom-Version") == "1.4" })
+            #expect(rig.fake.requests.allSatisfy { $0.header("Intercom-Version") == "2.14" })
+            #expect(rig.fake.requests.contains { $0.method == "PUT" && $0.path == "/contacts/\(obrien)" })
+            #expect(!rig.fake.requests.contains { $0.method == "POST" && $0.path == "/contacts" }, "the seed's call is never sent under 2.x")
         }
     }
 
@@ -197,7 +199,9 @@ struct APIVersionTests {
         }
     }
 
-    @Test("a 1.x-only field journaled under 1.4 fails its row under 2.14, naming the 2.x field; the other rows still go")
+    @Test(
+        "a 1.x field journaled under 1.4 goes under 2.14 as its exact equivalent (last_request_at as last_seen_at); one with none fails its row, naming how to send it under 1.4; the other rows still go"
+    )
     func fieldTheSendingDialectLacks() async throws {
         try await withRig { rig in
             let v1 = rig.args + ["--api-version", "1.4"]
@@ -205,20 +209,26 @@ struct APIVersionTests {
             #expect(try await leadsh(v1 + ["-c", "load \(obrien)", "-c", "load 5811f7c1e6b4704ddfa84ad2"], environment: rig.env).status == 0)
             let offline = try await leadsh(
                 v1 + [
-                    "--offline", "-c", "load \(obrien)", "-c", "set last_request_at 1700000000", "-c", "push",
-                    "-c", "load 5811f7c1e6b4704ddfa84ad2", "-c", "set name Julia2", "-c", "push",
+                    "--offline", "-c", "load \(obrien)", "-c", "set last_seen_ip 10.0.0.1", "-c", "push",
+                    "-c", "load 5811f7c1e6b4704ddfa84ad2", "-c", "set name Julia2", "-c", "set last_request_at 1700000000", "-c", "push",
                 ],
                 environment: rig.env)
             #expect(offline.status == 0, "\(offline.stderr)")
             let sync = try await leadsh(v2 + ["sync", "--blind"], environment: rig.env)
             #expect(sync.status == 5, "\(sync.stdout) \(sync.stderr)")
-            #expect(rig.fake.lead(id: "5811f7c1e6b4704ddfa84ad2")?.name == "Julia2")
+            let julia = try #require(rig.fake.lead(id: "5811f7c1e6b4704ddfa84ad2"))
+            #expect(julia.name == "Julia2")
+            #expect(julia.fields["last_request_at"] == .integer(1_700_000_000))
+            let put = try #require(rig.fake.requests.first { $0.method == "PUT" && $0.path == "/contacts/5811f7c1e6b4704ddfa84ad2" })
+            #expect(put.bodyJSON?["last_seen_at"] == .integer(1_700_000_000) && put.bodyJSON?["last_request_at"] == nil)
             #expect(!rig.fake.requests.contains { $0.path == "/contacts/\(obrien)" && $0.method == "PUT" })
             let queue = try await leadsh(v2 + ["queue", "--json"], environment: rig.env)
             let row = try #require(try JSONText.parse(queue.stdout).arrayValue?.first)
             #expect(row["state"] == "failed")
             let error = row["last_error"]?.stringValue ?? ""
-            #expect(error.contains("last_request_at") && error.contains("last_seen_at") && error.contains("1.4"), "\(error)")
+            for part in ["last_seen_ip", "no 2.x equivalent", "made under 1.4", "leadsh --api-version 1.4 -c 'retry 1'"] {
+                #expect(error.contains(part), "\(error)")
+            }
         }
     }
 
@@ -304,7 +314,8 @@ struct APIVersionTests {
         func status(_ args: [String], env: [String: String] = env) async throws -> ProcessResult {
             try await leadsh(["--offline", "--journal", journal] + args + ["-c", "status"], environment: env)
         }
-        #expect(try await status([]).stdout.contains("Intercom-Version 1.4"))
+        #expect(try await status([]).stdout.contains("Intercom-Version 2.14 (the 2.x dialect"), "the default")
+        #expect(try await status(["--api-version", "1.4"]).stdout.contains("Intercom-Version 1.4 (the 1.x dialect"))
         #expect(try await status(["--api-version", "2.14"]).stdout.contains("Intercom-Version 2.14 (the 2.x dialect"))
         #expect(try await status(["--intercom-version", "1.3"]).stdout.contains("Intercom-Version 1.3"))
         var withEnv = env

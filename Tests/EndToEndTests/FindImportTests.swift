@@ -78,8 +78,11 @@ struct FindImportTests {
             if rig.isV2 {
                 let search = try #require(rig.fake.requests.first { $0.path == "/contacts/search" })
                 #expect(search.method == "POST")
-                #expect(search.bodyJSON?["query"]?["field"] == "email", "\(search.bodyText)")
-                #expect(search.bodyJSON?["query"]?["value"] == "obrien@truth.org")
+                // The email, ANDed with role=lead: find finds leads unless role= says otherwise.
+                let filters = search.bodyJSON?["query"]?["value"]?.arrayValue ?? []
+                #expect(search.bodyJSON?["query"]?["operator"] == "AND", "\(search.bodyText)")
+                #expect(filters.contains(["field": "email", "operator": "=", "value": "obrien@truth.org"]), "\(search.bodyText)")
+                #expect(filters.contains(["field": "role", "operator": "=", "value": "lead"]), "\(search.bodyText)")
             } else {
                 let list = try #require(rig.fake.requests.first { $0.method == "GET" && $0.path == "/contacts" })
                 #expect(list.queryValue("email") == "obrien@truth.org", "\(list.rawQuery ?? "")")

@@ -1,6 +1,7 @@
 import FakeIntercom
 import Foundation
 import LeadModel
+import LeadshApp
 import TestSupport
 import Testing
 
@@ -140,6 +141,14 @@ struct FindSelectionTests {
             #expect(rig.searches.map { $0.bodyJSON?["pagination"]?["per_page"] } == [150, 50], "the last page asks only for what is left")
             let summary = try await rig.run(["find plan=trial --limit 200"])
             #expect(summary.stdout.contains("200 leads (--limit) of 400"), "\(summary.stdout)")
+
+            // On a terminal, a progress line on stderr, cleared when the command ends.
+            let terminal = await leadshInProcess(
+                rig.args + ["-c", "find plan=trial"], environment: rig.env,
+                terminal: TerminalCapabilities(stdin: false, stdout: false, stderr: true, rows: 24))
+            #expect(terminal.status == 0, "\(terminal.stderr)")
+            #expect(terminal.stderr.contains("finding: 150 of 400 leads"), "\(terminal.stderr)")
+            #expect(terminal.stderr.hasSuffix("\r\u{1B}[K"), "cleared at the end")
         }
     }
 

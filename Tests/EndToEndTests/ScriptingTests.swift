@@ -374,7 +374,9 @@ struct ScriptingTests {
             #expect(noArgument.stderr.contains("retag-plan.leadsh:14: $1 is not set"), "\(noArgument.stderr)")
             #expect(rig.posts.isEmpty)
 
-            // The offline batch queues everything, then the cron script's sync sends it.
+            // The offline batch queues everything, then the cron script's sync sends it, under the
+            // default 2.14: the workspace has the batch's own attribute, as the script's comment asks.
+            rig.fake.addDataAttribute(DataAttribute(name: "account_owner", dataType: "string"))
             var env = rig.scriptEnv
             env["OWNER"] = "dana"
             let batch = try await runProgram(examples + "/offline-batch.leadsh", [], environment: env, currentDirectory: rig.home.path)

@@ -274,7 +274,7 @@ struct ConfigFileTests {
 
         let other = try await Self.run(config, ["-w", "prod", "config"])
         #expect(other.stdout.contains("https://api.eu.intercom.io"), "\(other.stdout)")
-        #expect(other.stdout.range(of: #"1\.4\s+\(default\)"#, options: .regularExpression) != nil, "\(other.stdout)")
+        #expect(other.stdout.range(of: #"2\.14\s+\(default\)"#, options: .regularExpression) != nil, "\(other.stdout)")
 
         let fromVariable = try await Self.run(config, ["config"], extra: ["LEADSH_WORKSPACE": "prod"])
         #expect(fromVariable.stdout.contains("workspace   prod"), "\(fromVariable.stdout)")
@@ -360,7 +360,7 @@ struct ConfigFileTests {
         let result = try await leadsh(["--version"], environment: leadshEnvironment(home: TempDirectory().path))
         #expect(result.status == 0)
         #expect(result.stdout.contains("journal schema \(Journal.schemaVersion)"), "\(result.stdout)")
-        #expect(result.stdout.contains("Intercom-Version 1.4"), "\(result.stdout)")
+        #expect(result.stdout.contains("default Intercom-Version 2.14"), "\(result.stdout)")
     }
 }
 

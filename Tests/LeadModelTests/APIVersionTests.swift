@@ -13,7 +13,9 @@ struct APIVersionTests {
         }
         let message = "\(APIVersionError(text: "9"))"
         #expect(message.contains("1.0, 1.1, 1.2, 1.3, 1.4") && message.contains("2.7 and later"))
-        #expect(APIVersion.default.description == "1.4")
+        #expect(APIVersion.default.description == "2.14")
+        #expect(APIVersion.default.dialect == .v2)
+        #expect(APIVersion.seed.description == "1.4")
     }
 
     @Test("each dialect has its own writable fields; a field of the other names its equivalent")

@@ -28,7 +28,10 @@ struct ReplayRig {
     init(fake: FakeIntercom) throws {
         self.fake = fake
         journal = try Journal(path: dir.file("journal.sqlite"))
-        var configuration = IntercomConfiguration(endpoint: try Endpoint(fake.baseURL), token: fake.configuration.token, requestTimeout: .seconds(2))
+        // Pinned to 1.4: these tests read the seed's call (`POST /contacts`, the lead's `id` in the
+        // body); the 2.x replay has its own test below and in APIVersionTests/UpgradeTests.
+        var configuration = IntercomConfiguration(
+            endpoint: try Endpoint(fake.baseURL), token: fake.configuration.token, apiVersion: try APIVersion("1.4"), requestTimeout: .seconds(2))
         configuration.clock = clock
         api = IntercomAPI(configuration: configuration)
     }
