@@ -1,10 +1,13 @@
--- The leadsh journal, version 8: exactly what a fresh journal holds.
+-- The leadsh journal, version 9: exactly what a fresh journal holds.
 -- Checked by Tests/JournalTests/SchemaTests.swift against what leadsh creates.
 -- The file is SQLite in WAL mode (PRAGMA journal_mode = WAL), written with
 -- PRAGMA synchronous = FULL, created with mode 0600.
 
 PRAGMA application_id = 1279546184; -- 0x4C445348, "LDSH": marks a leadsh journal
-PRAGMA user_version = 8;            -- the schema version; a newer one is refused
+PRAGMA user_version = 9;            -- the schema version; a newer one is refused
+PRAGMA auto_vacuum = 2;             -- INCREMENTAL (from version 9): `leadsh gc` and the daily
+                                    -- prune give freed pages back; an older journal is switched
+                                    -- by its first full VACUUM
 
 -- leads: the cache of loaded leads. snapshot is the lead's JSON as Intercom
 -- sent it; updated_at is the lead's own updated_at; fetched_at is Unix seconds.
@@ -53,7 +56,8 @@ CREATE TABLE meta (
 -- Version 6: finding and importing. applied_ops holds the op id of every row an
 -- import journaled (import:<file hash>:<row>), with the updates row that holds it
 -- (a row merged into an earlier pending row names that row), so importing the same
--- file again journals nothing twice; it is never pruned with sent rows.
+-- file again journals nothing twice. (From version 9, pruning a row folds the op ids
+-- merged into it into pruned_imports, below.)
 -- leads_by_email finds cached leads by email in any case (find/load email= offline);
 -- leads_listing holds every column `leads` lists, so listing never reads a snapshot;
 -- updates_open_by_lead counts a lead's undelivered rows without reading sent ones
@@ -144,3 +148,18 @@ CREATE TABLE exported_leads (
     cells       TEXT NOT NULL,
     PRIMARY KEY (export_id, lead_id)
 ) WITHOUT ROWID;
+-- Version 9: retention. `leadsh gc`, and the start of `sync` and of the shell once a
+-- day, prune sent and dropped updates older than the workspace's retention (default
+-- 30 days). pruned_imports keeps what a rerun of an old import needs: per import file
+-- (prefix import:<file hash>:), the runs of row numbers journaled in rows since pruned,
+-- one row per run (first_row..last_row), so importing the file again journals nothing
+-- twice. applied_ops_by_seq finds the op ids merged into a row being pruned. meta keys
+-- last_pruned_at (Unix seconds), pruned_through_seq (the highest seq pruned: a missing
+-- seq at or below it was pruned) and retention_days (of the last prune that removed rows).
+CREATE TABLE pruned_imports (
+    prefix     TEXT NOT NULL,
+    first_row  INTEGER NOT NULL,
+    last_row   INTEGER NOT NULL,
+    PRIMARY KEY (prefix, first_row)
+) WITHOUT ROWID;
+CREATE INDEX applied_ops_by_seq ON applied_ops(seq);

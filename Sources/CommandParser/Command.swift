@@ -33,6 +33,8 @@ public enum Command: Sendable, Hashable {
     /// A writable standard field.
     case unset(field: String)
     case unattr(name: String)
+    /// Open the loaded lead in `$VISUAL`/`$EDITOR`; the shell runs the edits the file asks for.
+    case edit
     /// List the workspace's custom attributes (read again when online).
     case attributes
     case diff
@@ -78,6 +80,7 @@ public enum Command: Sendable, Hashable {
         case .attr: .attr
         case .unset: .unset
         case .unattr: .unattr
+        case .edit: .edit
         case .attributes: .attributes
         case .diff: .diff
         case .push: .push
@@ -129,6 +132,7 @@ extension Command: CustomStringConvertible {
                 }
         case .unset(let field): return "unset " + word(field)
         case .unattr(let name): return "unattr " + word(name)
+        case .edit: return "edit"
         case .attributes: return "attributes"
         case .diff: return "diff"
         case .push(let dryRun): return dryRun ? "push --dry-run" : "push"
@@ -162,6 +166,18 @@ extension Command: CustomStringConvertible {
         case .export(let path, let columns, let filter):
             return (["export", word(path)] + columns.map(word) + (filter.map { ["--filter", word($0)] } ?? [])).joined(separator: " ")
         }
+    }
+
+    /// The VALUE of a `set` or `attr` as ``description`` writes it, so that it reads back as the
+    /// same value (`9`, `'9'`, `"Liam O'Brien"`); nil for any other command.
+    public var valueText: String? {
+        let prefix: String
+        switch self {
+        case .set(let field, _): prefix = "set " + Tokenizer.quote(Word(field)) + " "
+        case .attr(let name, _): prefix = "attr " + Tokenizer.quote(Word(name)) + " "
+        default: return nil
+        }
+        return String(description.dropFirst(prefix.count))
     }
 
     /// A condition as `find` reads it back: bare when it can stand so (a comma list must), else

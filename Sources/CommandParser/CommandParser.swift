@@ -102,7 +102,7 @@ struct Arguments {
     /// The commands that take no arguments, by verb.
     static let bareCommands: [Verb: Command] = [
         .attributes: .attributes, .diff: .diff, .discard: .discard, .conflicts: .conflicts, .offline: .offline,
-        .online: .online, .status: .status, .quit: .quit,
+        .online: .online, .status: .status, .quit: .quit, .edit: .edit,
     ]
 
     mutating func parse() throws(ParseError) -> Command {
@@ -131,7 +131,7 @@ struct Arguments {
             let name = try words.first.map { w throws(ParseError) in try attributeName(w.text, clearing: true) }
             try expect(["NAME"])
             return .unattr(name: name!)
-        case .attributes, .diff, .discard, .conflicts, .offline, .online, .status, .quit:
+        case .attributes, .diff, .discard, .conflicts, .offline, .online, .status, .quit, .edit:
             try expect([])
             return Arguments.bareCommands[spec.verb]!
         case .push:

@@ -65,6 +65,13 @@ public struct CommandSpec: Sendable, Hashable {
                 """),
         .init(.unset, usage: "unset FIELD", summary: "clear a standard field (sends null)", example: "unset phone"),
         .init(.unattr, usage: "unattr NAME", summary: "clear a custom attribute (sends null)", example: "unattr plan"),
+        .init(
+            .edit, usage: "edit", summary: "edit the lead's fields and custom attributes in $VISUAL or $EDITOR (default vi)",
+            example: "edit",
+            details: """
+                One NAME = VALUE line each, VALUE read as `set` and `attr` read it (9 an integer, '9' the text 9; quote text with spaces), its type in a comment. On save each changed line runs as the `set`, `attr`, `unset` or `unattr` it stands for: `diff` shows the edits, `push` journals them.
+                  `NAME =` with nothing after it clears the field; a deleted line changes nothing; a new line sets that custom attribute. A line with an error reopens the editor with `# error:` above it; quit without saving, or empty the file, to change nothing. Only on a terminal, and for one lead.
+                """),
         .init(.diff, usage: "diff", summary: "show pending edits against the loaded lead, old -> new", example: "diff"),
         .init(
             .push, usage: "push [--dry-run]",
@@ -214,7 +221,7 @@ public struct CommandSpec: Sendable, Hashable {
 
 /// The commands, as the parser dispatches on them.
 enum Verb: String, Sendable, Hashable, CaseIterable {
-    case load, show, set, attr, unset, unattr, attributes, diff, push, discard, queue, sync, retry, drop, conflicts, resolve
+    case load, show, set, attr, unset, unattr, edit, attributes, diff, push, discard, queue, sync, retry, drop, conflicts, resolve
     case offline, online, status, history, source, help, quit
     case find, leads, importFile = "import", revert, export
 }

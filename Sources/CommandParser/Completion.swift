@@ -12,8 +12,9 @@ public enum Completion {
     /// command names and aliases first; then field names after `set`/`unset`
     /// (writable ones) and `show` (all, plus `attributeNames`); `attributeNames`
     /// after `attr`/`unattr`; `true`/`false` for a boolean field's value;
-    /// `mine`/`theirs` after `resolve SEQ`; `user_id=`/`email=` after `load` and `email=`
-    /// after `find`; `stop`/`continue` after `import … --on-error`;
+    /// `mine`/`theirs` after `resolve SEQ`; `user_id=`/`email=`/`found` after `load`; after
+    /// `find`, `FIELD=` for each searchable field and custom attribute (2.x; 1.x `email=` and
+    /// `user_id=`), `tag=`, `role=` and `--limit`; `stop`/`continue` after `import … --on-error`;
     /// command names after `help`; and the options of `push`, `queue`, `sync` and
     /// `history`. Nothing inside a comment.
     ///
@@ -70,7 +71,7 @@ public enum Completion {
         func flags(_ all: [String]) -> [String] { all.filter { !arguments.contains($0) } }
         switch spec.verb {
         case .load:
-            return position == 0 ? [dialect == .v1 ? "user_id=" : "external_id=", "email="] : []
+            return position == 0 ? [dialect == .v1 ? "user_id=" : "external_id=", "email=", "found"] : []
         case .set:
             if position == 0 { return StandardField.writableNames(in: dialect) }
             if position == 1, StandardField.named(arguments[0], in: dialect)?.kind == .boolean { return ["true", "false"] }
@@ -89,7 +90,11 @@ public enum Completion {
         case .help:
             return position == 0 ? CommandSpec.completableNames : []
         case .find:
-            return position == 0 ? ["email="] : []
+            if arguments.last == "--limit" { return [] }
+            // A field and `=` (the commonest operator; any other replaces it).
+            guard dialect == .v2 else { return position == 0 ? ["email=", "user_id="] : [] }
+            let searchable = StandardField.all(in: .v2).map(\.name).filter { !Completion.unsearchable.contains($0) }
+            return flags(["--limit"]) + (searchable + attributeNames + ["tag", "role"]).map { $0 + "=" }
         case .leads: return flags(["--json"])
         case .importFile:
             if arguments.last == "--on-error" { return ImportErrorPolicy.allCases.map(\.rawValue) }
@@ -101,10 +106,13 @@ public enum Completion {
         case .queue: return flags(["--all"])
         case .sync: return flags(["--blind"])
         case .history: return flags(["--as-script"])
-        case .attributes, .diff, .discard, .retry, .drop, .conflicts, .offline, .online, .status, .source, .quit, .revert:
+        case .attributes, .diff, .discard, .retry, .drop, .conflicts, .offline, .online, .status, .source, .quit, .revert, .edit:
             return []
         }
     }
+
+    /// 2.x contact fields `find` cannot search (lists and objects).
+    static let unsearchable: Set<String> = ["type", "location", "social_profiles", "companies", "tags", "notes", "custom_attributes", "workspace_id"]
 
     /// A candidate as it should be inserted: bare when it can be, in the user's quote when one is open.
     private static func render(_ candidate: String, opening: UInt8?) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import IntercomClient
 import LeadModel
 import Synchronization
 
@@ -67,8 +68,10 @@ open class FakeWorkspace: @unchecked Sendable {
             reply = backend.answer(request, now: backend.now())
             delivery = .cutMidway
         }
+        // Every answer says when it was made, by the fake's clock, as a server's `Date` does.
         return FakeAnswer(
-            delay: delay, status: reply.status, headers: reply.headers, contentType: reply.contentType, body: reply.body, delivery: delivery)
+            delay: delay, status: reply.status, headers: reply.headers + [("Date", IntercomClient.HTTPDate.format(backend.now().timeIntervalSince1970))],
+            contentType: reply.contentType, body: reply.body, delivery: delivery)
     }
 
     // MARK: Server-side state

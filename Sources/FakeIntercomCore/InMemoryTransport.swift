@@ -27,7 +27,10 @@ public final class InMemoryTransport: IntercomTransport {
 
     public func exchange(_ request: TransportRequest, timeout: Duration) async throws(IntercomClient.IntercomError) -> TransportResponse {
         guard isReachable else {
-            throw IntercomClient.IntercomError(kind: .unreachable, detail: "cannot connect to \(InMemoryTransport.host(of: request.url)) (connection refused)")
+            var refused = IntercomClient.IntercomError(
+                kind: .unreachable, detail: "cannot connect to \(InMemoryTransport.host(of: request.url)) (connection refused)")
+            refused.cause = "connection refused by \(InMemoryTransport.address(of: request.url))"
+            throw refused
         }
         let answer = workspace.respond(to: InMemoryTransport.recorded(request, at: clock.now()))
         let limit = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
@@ -68,6 +71,13 @@ public final class InMemoryTransport: IntercomTransport {
             method: request.method, path: String(path), rawQuery: query,
             headers: [("Host", host(of: request.url))] + request.headers, body: request.body ?? [],
             receivedAt: Date(timeIntervalSince1970: now))
+    }
+
+    /// `host:port` of a URL with the scheme's port when it names none, as a connection sees it.
+    static func address(of url: String) -> String {
+        let host = host(of: url)
+        if host.hasSuffix("]") || !host.contains(":") { return host + (url.hasPrefix("http://") ? ":80" : ":443") }
+        return host
     }
 
     /// `host:port` of a URL, for the `Host` field and messages.

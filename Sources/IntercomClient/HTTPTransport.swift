@@ -101,7 +101,9 @@ public final class HTTPTransport: IntercomTransport {
                 // Refused by the proxy: the error does not carry the status; asking again does.
                 throw await TransportFailure.proxyProblem(route, timeout: configuration.connectTimeout)
             }
-            throw HTTPTransport.classify(error, afterResponse: false, route: route)
+            var failure = HTTPTransport.classify(error, afterResponse: false, route: route)
+            if failure.isUnreachable { failure.cause = HTTPTransport.unreachableCause(error, route: route) }
+            throw failure
         }
     }
 

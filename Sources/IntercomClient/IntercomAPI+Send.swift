@@ -35,19 +35,44 @@ extension IntercomAPI {
         }
 
         let response: TransportResponse
+        let sentAt: Double
         do {
             try await waitForRateHold()
+            sentAt = configuration.clock.now()
             response = try await transport.exchange(request, timeout: configuration.requestTimeout)
         } catch {
             exchange.error = error.description
+            if error.isUnreachable { lastUnreachable.withLock { $0 = error.cause ?? fallbackCause(for: error) } }
             throw error
         }
+        let receivedAt = configuration.clock.now()
+        lastUnreachable.withLock { $0 = nil }
         exchange.status = response.status
         exchange.responseHeaders = response.headers.map { ($0.name, $0.value) }
         exchange.responseBody = String(decoding: response.body, as: UTF8.self)
-        rateHold.learn(status: response.status, IntercomAPI.rateLimit(from: response), now: configuration.clock.now())
-        return try IntercomAPI.interpret(response)
+        if let date = response.header("Date").flatMap(HTTPDate.parse) {
+            rateHold.serverClock.learn(serverDate: date, sentAt: sentAt, receivedAt: receivedAt)
+        }
+        // From here on the reset is on this machine's clock: the hold, the replay's pacing and errors read it so.
+        let rateLimit = rateHold.serverClock.local(IntercomAPI.rateLimit(from: response))
+        rateHold.learn(status: response.status, rateLimit, now: receivedAt)
+        return try IntercomAPI.interpret(response, rateLimit: rateLimit)
     }
+
+    /// Why the API was unreachable when the transport did not say: the kind of failure and the address.
+    private func fallbackCause(for error: IntercomError) -> String {
+        let endpoint = configuration.endpoint
+        let address = "\(endpoint.host):\(endpoint.port)"
+        return error.kind == .timeout ? "no answer in time from \(address)" : "no connection to \(address)"
+    }
+
+    /// Server time minus this machine's, in seconds, as the answers' `Date` headers show it
+    /// (0 under ``ServerClock/noise``; nil before the first answer).
+    public var clockOffset: Double? { rateHold.serverClock.offset }
+
+    /// Why the last call found the API unreachable, `connection refused by api.intercom.io:443`;
+    /// nil once an answer came.
+    public var unreachableCause: String? { lastUnreachable.withLock { $0 } }
 
     /// The latest time a call of this task may wait until for a rate-limit hold (a replay's
     /// deadline); past it the call fails unsent, as past `maxHoldWait`.
@@ -79,10 +104,12 @@ extension IntercomAPI {
     }
 
     /// An answer as the client reads it: a success's body, or Intercom's error.
-    static func interpret(_ response: TransportResponse) throws(IntercomError) -> RawResponse {
+    /// - Parameter rateLimit: the answer's rate-limit figures with the reset on this machine's clock
+    ///   (else read from the headers as they are).
+    static func interpret(_ response: TransportResponse, rateLimit: RateLimitInfo? = nil) throws(IntercomError) -> RawResponse {
         let status = response.status
         let bytes = response.body
-        let rateLimit = IntercomAPI.rateLimit(from: response)
+        let rateLimit = rateLimit ?? IntercomAPI.rateLimit(from: response)
         var requestID = response.header("X-Request-Id")
         if (200..<300).contains(status) {
             return RawResponse(status: status, body: bytes, rateLimit: rateLimit, requestID: requestID)

@@ -19,6 +19,8 @@ public final class IntercomAPI: Sendable {
     let transport: any IntercomTransport
     /// The rate-limit hold every call waits for and every answer feeds.
     public let rateHold = RateHold()
+    /// Why the last call found the API unreachable (nil once an answer came): ``IntercomError/cause``.
+    let lastUnreachable = Mutex<String?>(nil)
     /// The token's app, once `GET /me` named it: asked once per process.
     private let knownApp = Mutex<IntercomApp?>(nil)
     /// Responses larger than this are refused.

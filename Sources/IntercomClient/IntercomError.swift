@@ -6,7 +6,8 @@ public struct RateLimitInfo: Sendable, Hashable {
     public var limit: Int?
     /// Calls left in this window.
     public var remaining: Int?
-    /// Unix time (seconds) when the window resets.
+    /// Unix time (seconds) when the window resets: the server's, as the header gives it; on this
+    /// machine's clock once the client has read it (``ServerClock/local(_:)``).
     public var reset: Int64?
     /// Seconds to wait, from `Retry-After`.
     public var retryAfter: Double?
@@ -120,6 +121,9 @@ public struct IntercomError: Error, Sendable, CustomStringConvertible {
 
     /// Where a merged contact went, from a 410's `Link` header.
     public var mergedInto: String?
+
+    /// Why the API is unreachable, in a few words with the address: `connection refused by api.intercom.io:443`.
+    public var cause: String?
 
     /// Advice for statuses whose cause users commonly misread.
     public var hint: String? {

@@ -24,6 +24,9 @@ public final class RateHold: Sendable {
     }
 
     private let state = Mutex(State())
+    /// The server's clock as the answers' `Date` headers show it: `X-RateLimit-Reset` is read
+    /// through it, so a hold is on this machine's clock (``ServerClock``).
+    public let serverClock = ServerClock()
 
     public init() {}
 
@@ -57,6 +60,7 @@ public final class RateHold: Sendable {
 
     /// Learns what an answer says about waiting: a 429 holds until its reset or `Retry-After`
     /// (a second from now when it names neither), and a window with nothing remaining until its reset.
+    /// `info`'s reset is on this machine's clock already (``ServerClock/local(_:)``).
     public func learn(status: Int?, _ info: RateLimitInfo, now: Double) {
         if status == 429 {
             if let reset = info.reset {

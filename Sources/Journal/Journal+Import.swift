@@ -193,6 +193,9 @@ struct ImportStatements {
     private let opIDApplied: SQLiteStatementHandle
     private let prefixInUpdates: SQLiteStatementHandle
     private let prefixApplied: SQLiteStatementHandle
+    private let prefixPruned: SQLiteStatementHandle
+    /// Whether any import row was pruned (`pruned_imports`): only then is it looked in.
+    private let anyPruned: Bool
     private let cachedByID: SQLiteStatementHandle
     private let cachedByUserID: SQLiteStatementHandle
     private let latestState: SQLiteStatementHandle
@@ -208,6 +211,8 @@ struct ImportStatements {
         opIDApplied = try prepare("SELECT 1 FROM applied_ops WHERE op_id = ?")
         prefixInUpdates = try prepare("SELECT 1 FROM updates WHERE op_id >= ? AND op_id < ? LIMIT 1")
         prefixApplied = try prepare("SELECT 1 FROM applied_ops WHERE op_id >= ? AND op_id < ? LIMIT 1")
+        prefixPruned = try prepare("SELECT 1 FROM pruned_imports WHERE prefix = ? LIMIT 1")
+        anyPruned = try prepare("SELECT 1 FROM pruned_imports LIMIT 1").exists()
         cachedByID = try prepare("SELECT 1 FROM leads WHERE id = ?")
         cachedByUserID = try prepare("SELECT 1 FROM leads WHERE user_id = ? LIMIT 1")
         latestState = try prepare("SELECT state = 'pending' FROM updates WHERE lead_key = ? ORDER BY seq DESC LIMIT 1")
@@ -227,9 +232,10 @@ struct ImportStatements {
         return false
     }
 
-    /// Whether an op id was journaled: as a row's own, or merged into another row.
+    /// Whether an op id was journaled: as a row's own, merged into another row, or in a row
+    /// since pruned.
     func opIDJournaled(_ opID: String) throws -> Bool {
-        try opIDInUpdates.exists(opID) || opIDApplied.exists(opID)
+        try opIDInUpdates.exists(opID) || opIDApplied.exists(opID) || (anyPruned && Journal.wasPruned(db, opID: opID))
     }
 
     /// Whether an op id starting with `prefix`, and not sorting before `low`, was journaled.
@@ -240,7 +246,8 @@ struct ImportStatements {
         var upper = Array(prefix.utf8)
         upper[upper.count - 1] += 1
         let high = String(decoding: upper, as: UTF8.self)
-        return try prefixInUpdates.exists(low, high) || prefixApplied.exists(low, high)
+        // A file some of whose rows were pruned: a rerun, each row looked up.
+        return try prefixInUpdates.exists(low, high) || prefixApplied.exists(low, high) || (anyPruned && prefixPruned.exists(String(prefix)))
     }
 
     /// Whether the lead is in the cache (so its view gives a base).

@@ -30,7 +30,7 @@ extension Journal {
             ).map(Journal.entry(from:))
             let present = Set(entries.map(\.seq))
             for seq in stride(from: last, through: first, by: -1) where !present.contains(seq) {
-                throw JournalError(.noSuchEntry, "no update #\(seq) in the journal (see `queue --all`)")
+                throw try Journal.missingUpdate(db, seq: seq)
             }
             return (entries.filter { $0.state == .sent }, entries.filter { $0.state != .sent })
         }

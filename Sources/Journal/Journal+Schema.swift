@@ -198,6 +198,19 @@ extension Journal {
             PRIMARY KEY (export_id, lead_id)
         ) WITHOUT ROWID;
         """,
+        // 9: retention. What pruning keeps of the import rows it removes, so that a rerun of an
+        // old file journals nothing twice: per file (`import:<hash>:`), the runs of row numbers
+        // that were journaled, one row per run. `applied_ops` by the row each op id was merged
+        // into, so pruning a row finds its merged op ids without reading the whole table.
+        """
+        CREATE TABLE pruned_imports (
+            prefix     TEXT NOT NULL,
+            first_row  INTEGER NOT NULL,
+            last_row   INTEGER NOT NULL,
+            PRIMARY KEY (prefix, first_row)
+        ) WITHOUT ROWID;
+        CREATE INDEX applied_ops_by_seq ON applied_ops(seq);
+        """,
     ]
 
     /// Brings a journal up to `schemaVersion`, one migration per transaction.

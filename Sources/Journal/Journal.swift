@@ -67,6 +67,9 @@ public final class Journal: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
+            // Before WAL, which writes a new file's first page: a new journal gives back the pages
+            // pruning frees (`PRAGMA incremental_vacuum`); an older one takes it at its first VACUUM.
+            try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
             try db.execute(sql: "PRAGMA journal_mode = WAL")
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")

@@ -9,7 +9,7 @@ struct ConfigFile: Sendable {
     /// The keys a workspace section may hold.
     static let workspaceKeys: [String: ValueKind] = [
         "base_url": .string, "region": .string, "token_file": .string, "token_command": .string, "token_env": .string,
-        "api_version": .string, "journal": .string, "history": .string, "timeout": .number,
+        "api_version": .string, "journal": .string, "history": .string, "timeout": .number, "retention": .number,
     ]
 
     enum ValueKind: Sendable {

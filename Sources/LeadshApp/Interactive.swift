@@ -4,6 +4,7 @@ import IntercomClient
 import LeadModel
 import LineEditor
 import Session
+import Synchronization
 
 /// The interactive shell: libedit prompt, history, completion, background replay.
 enum Interactive {
@@ -42,6 +43,9 @@ enum Interactive {
                 style.bold("leadsh")
                     + " — \(hasToken ? endpoint.baseURL : "no token: offline edits only")\(offline ? " (offline)" : "") (API \(session.apiVersion)). Type help for commands."
             )
+            if hasToken && !offline, let notice = await startCheck(session, printer: printer) {
+                printer.plain(style.yellow(printer.presenter.text(notice)))
+            }
         }
 
         await session.setReplayObserver { event in
@@ -83,6 +87,25 @@ enum Interactive {
         return ExitCode.success
     }
 
+    /// Asks the API once before the prompt (``Session/checkAtStart()``) and returns what the banner
+    /// adds: why it is offline, or the setting that refused. A refused port or a failed lookup
+    /// answers at once; a check still waiting after a second goes on behind the prompt and
+    /// prints its line above it when it ends.
+    private static func startCheck(_ session: Session, printer: Printer) async -> Notice? {
+        let early: Notice?? = await withCheckedContinuation { continuation in
+            let once = ResumeOnce(continuation)
+            Task {
+                let notice = await session.checkAtStart()
+                if !once.resume(.some(notice)), let notice { printer.notice(notice) }
+            }
+            Task {
+                try? await Task.sleep(for: .seconds(1))
+                _ = once.resume(nil)
+            }
+        }
+        return early ?? nil
+    }
+
     /// Runs libedit's blocking `readline()` on its own thread so background replay goes on.
     private static func readOnThread(_ source: any LineSource, prompt: String) async -> LineReadResult {
         await withCheckedContinuation { continuation in
@@ -92,5 +115,22 @@ enum Interactive {
             thread.stackSize = 1 << 20
             thread.start()
         }
+    }
+}
+
+/// A continuation resumed by whichever of two tasks comes first.
+private final class ResumeOnce<Value: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Value, Never>?>
+
+    init(_ continuation: CheckedContinuation<Value, Never>) { self.continuation = Mutex(continuation) }
+
+    /// Resumes with `value` if nothing did yet; false when too late.
+    func resume(_ value: Value) -> Bool {
+        guard let continuation = continuation.withLock({ c -> CheckedContinuation<Value, Never>? in
+            defer { c = nil }
+            return c
+        }) else { return false }
+        continuation.resume(returning: value)
+        return true
     }
 }

@@ -78,6 +78,7 @@ public enum Leadsh {
         switch parsed {
         case let command as SyncCommand: return Invocation(options: command.options.values, mode: .sync)
         case let command as QueueCommand: return Invocation(options: command.options.values, mode: .queue)
+        case let command as GCCommand: return Invocation(options: command.options.values, mode: .gc)
         case let command as ImportCommand: return Invocation(options: command.options.values, mode: .importFile(path: command.file))
         case let command as ConfigCommand: return Invocation(options: command.options.values, mode: .config)
         case let command as WorkspacesCommand: return Invocation(options: command.options.values, mode: .workspaces)
@@ -109,6 +110,8 @@ public enum Leadsh {
           leadsh -c 'COMMAND' [-c ...]         run commands and exit
           leadsh sync [--wait S] [--blind]     replay the journal and exit
           leadsh queue [--all] [--json]        list the journal and exit
+          leadsh gc [--dry-run]                prune sent and dropped updates older
+                                               than the retention (30 days) and exit
           leadsh config                        the settings and where each came from
           leadsh workspaces                    the workspaces and their pending updates
 
@@ -135,6 +138,17 @@ public enum Leadsh {
         case .workspaces:
             context.standardOutput.write(ConfigReport.workspaces(resolved, options: options, environment: environment, json: options.json))
             return ExitCode.success
+        case .gc:
+            // The journal alone: no token is read, no client is made.
+            let path = options.journal ?? (options.sandbox ? WorkspaceSettings.sandboxJournalPath(environment: environment) : resolved.journal.value)
+            let journal: Journal
+            do {
+                journal = try Journal(path: path)
+            } catch {
+                throw StartupError(message: error.message, exitCode: ExitCode.journal)
+            }
+            defer { journal.close() }
+            return GC.run(journal, retentionDays: resolved.retention.value, dryRun: options.dryRun, json: options.json, context: context)
         default: break
         }
         let terminal = context.terminal
@@ -171,6 +185,10 @@ public enum Leadsh {
             journal = try Journal(path: journalPath)
         } catch {
             throw StartupError(message: error.message, exitCode: ExitCode.journal)
+        }
+        // Retention: the start of `sync` and of the shell prunes, at most once a day.
+        if mode == .sync || mode == .shell {
+            GC.pruneAtStart(journal, retentionDays: resolved.retention.value, now: context.clock.now(), sink: context.standardError)
         }
 
         // The sandbox: the fake Intercom's logic in this process, reached through the in-memory
@@ -253,7 +271,7 @@ public enum Leadsh {
             let name = path == "-" ? "stdin" : path
             let result = await shell.runScript(source, name: name, directory: folder.isEmpty ? "." : folder, arguments: arguments)
             code = await finish(session: session, shell: shell, failures: result.failures, name: name)
-        case .config, .workspaces:
+        case .config, .workspaces, .gc:
             code = ExitCode.success
         }
 

@@ -17,6 +17,8 @@ enum Mode: Equatable, Sendable {
     case sync
     /// `leadsh queue`: list the journal and exit.
     case queue
+    /// `leadsh gc`: prune sent and dropped updates older than the retention, and exit.
+    case gc
     /// `leadsh import FILE`: the shell's `import` as the one command.
     case importFile(path: String)
     /// `leadsh config`: the resolved settings.

@@ -130,7 +130,9 @@ struct LeadshCommand: ParsableCommand {
         abstract: "A shell for editing Intercom leads, online or offline.",
         discussion: Leadsh.moreHelp,
         version: Leadsh.versionText,
-        subcommands: [RunCommand.self, SyncCommand.self, QueueCommand.self, ImportCommand.self, ConfigCommand.self, WorkspacesCommand.self],
+        subcommands: [
+            RunCommand.self, SyncCommand.self, QueueCommand.self, GCCommand.self, ImportCommand.self, ConfigCommand.self, WorkspacesCommand.self,
+        ],
         defaultSubcommand: RunCommand.self)
 
     @OptionGroup var options: LeadshOptions
@@ -168,6 +170,16 @@ struct SyncCommand: ParsableCommand {
 
 struct QueueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "queue", abstract: "List the journal and exit.")
+
+    @OptionGroup var options: LeadshOptions
+}
+
+struct GCCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gc",
+        abstract:
+            "Prune sent and dropped updates older than the workspace's retention (default 30 days), give their space back, and exit (0; 3 on a journal error). With --dry-run, only say how many and how much."
+    )
 
     @OptionGroup var options: LeadshOptions
 }

@@ -41,6 +41,7 @@ extension Presenter {
                 ("sent", .integer(Int64(report.sent))), ("already_applied", .integer(Int64(report.alreadyApplied))),
                 ("failed", .integer(Int64(report.failed))), ("conflicts", .integer(Int64(report.conflicts))),
                 ("pending", .integer(Int64(report.pending))), ("stop", .string(Presenter.stopName(report.stop))),
+                ("offline", report.offline.map { .string(Presenter.offlineText($0)) } ?? .null),
             ])
         case .offline:
             return object([("mode", "offline")])
@@ -140,6 +141,8 @@ extension Presenter {
             ("reachable", report.reachable.map(JSONValue.bool) ?? .null), ("counts", .object(counts)),
             ("app", report.journalApp.map(JSONValue.string) ?? .null), ("token_app", report.tokenApp.map { .string($0.id) } ?? .null),
             ("lead", report.leadID.map(JSONValue.string) ?? .null), ("unpushed_edits", .integer(Int64(report.unpushedEdits))),
+            ("offline", report.offline.map { .string(Presenter.offlineText($0)) } ?? .null),
+            ("clock_offset", report.clockOffset.map { .integer(Int64($0.rounded())) } ?? .null),
         ])
     }
 

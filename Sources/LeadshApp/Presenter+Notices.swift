@@ -28,7 +28,22 @@ extension Presenter {
             return "\(Words.plural(rows.count, "update")) of the range not sent, so not reverted: \(listed)"
         case .rowRefused(let file, let line, let message): return "\(file):\(line): \(message)"
         case .rateLimited(let until): return "rate limited; waiting until \(Words.clockTime(until))"
+        case .offline(let reason): return Presenter.offlineText(reason)
         }
+    }
+
+    /// `offline: connection refused by api.intercom.io:443 (next try in 30 s)`: the one line
+    /// the banner, `status` and `sync` give when the API did not answer.
+    static func offlineText(_ reason: OfflineReason) -> String {
+        var text = "offline: \(reason.cause)"
+        if let wait = reason.nextTryIn { text += wait < 1 ? " (trying again now)" : " (next try in \(Int(wait.rounded(.up))) s)" }
+        return text
+    }
+
+    /// `local clock 62 s behind Intercom`, when the offset is over 5 s (nil otherwise).
+    static func clockText(_ offset: Double?) -> String? {
+        guard let offset, abs(offset) > 5 else { return nil }
+        return "local clock \(Int(abs(offset).rounded())) s \(offset > 0 ? "behind" : "ahead of") Intercom"
     }
 
     private func tail(_ notices: [Notice]) -> String {

@@ -29,7 +29,8 @@ extension Presenter {
         if report.failed > 0 { parts.append(style.red("failed \(report.failed)")) }
         if report.conflicts > 0 { parts.append(style.red("conflicts \(report.conflicts)")) }
         parts.append("pending \(report.pending)")
-        return parts.joined(separator: ", ")
+        let summary = parts.joined(separator: ", ")
+        return report.offline.map { summary + "; " + Presenter.offlineText($0) } ?? summary
     }
 
     func conflictsText(_ entries: [JournalEntry]) -> String {

@@ -175,7 +175,8 @@ struct Presenter: Sendable {
     private func statusText(_ report: StatusReport) -> String {
         let dialectNote = report.dialect == .v1 ? "updates with POST /contacts" : "updates with PUT /contacts/{id}"
         var lines = [
-            "mode        \(report.mode.rawValue)\(report.label != "online" ? " (\(report.label))" : "")",
+            report.offline.map { "mode        " + Presenter.offlineText($0) + (report.label != "online" ? " (\(report.label))" : "") }
+                ?? "mode        \(report.mode.rawValue)\(report.label != "online" ? " (\(report.label))" : "")",
             "endpoint    \(report.baseURL ?? "none (no token)")",
             "api         Intercom-Version \(report.apiVersion) (the \(report.dialect) dialect: \(dialectNote))",
             "reachable   \(report.reachable.map { $0 ? "yes" : "no" } ?? "unknown")",
@@ -187,6 +188,7 @@ struct Presenter: Sendable {
             appLine += "; the token is for app \(tokenApp.id): nothing is sent"
         }
         lines.append(appLine)
+        if let clock = Presenter.clockText(report.clockOffset) { lines.append("clock       " + clock) }
         let counts = UpdateState.allCases.filter { report.counts[$0] > 0 }.map { "\($0.rawValue) \(report.counts[$0])" }
         lines.append("updates     " + (report.counts.byState.isEmpty ? "none" : counts.joined(separator: ", ")))
         if let lead = report.leadID {

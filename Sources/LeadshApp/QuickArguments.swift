@@ -17,7 +17,7 @@ struct Invocation: Equatable {
 /// parse, an empty script path.
 enum QuickArguments {
     /// The names that ArgumentParser may take as a subcommand where a word stands alone.
-    static let subcommandNames: Set<String> = ["run", "sync", "queue", "import", "config", "workspaces", "help"]
+    static let subcommandNames: Set<String> = ["run", "sync", "queue", "gc", "import", "config", "workspaces", "help"]
 
     /// The invocation `arguments` (without the program name) ask for, or nil when
     /// ArgumentParser must read them.

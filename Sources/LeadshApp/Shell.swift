@@ -104,6 +104,8 @@ final class Shell: @unchecked Sendable {
                 try await history(count: count, asScript: asScript)
             case .source(let path, let arguments):
                 return await source(path, arguments: arguments, relativeTo: location.directory)
+            case .edit:
+                return try await editInEditor(at: location)
             case .drop(let seq):
                 if let interactive = interactiveSource, interactive.isInteractive {
                     let answer = interactive.readLine(prompt: "drop update #\(seq)? It will not be sent. [y/N] ")

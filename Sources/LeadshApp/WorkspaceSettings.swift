@@ -1,5 +1,6 @@
 import Foundation
 import IntercomClient
+import Journal
 import LeadModel
 
 /// Where a setting came from: a flag, an environment variable, a line of the config file, or the default.
@@ -53,6 +54,8 @@ struct WorkspaceSettings: Sendable {
     var journal: Sourced<String>
     var history: Sourced<String>
     var timeout: Sourced<Double>
+    /// Days a sent or dropped update is kept (0: every update is kept): the section's `retention`.
+    var retention = Sourced(value: Journal.defaultRetentionDays, origin: .builtIn)
 
     static func resolve(options: GlobalOptions, environment: [String: String]) throws(StartupError) -> WorkspaceSettings {
         func env(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
@@ -197,9 +200,17 @@ struct WorkspaceSettings: Sendable {
             throw .usage("--timeout must be positive and --wait not negative")
         }
 
-        return WorkspaceSettings(
+        var settings = WorkspaceSettings(
             config: config, configPath: configPath, workspace: workspace, endpoint: endpoint, token: token,
             apiVersion: apiVersion, journal: journal, history: history, timeout: timeout)
+        // Retention: the section's retention in days (0 keeps every update), else 30.
+        if let config, let value = section?["retention"] {
+            guard let days = value.number, days >= 0, days <= 36_500, days == days.rounded() else {
+                throw config.problem(value.line, "retention must be a whole number of days from 0 (keep every update) to 36500, not \(value.text)")
+            }
+            settings.retention = Sourced(value: Int(days), origin: .config(config, line: value.line))
+        }
+        return settings
     }
 
     /// The journal of the sandbox: its own file, never the workspace's.

@@ -88,6 +88,8 @@ public enum FailureCode: String, CaseIterable, Sendable {
     case secretVariable = "secret_variable"
     case usage
     case notHere = "not_here"
+    case needsTerminal = "needs_terminal"
+    case editor
     // Scripts.
     case sourceDepth = "source_depth"
     case cannotRead = "cannot_read"
@@ -147,6 +149,8 @@ public enum FailureCode: String, CaseIterable, Sendable {
         case .secretVariable: return "a script tried to expand $INTERCOM_TOKEN"
         case .usage: return "an option's value is wrong"
         case .notHere: return "a shell-only command reached the session"
+        case .needsTerminal: return "`edit` opens an editor, so it runs only on a terminal, not in a script"
+        case .editor: return "`edit`: the editor could not start, failed, or its file could not be written or read; nothing changed"
         case .sourceDepth: return "`source` nested more than 16 deep"
         case .cannotRead: return "`source` could not read the script"
         case .unpushedEdits: return "edits not pushed: `load` refused, or a script ended with them"

@@ -25,6 +25,9 @@ struct Connectivity: Sendable {
     /// The refusal's line once the token's app proved not to be the journal's: the token does
     /// not change, so every later send is refused the same way.
     private(set) var wrongApp: String?
+    /// When the background loop looks next (Unix seconds), and probes if the API still does not
+    /// answer; nil when no loop runs (a one-shot `leadsh sync`, a script).
+    private(set) var nextWakeAt: Double?
     /// Probes that found the API still unreachable, for the probe's backoff.
     private var failedProbes = 0
     private let hasAPI: Bool
@@ -114,4 +117,23 @@ struct Connectivity: Sendable {
     var nextWake: Double {
         probePolicy.delay(afterAttempt: wantsProbe ? failedProbes + 1 : 1)
     }
+
+    /// The background loop sleeps until `time`, then probes if the API still does not answer.
+    mutating func wakes(at time: Double) {
+        nextWakeAt = time
+    }
+
+    /// Why the session is offline, when the API did not answer: `cause` is the client's
+    /// (``IntercomAPI/unreachableCause``), the next try the background loop's, if one runs.
+    func offlineReason(cause: String?, now: Double) -> OfflineReason? {
+        guard mode == .offline, reachable == false, let cause else { return nil }
+        return OfflineReason(cause: cause, nextTryIn: nextWakeAt.map { max(0, $0 - now) })
+    }
+}
+
+/// Why the session is offline: `connection refused by api.intercom.io:443`, and how long
+/// until the probe asks again (nil: nothing probes in this process).
+public struct OfflineReason: Sendable, Equatable {
+    public var cause: String
+    public var nextTryIn: Double?
 }

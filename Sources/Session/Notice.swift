@@ -32,6 +32,8 @@ public enum Notice: Sendable, Equatable {
     case notReverted([NotReverted])
     /// A rate limit holds the replay until this time (interactive).
     case rateLimited(until: Double)
+    /// The session is offline because the API did not answer: why, and when it tries again.
+    case offline(OfflineReason)
 
     /// A row `revert` left alone.
     public struct NotReverted: Sendable, Equatable {

@@ -180,6 +180,8 @@ public struct SyncReport: Sendable {
     /// Failed and conflicting rows in the whole journal, for the exit code.
     public var failedTotal: Int
     public var conflictTotal: Int
+    /// Why the session is offline after the replay, when the API did not answer.
+    public var offline: OfflineReason? = nil
 }
 
 /// `retry`: the row requeued, and its state after the replay that followed (when online).
@@ -211,6 +213,10 @@ public struct StatusReport: Sendable {
     public var tokenApp: IntercomApp?
     public var leadID: String?
     public var unpushedEdits: Int
+    /// Why the session is offline, when the API did not answer.
+    public var offline: OfflineReason? = nil
+    /// Intercom's clock minus this machine's, in seconds, from the answers' `Date` (nil: no answer yet).
+    public var clockOffset: Double? = nil
 }
 
 /// `help` and `help COMMAND`.

@@ -51,7 +51,8 @@ extension Session {
             .synced(
                 SyncReport(
                     sent: report.sent, alreadyApplied: report.alreadyApplied, failed: report.failed, conflicts: report.conflicts,
-                    pending: report.counts.unsent, stop: report.stop, failedTotal: counts[.failed], conflictTotal: counts[.conflict])),
+                    pending: report.counts.unsent, stop: report.stop, failedTotal: counts[.failed], conflictTotal: counts[.conflict],
+                    offline: offlineReason())),
             notices: notices)
     }
 

@@ -31,7 +31,36 @@ extension Session {
 
     /// How long the shell's background loop waits before ``backgroundTick()``: the probe's
     /// backoff while the API does not answer.
-    public func backgroundWait() -> Double { connectivity.nextWake }
+    public func backgroundWait() -> Double {
+        let wait = connectivity.nextWake
+        connectivity.wakes(at: clock.now() + wait)
+        return wait
+    }
+
+    /// The interactive shell's first look at the API, before its banner: a probe, unless the
+    /// session starts offline. Returns the notice the banner adds: why the session is offline
+    /// (with the probe's next try), or the setting that refused.
+    public func checkAtStart() async -> Notice? {
+        guard let api, connectivity.mode == .online else { return nil }
+        do {
+            _ = try await api.probe()
+        } catch {
+            switch probed(error) {
+            case .unreachable:
+                connectivity.wakes(at: clock.now() + connectivity.nextWake)
+                return offlineReason().map(Notice.offline)
+            case .refusedSetting: return .transportRefused(error.description)
+            case .answered: return nil
+            }
+        }
+        connectivity.answered()
+        return nil
+    }
+
+    /// Why the session is offline, when the API did not answer, and when the probe tries again.
+    func offlineReason() -> OfflineReason? {
+        connectivity.offlineReason(cause: api?.unreachableCause, now: clock.now())
+    }
 
     /// The background loop's step: probe the API when it was unreachable (and replay when it
     /// answers), else send rows whose backoff has ended. Returns a notice when something changed.
@@ -100,7 +129,7 @@ extension Session {
                     baseURL: api?.configuration.endpoint.baseURL, apiVersion: apiVersion, dialect: dialect,
                     reachable: connectivity.reachable, journalPath: journal.path, counts: counts,
                     journalApp: journalApp, tokenApp: api?.cachedApp,
-                    leadID: current?.view.id, unpushedEdits: edits.count)))
+                    leadID: current?.view.id, unpushedEdits: edits.count, offline: offlineReason(), clockOffset: api?.clockOffset)))
     }
 
     func help(_ topic: String?) throws(CommandFailure) -> Reply {

@@ -156,7 +156,7 @@ public actor Session {
         case .online: return try await goOnline()
         case .status: return try status()
         case .help(let topic): return try help(topic)
-        case .history, .source, .quit:
+        case .history, .source, .quit, .edit:
             throw CommandFailure(.notHere, "this command is handled by the shell")
         case .find(let search): return try await find(search)
         case .leads(let filter, let json): return try leads(filter: filter, json: json)

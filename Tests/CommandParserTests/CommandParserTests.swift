@@ -303,6 +303,6 @@ struct DialectParsingTests {
         #expect(v2 == ["last_seen_at"])
         let v1 = Completion.candidates(line: "set last_", attributeNames: [], dialect: .v1).candidates
         #expect(v1 == ["last_request_at", "last_seen_ip", "last_seen_user_agent"])
-        #expect(Completion.candidates(line: "load ", attributeNames: [], dialect: .v2).candidates == ["email=", "external_id="])
+        #expect(Completion.candidates(line: "load ", attributeNames: [], dialect: .v2).candidates == ["email=", "external_id=", "found"])
     }
 }

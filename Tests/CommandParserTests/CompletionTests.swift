@@ -42,13 +42,27 @@ import Testing
         #expect(complete("resolve 12 ").candidates == ["mine", "theirs"])
         #expect(complete("resolve ").candidates.isEmpty)
         #expect(complete("load u").candidates == ["user_id="])
-        #expect(complete("load ").candidates == ["email=", "user_id="])
+        #expect(complete("load ").candidates == ["email=", "found", "user_id="])
         #expect(complete("push --").candidates == ["--dry-run"])
         #expect(complete("queue -").candidates == ["--all"])
         #expect(complete("sync ").candidates == ["--blind"])
         #expect(complete("history 5 --").candidates == ["--as-script"])
         #expect(complete("push --dry-run ").candidates.isEmpty)
         #expect(complete("help at").candidates == ["attr", "attributes"])
+    }
+
+    @Test("after find: FIELD= for searchable fields and custom attributes (2.x), tag=, role=, --limit; 1.x only its lookups")
+    func findConditions() {
+        func v2(_ line: String) -> [String] { Completion.candidates(line: line, attributeNames: attributes, dialect: .v2).candidates }
+        #expect(v2("find pl") == ["plan="])
+        #expect(v2("find plan=gold sig") == ["signed_up_at="], "every condition, not only the first")
+        #expect(v2("find ta") == ["tag="])
+        #expect(v2("find last_") == ["last_contacted_at=", "last_email_clicked_at=", "last_email_opened_at=", "last_replied_at=", "last_seen_at="])
+        #expect(v2("find loc").isEmpty, "location is an object: location.city is typed out")
+        #expect(v2("find --") == ["--limit"])
+        #expect(v2("find --limit ").isEmpty)
+        #expect(complete("find ").candidates == ["email=", "user_id="])
+        #expect(complete("find plan=gold ").candidates.isEmpty)
     }
 
     @Test func cursorInTheMiddleOfTheLine() {

@@ -66,7 +66,7 @@ import Testing
             Completion.candidates(line: line, attributeNames: []).candidates
         }
         #expect(complete("fi") == ["find"])
-        #expect(complete("find ") == ["email="])
+        #expect(complete("find ") == ["email=", "user_id="])
         #expect(complete("leads ") == ["--json"])
         #expect(complete("import leads.csv ") == ["--dry-run", "--on-error"])
         #expect(complete("import leads.csv --on-error ") == ["continue", "stop"])

@@ -340,8 +340,9 @@ func oldJournal(in dir: TempDirectory, undoing sql: String) throws -> String {
 
 /// Takes a journal back to version 5: what `oldJournal` undoes before the caller's SQL.
 /// (Version 7's rebuild of `updates` runs again on any journal, so it needs no undoing;
-/// version 8's export tables are dropped.)
+/// version 8's export tables and version 9's pruned_imports are dropped.)
 let undoVersion6 = """
+    DROP TABLE pruned_imports;
     DROP TABLE exported_leads; DROP TABLE exports;
     DROP TABLE applied_ops; DROP INDEX leads_by_email; DROP INDEX leads_listing; DROP INDEX updates_open_by_lead;
     PRAGMA user_version = 5;
