@@ -90,7 +90,8 @@ extension Arguments {
         let text = word.text
         guard let at = text.firstIndex(where: { SearchOperator.characters.contains($0) }) else {
             throw usageError(
-                "\(Display.quoted(text)) is not a condition: write FIELD OPERATOR VALUE with no spaces, as in plan=gold or signed_up_at<2026-06-01 (operators: = != < > <= >= ~ !~ ^ $)")
+                "\(Display.quoted(text)) is not a condition: write FIELD OPERATOR VALUE with no spaces, as in plan=gold or signed_up_at<2026-06-01 (operators: = != < > <= >= ~ !~ ^ $)"
+            )
         }
         let field = String(text[..<at])
         guard !field.isEmpty else { throw usageError("\(Display.quoted(text)) names no field before its operator") }

@@ -88,7 +88,8 @@ public final class CSVExport {
                 let key = FieldKey(path: column.key)
                 let value = lead.value(of: key) ?? .null
                 if !value.isFlat {
-                    throw ImportHeaderError("\(column.key) of lead \(lead.id) holds \(value.typeName == "array" ? "a list" : "an object"), which a cell cannot hold")
+                    throw ImportHeaderError(
+                        "\(column.key) of lead \(lead.id) holds \(value.typeName == "array" ? "a list" : "an object"), which a cell cannot hold")
                 }
                 let text = CSVExport.cellText(value, column: column)
                 row.append(text)

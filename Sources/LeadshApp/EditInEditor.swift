@@ -26,7 +26,9 @@ extension Shell {
         let file = EditFile(lead: lead, apiVersion: "\(session.apiVersion)")
         let folder = try EditFile.privateFolder(environment)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let path = folder + "/lead-" + String(lead.id.unicodeScalars.filter { $0.isASCII && $0.properties.isAlphabetic || ("0"..."9").contains($0) }.map(Character.init)) + ".txt"
+        let path =
+            folder + "/lead-"
+            + String(lead.id.unicodeScalars.filter { $0.isASCII && $0.properties.isAlphabetic || ("0"..."9").contains($0) }.map(Character.init)) + ".txt"
 
         var written = file.text
         var edits: [EditFile.Edit]
@@ -305,7 +307,8 @@ struct EditFile {
         var template = Array((base + "/leadsh-edit.XXXXXX").utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil }
         guard made else {
-            throw CommandFailure(.editor, "edit cannot make a folder for its file in \(base): \(String(cString: strerror(errno))); set $TMPDIR to a writable folder")
+            throw CommandFailure(
+                .editor, "edit cannot make a folder for its file in \(base): \(String(cString: strerror(errno))); set $TMPDIR to a writable folder")
         }
         return String(cString: template)
     }

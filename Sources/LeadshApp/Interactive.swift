@@ -126,10 +126,12 @@ private final class ResumeOnce<Value: Sendable>: Sendable {
 
     /// Resumes with `value` if nothing did yet; false when too late.
     func resume(_ value: Value) -> Bool {
-        guard let continuation = continuation.withLock({ c -> CheckedContinuation<Value, Never>? in
-            defer { c = nil }
-            return c
-        }) else { return false }
+        guard
+            let continuation = continuation.withLock({ c -> CheckedContinuation<Value, Never>? in
+                defer { c = nil }
+                return c
+            })
+        else { return false }
         continuation.resume(returning: value)
         return true
     }

@@ -47,7 +47,8 @@ struct Presenter: Sendable {
             let rows = attributes.map { [$0.name, $0.dataType, $0.archived ? "archived" : ""] }
             return rows.isEmpty ? "no custom attributes" : Table.render(header: ["NAME", "TYPE", ""], rows: rows, style: style)
         case .found(let found): return foundText(found)
-        case .selected(let count): return "\(Words.plural(count, "lead")) selected: set, attr, unset and unattr now change each; diff sums them up; push journals one update per lead"
+        case .selected(let count):
+            return "\(Words.plural(count, "lead")) selected: set, attr, unset and unattr now change each; diff sums them up; push journals one update per lead"
         case .selectionEdited(let key, let value, let leads):
             return "\(key) = \(Words.value(value, of: key)) for the \(Words.plural(leads, "selected lead")) (`diff` shows what changes)"
         case .selectionChanges(let diff): return selectionDiffText(diff)

@@ -30,9 +30,13 @@ import Testing
     func lists() throws {
         let any = try Self.search("find plan=gold,silver")
         #expect(any.conditions[0].values == ["gold", "silver"] && any.conditions[0].op == .equal)
-        #expect(any.intercomQuery(tagIDs: [:]) == ["operator": "AND", "value": [
-            ["field": "role", "operator": "=", "value": "lead"], ["field": "custom_attributes.plan", "operator": "IN", "value": ["gold", "silver"]],
-        ]])
+        #expect(
+            any.intercomQuery(tagIDs: [:]) == [
+                "operator": "AND",
+                "value": [
+                    ["field": "role", "operator": "=", "value": "lead"], ["field": "custom_attributes.plan", "operator": "IN", "value": ["gold", "silver"]],
+                ],
+            ])
         let literal = try Self.search("find 'plan=a,b'")
         #expect(literal.conditions[0].values == ["a,b"])
         let none = try Self.search("find plan!=gold,silver role=any")
@@ -45,7 +49,10 @@ import Testing
     func typing() throws {
         let search = try Self.search("find seats=9 paid=true ratio>1.5 'code=9' signed_up_at<2026-06-01 unsubscribed_from_emails=false")
         #expect(search.conditions.map(\.values) == [[9], [true], [1.5], ["9"], [.integer(1_780_272_000)], [false]])
-        #expect(search.conditions.map(\.field) == [.custom("seats"), .custom("paid"), .custom("ratio"), .custom("code"), .standard("signed_up_at"), .standard("unsubscribed_from_emails")])
+        #expect(
+            search.conditions.map(\.field) == [
+                .custom("seats"), .custom("paid"), .custom("ratio"), .custom("code"), .standard("signed_up_at"), .standard("unsubscribed_from_emails"),
+            ])
         // Text operators compare text, whatever the value looks like.
         #expect(try Self.search("find phone^0035").conditions[0].values == ["0035"])
         #expect(try Self.search("find phone=null").conditions[0].values == [.null])
@@ -67,18 +74,27 @@ import Testing
     @Test("<= and >= are sent as an OR of < and =, nested under the AND")
     func orEqual() throws {
         let query = try Self.search("find seats<=5").intercomQuery(tagIDs: [:])
-        #expect(query == ["operator": "AND", "value": [
-            ["field": "role", "operator": "=", "value": "lead"],
-            ["operator": "OR", "value": [
-                ["field": "custom_attributes.seats", "operator": "<", "value": 5], ["field": "custom_attributes.seats", "operator": "=", "value": 5],
-            ]],
-        ]])
+        #expect(
+            query == [
+                "operator": "AND",
+                "value": [
+                    ["field": "role", "operator": "=", "value": "lead"],
+                    [
+                        "operator": "OR",
+                        "value": [
+                            ["field": "custom_attributes.seats", "operator": "<", "value": 5],
+                            ["field": "custom_attributes.seats", "operator": "=", "value": 5],
+                        ],
+                    ],
+                ],
+            ])
     }
 
     @Test("the shell expands $NAME in an unquoted condition, never in a quoted one")
     func expansion() throws {
         #expect(try Self.search("find plan=$PLAN", expand: ["PLAN": "gold"]).conditions[0].values == ["gold"])
-        #expect(try Self.search("find 'name$son'", expand: ["son": "X"]).conditions[0] == SearchCondition(field: .standard("name"), op: .endsWith, values: ["son"]))
+        #expect(
+            try Self.search("find 'name$son'", expand: ["son": "X"]).conditions[0] == SearchCondition(field: .standard("name"), op: .endsWith, values: ["son"]))
     }
 
     static let refused: [(String, Dialect, String)] = [
@@ -92,7 +108,10 @@ import Testing
         ("find name=a --limit 0", .v2, "N must be a positive number"),
         ("find name=a --all", .v2, "find has no option \"--all\""),
         ("find role=user", .v2, "find needs a condition besides role="),
-        ("find plan=gold", .v1, "1.x has no search (find takes only email=EMAIL or user_id=UID there): \"custom_attributes.plan=gold\" needs --api-version 2.14"),
+        (
+            "find plan=gold", .v1,
+            "1.x has no search (find takes only email=EMAIL or user_id=UID there): \"custom_attributes.plan=gold\" needs --api-version 2.14"
+        ),
         ("find email~acme", .v1, "needs --api-version 2.14"),
         ("find email=a@b.c role=user", .v1, "role=user needs --api-version 2.14"),
     ]

@@ -75,7 +75,10 @@ struct ClockOffsetTests {
         let workspace = FakeWorkspace(configuration: configuration)
         let home = TempDirectory("leadsh-clock-json")
         let run = await leadshInProcess(
-            ["--base-url", "https://api.intercom.test", "--journal", home.file("journal.sqlite"), "--json", "-c", "status", "-c", "load \(obrien)", "-c", "status"],
+            [
+                "--base-url", "https://api.intercom.test", "--journal", home.file("journal.sqlite"), "--json", "-c", "status", "-c", "load \(obrien)", "-c",
+                "status",
+            ],
             environment: leadshEnvironment(home: home.path, token: configuration.token),
             transport: InMemoryTransport(workspace: workspace, clock: clock), clock: clock)
         #expect(run.status == 0, "\(run.stderr)")

@@ -34,9 +34,11 @@ private func export(
 
 /// Every item of a file read as an import reads it, with the export known (or not).
 private func importItems(_ path: String, record: ExportRecord?, dialect: Dialect = .v1) throws -> [ImportItem] {
-    let file = try CSVImport(path: path, displayName: "leads.csv", dialect: dialect, catalog: nil, now: now, exports: { id in
-        id == record?.exportID ? record : nil
-    })
+    let file = try CSVImport(
+        path: path, displayName: "leads.csv", dialect: dialect, catalog: nil, now: now,
+        exports: { id in
+            id == record?.exportID ? record : nil
+        })
     var all: [ImportItem] = []
     while let next = try file.nextBatch(max: 100) { all += next }
     return all
@@ -63,10 +65,13 @@ struct ExportTests {
 
         let v2 = try CSVExport(leads: try sampleLeads(), requested: ["name", "last_seen_at"], dialect: .v2, catalog: nil, exportID: "ab")
         #expect(v2.header == ["id@ab", "external_id", "name", "last_seen_at"])
-        let v1 = try CSVExport(leads: try sampleLeads(), requested: ["name", "last_request_at", "unsubscribed_from_emails"], dialect: .v1, catalog: nil, exportID: "ab")
+        let v1 = try CSVExport(
+            leads: try sampleLeads(), requested: ["name", "last_request_at", "unsubscribed_from_emails"], dialect: .v1, catalog: nil, exportID: "ab")
         try v1.write(to: dir.file("times.csv"))
         try v1.publish()
-        #expect(text(dir.file("times.csv")).contains("a1,u1,\"O'Brien, \"\"Liam\"\"\nthe second\",2016-10-28T13:11:07Z,true"), "times as ISO 8601 UTC: \(text(dir.file("times.csv")))")
+        #expect(
+            text(dir.file("times.csv")).contains("a1,u1,\"O'Brien, \"\"Liam\"\"\nthe second\",2016-10-28T13:11:07Z,true"),
+            "times as ISO 8601 UTC: \(text(dir.file("times.csv")))")
     }
 
     @Test("a column an import would refuse is refused before anything is written")
@@ -112,12 +117,13 @@ struct ExportTests {
         let header =
             "id@00c0ffee00c0ffee,user_id,name,email,custom_attributes.even:decimal,custom_attributes.mixed,custom_attributes.plan,custom_attributes.seats:integer,custom_attributes.spend:decimal,custom_attributes.vip:boolean,custom_attributes.zip:string"
         let newline = lineFeeds ? "\n" : "\r\n"
-        let rewritten = [
-            header,
-            "\"a1\",\"u1\",\"O'Brien, \"\"Liam\"\"\nthe second\",obrien@truth.org,2,\"\"\"9\"\"\",\"pro\",9,155.50,TRUE,01234",
-            "a2,u2,Julia,julia@ministry.example,0,3,=1+2,1,1.50,FALSE,98275",
-            "a3,,,syme@newspeak.example,,,,,,,",
-        ].joined(separator: newline) + newline
+        let rewritten =
+            [
+                header,
+                "\"a1\",\"u1\",\"O'Brien, \"\"Liam\"\"\nthe second\",obrien@truth.org,2,\"\"\"9\"\"\",\"pro\",9,155.50,TRUE,01234",
+                "a2,u2,Julia,julia@ministry.example,0,3,=1+2,1,1.50,FALSE,98275",
+                "a3,,,syme@newspeak.example,,,,,,,",
+            ].joined(separator: newline) + newline
         var bytes: [UInt8] = [0xEF, 0xBB, 0xBF]
         bytes += Array(rewritten.utf8)
         try Data(bytes).write(to: URL(fileURLWithPath: path))
