@@ -92,6 +92,9 @@ extension Journal {
                     }
                     baseUpdatedAt = try Journal.cacheConfirms(exported, lead: lead, db) ? exported.updatedAt : NewUpdate.baseNotFromCache
                     ownRow = baseUpdatedAt == NewUpdate.baseNotFromCache
+                } else if let viewed = row.viewed {
+                    base = viewed.values
+                    baseUpdatedAt = viewed.updatedAt
                 } else if try sql.isCached(lead), let view = try Journal.cachedView(db, of: lead) {
                     for field in row.update.changes.keys {
                         if let value = view.value(of: field) { base[field] = value }

@@ -10,12 +10,29 @@ public struct ImportedUpdate: Sendable, Hashable {
     /// The base a row of a file `export` wrote brings: the values its cells held when exported.
     /// Nil for any other row: its base is taken from the cached lead, as `push` takes it.
     public var base: ImportBase?
+    /// The base a caller already read from the cache, the lead as the user sees it (a
+    /// selection's push reads each lead to compare its values): taken as given rather than
+    /// read a second time. Nil: the journal reads it.
+    public var viewed: ViewedBase?
 
-    public init(opID: String, update: LeadUpdate, aliases: [String] = [], base: ImportBase? = nil) {
+    public init(opID: String, update: LeadUpdate, aliases: [String] = [], base: ImportBase? = nil, viewed: ViewedBase? = nil) {
         self.opID = opID
         self.update = update
         self.aliases = aliases
         self.base = base
+        self.viewed = viewed
+    }
+}
+
+/// A push's base read by the caller: the changed fields' values in the cached lead with its
+/// unsent updates applied (absent: no value), and that copy's `updated_at`.
+public struct ViewedBase: Sendable, Hashable {
+    public var values: FieldChanges
+    public var updatedAt: Int64?
+
+    public init(values: FieldChanges, updatedAt: Int64?) {
+        self.values = values
+        self.updatedAt = updatedAt
     }
 }
 

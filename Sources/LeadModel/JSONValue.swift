@@ -83,7 +83,10 @@ public struct JSONObject: Sendable, Hashable, Sequence {
 
     public init() {}
 
+    /// A repeated key keeps its first place and its last value.
     public init(_ pairs: [(String, JSONValue)]) {
+        keys.reserveCapacity(pairs.count)
+        storage.reserveCapacity(pairs.count)
         for (key, value) in pairs { self[key] = value }
     }
 

@@ -78,9 +78,13 @@ extension Session {
             for view in views {
                 index += 1
                 var changes = FieldChanges()
+                var base = FieldChanges()
                 for (key, value) in edits {
                     let old = view.value(of: key)
-                    if !SelectionChange.same(old == .null ? nil : old, value) { changes[key] = value }
+                    if !SelectionChange.same(old == .null ? nil : old, value) {
+                        changes[key] = value
+                        if let old { base[key] = old }
+                    }
                 }
                 guard !changes.isEmpty else {
                     push.unchanged += 1
@@ -101,7 +105,7 @@ extension Session {
                     }
                 }
                 let opID = "select:\(batchID):" + String(repeating: "0", count: max(0, 9 - String(index).count)) + String(index)
-                rows.append(ImportedUpdate(opID: opID, update: update))
+                rows.append(ImportedUpdate(opID: opID, update: update, viewed: ViewedBase(values: base, updatedAt: view.updatedAt)))
             }
             push.journaled += rows.count
             if dryRun || rows.isEmpty { continue }

@@ -189,6 +189,39 @@ struct FindSelectionTests {
         }
     }
 
+    @Test("find tag= asks GET /tags through the failure policy: 429 waits and asks again, 5xx and 401 fail it, refused goes offline")
+    func tagsFailurePolicy() async throws {
+        let leads = try searchLeads(Self.leadCount)
+        try await withRig(searchConfiguration(leads), version: "2.14") { rig in
+            for n in stride(from: 0, to: Self.leadCount, by: 4) { _ = rig.fake.tag(leadID: leads[n].id, with: "vip") }
+            let tagged = Set(stride(from: 0, to: Self.leadCount, by: 4).map { leads[$0].id })
+            // The attribute list cached first, so the next request after GET /me is GET /tags.
+            _ = try await rig.run(["find plan=gold"])
+
+            rig.fake.clearRequests()
+            rig.fake.inject(.rateLimited(retryAfter: 1, withHeaders: true), times: 1)
+            let (waited, result) = try await rig.foundIDs("tag=vip")
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(waited == tagged)
+            #expect(rig.fake.requests.filter { $0.path == "/tags" }.count == 2, "asked again after the window")
+
+            rig.fake.inject(.status(500, code: "server_error", message: "boom"), times: 1)
+            let failed = try await rig.run(["find tag=vip"])
+            #expect(failed.status == 1 && failed.stderr.contains("find tag=vip failed"), "\(failed.stderr)")
+
+            var env = rig.env
+            env["INTERCOM_TOKEN"] = "wrong-token"
+            let refusedToken = try await rig.run(["find tag=vip"], env: env)
+            #expect(refusedToken.status != 0 && refusedToken.stderr.contains("401"), "\(refusedToken.stderr)")
+
+            await rig.fake.stopListening()
+            let offline = try await rig.run(["find tag=vip"])
+            #expect(offline.status == 1, "\(offline.stdout)")
+            #expect(offline.stderr.contains("tag= cannot be matched in the cache"), "offline, and says why: \(offline.stderr)")
+            try await rig.fake.resumeListening()
+        }
+    }
+
     @Test("load found selects 1,000 leads: set and attr change each, diff sums up, push journals 1,000 updates, sync delivers them, revert undoes them")
     func selectionOfAThousand() async throws {
         let count = 1000
