@@ -1,10 +1,10 @@
--- The leadsh journal, version 9: exactly what a fresh journal holds.
+-- The leadsh journal, version 10: exactly what a fresh journal holds.
 -- Checked by Tests/JournalTests/SchemaTests.swift against what leadsh creates.
 -- The file is SQLite in WAL mode (PRAGMA journal_mode = WAL), written with
 -- PRAGMA synchronous = FULL, created with mode 0600.
 
 PRAGMA application_id = 1279546184; -- 0x4C445348, "LDSH": marks a leadsh journal
-PRAGMA user_version = 9;            -- the schema version; a newer one is refused
+PRAGMA user_version = 10;           -- the schema version; a newer one is refused
 PRAGMA auto_vacuum = 2;             -- INCREMENTAL (from version 9): `leadsh gc` and the daily
                                     -- prune give freed pages back; an older journal is switched
                                     -- by its first full VACUUM
@@ -107,6 +107,8 @@ CREATE TABLE updates (
     sent_at          REAL,
     api_version      TEXT,
     app_id           TEXT,
+    kind             TEXT NOT NULL DEFAULT 'update'
+                     CHECK (kind = 'update' OR kind = 'tags' OR kind = 'note' OR kind = 'merge'),
     CHECK (lead_id IS NOT NULL OR lead_user_id IS NOT NULL)
 );
 CREATE INDEX updates_by_lead ON updates(lead_key, seq);
@@ -163,3 +165,18 @@ CREATE TABLE pruned_imports (
     PRIMARY KEY (prefix, first_row)
 ) WITHOUT ROWID;
 CREATE INDEX applied_ops_by_seq ON applied_ops(seq);
+-- Version 10: more than fields. updates.kind (added by ALTER TABLE, so SQLite keeps it
+-- after app_id) says what a row asks for: 'update' (fields: new values), 'tags'
+-- (fields: tag name -> true to tag, false to untag; base: whether the lead carried
+-- each), 'note' (fields: {"body": TEXT}) or 'merge' (fields: {"into_id": ID} or
+-- {"into_external_id": X}). Rows journaled before are updates. A lead's rows of
+-- every kind go in seq order; a pending row merges only a later row of its own kind
+-- (updates, tags); notes and merges never merge. Once a merge is sent, the rows
+-- waiting for the lead are re-addressed to the user (lead_key, lead_id), and their
+-- updates take base_updated_at -1: the user's values when sent are the base.
+-- workspace_tags: the workspace's tags by name (any case), with their 2.x ids, from
+-- GET /tags and POST /tags; Tab completes them.
+CREATE TABLE workspace_tags (
+    name  TEXT PRIMARY KEY NOT NULL COLLATE NOCASE,
+    id    TEXT
+) WITHOUT ROWID;

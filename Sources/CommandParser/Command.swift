@@ -69,6 +69,17 @@ public enum Command: Sendable, Hashable {
     /// `columns` as an import header names them (empty: name, email, every custom attribute).
     case export(path: String, columns: [String], filter: String?)
 
+    /// Add (`add`) or remove tags, on the lead or on each lead of the selection: an edit, journaled by `push`.
+    case tag(names: [String], add: Bool)
+    /// The lead's tags.
+    case tags
+    /// A note for the lead, journaled at once.
+    case note(String)
+    /// The lead's notes.
+    case notes
+    /// Merge the loaded lead into a user (`id` or `userID`, the external id).
+    case merge(into: LeadReference, dryRun: Bool)
+
     /// The catalogue entry of this command.
     public var spec: CommandSpec { CommandSpec.spec(verb) }
 
@@ -103,6 +114,11 @@ public enum Command: Sendable, Hashable {
         case .importFile: .importFile
         case .revert: .revert
         case .export: .export
+        case .tag(_, let add): add ? .tag : .untag
+        case .tags: .tags
+        case .note: .note
+        case .notes: .notes
+        case .merge: .merge
         }
     }
 }
@@ -165,6 +181,13 @@ extension Command: CustomStringConvertible {
         case .revert(let from, let through): return from == through ? "revert \(from)" : "revert \(from)..\(through)"
         case .export(let path, let columns, let filter):
             return (["export", word(path)] + columns.map(word) + (filter.map { ["--filter", word($0)] } ?? [])).joined(separator: " ")
+        case .tag(let names, let add): return ([add ? "tag" : "untag"] + names.map(word)).joined(separator: " ")
+        case .tags: return "tags"
+        case .note(let text): return "note " + Tokenizer.quote(Word(text, quoted: true))
+        case .notes: return "notes"
+        case .merge(let target, let dryRun):
+            let word = target.id.map { word($0) } ?? word("external_id=" + (target.userID ?? ""))
+            return "merge into " + word + (dryRun ? " --dry-run" : "")
         }
     }
 

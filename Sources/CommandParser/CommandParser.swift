@@ -102,7 +102,7 @@ struct Arguments {
     /// The commands that take no arguments, by verb.
     static let bareCommands: [Verb: Command] = [
         .attributes: .attributes, .diff: .diff, .discard: .discard, .conflicts: .conflicts, .offline: .offline,
-        .online: .online, .status: .status, .quit: .quit, .edit: .edit,
+        .online: .online, .status: .status, .quit: .quit, .edit: .edit, .tags: .tags, .notes: .notes,
     ]
 
     mutating func parse() throws(ParseError) -> Command {
@@ -131,7 +131,30 @@ struct Arguments {
             let name = try words.first.map { w throws(ParseError) in try attributeName(w.text, clearing: true) }
             try expect(["NAME"])
             return .unattr(name: name!)
-        case .attributes, .diff, .discard, .conflicts, .offline, .online, .status, .quit, .edit:
+        case .tag, .untag:
+            if words.isEmpty { try expect(["NAME"]) }
+            let names = try words.map { w throws(ParseError) in try name(w.text, what: "a tag name") }
+            return .tag(names: names, add: spec.verb == .tag)
+        case .note:
+            if words.isEmpty { try expect(["TEXT"]) }
+            let text = words.map(\.text).joined(separator: " ").trimmingCharacters(in: .whitespaces)
+            guard !text.isEmpty else { throw usageError("\(given) takes the note's text, e.g. note \"Called, wants a demo\"") }
+            return .note(text)
+        case .merge:
+            let flags = try takeFlags(["--dry-run"])
+            try expect(["into", "ID"])
+            guard words[0].text.lowercased() == "into" else {
+                throw usageError("\(given) reads merge into ID or merge into external_id=X")
+            }
+            let target = words[1].text
+            for prefix in ["external_id=", "user_id="] where target.hasPrefix(prefix) {
+                let value = String(target.dropFirst(prefix.count))
+                guard !value.isEmpty else { throw usageError("\(prefix) takes the user's external id") }
+                return .merge(into: LeadReference(userID: value), dryRun: flags.contains("--dry-run"))
+            }
+            let id = target.hasPrefix("id=") ? String(target.dropFirst(3)) : target
+            return .merge(into: LeadReference(id: try name(id, what: "the user's id")), dryRun: flags.contains("--dry-run"))
+        case .attributes, .diff, .discard, .conflicts, .offline, .online, .status, .quit, .edit, .tags, .notes:
             try expect([])
             return Arguments.bareCommands[spec.verb]!
         case .push:

@@ -72,6 +72,31 @@ public struct CommandSpec: Sendable, Hashable {
                 One NAME = VALUE line each, VALUE read as `set` and `attr` read it (9 an integer, '9' the text 9; quote text with spaces), its type in a comment. On save each changed line runs as the `set`, `attr`, `unset` or `unattr` it stands for: `diff` shows the edits, `push` journals them.
                   `NAME =` with nothing after it clears the field; a deleted line changes nothing; a new line sets that custom attribute. A line with an error reopens the editor with `# error:` above it; quit without saving, or empty the file, to change nothing. Only on a terminal, and for one lead.
                 """),
+        .init(
+            .tag, usage: "tag NAME...", summary: "add tags to the lead, or to each lead of the selection; `push` journals them",
+            example: "tag vip trial",
+            details:
+                "An edit like `set`: `diff` shows it, `push` journals it after the lead's other edits, `discard` forgets it. Tagging is idempotent. Under 2.x the tag's id is found (or the tag created) when it is sent. Tab completes the workspace's tags."
+        ),
+        .init(
+            .untag, usage: "untag NAME...", summary: "remove tags from the lead, or from each lead of the selection; `push` journals it",
+            example: "untag trial",
+            details: "A tag and an untag of the same name, both unsent, become the later one: a lead that had the tag before still loses it."),
+        .init(.tags, usage: "tags", summary: "list the lead's tags, unsent ones marked", example: "tags"),
+        .init(
+            .note, usage: "note TEXT", summary: "add a note for the team to the lead: journaled at once, no `push` needed",
+            example: "note \"Called, wants a demo\"",
+            details:
+                "Sent exactly once. When a send's outcome is unknown (the answer cut, a timeout, a crash), leadsh lists the lead's notes before sending it again and does not send one that landed. It recognises its own note by its text as a person reads it (Intercom stores it as HTML, <p>TEXT</p>), its author, and its time."
+        ),
+        .init(.notes, usage: "notes", summary: "list the lead's notes (online), and its unsent ones", example: "notes"),
+        .init(
+            .merge, usage: "merge into ID | merge into external_id=X [--dry-run]",
+            summary: "merge the loaded lead into a user: journaled at once, asks first on a terminal",
+            example: "merge into 5811f80ae6b4704ddfa84ae7",
+            details:
+                "2.x POST /contacts/merge, 1.x POST /contacts/convert. Once it is delivered, the lead's unsent updates, tags and notes go to the user, each in its place; a moved update takes the user's values as its base, so the move alone makes no conflict. A merge whose outcome is unknown is checked before it is sent again: the lead gone and the user there means it landed. It cannot be reverted."
+        ),
         .init(.diff, usage: "diff", summary: "show pending edits against the loaded lead, old -> new", example: "diff"),
         .init(
             .push, usage: "push [--dry-run]",
@@ -224,6 +249,7 @@ enum Verb: String, Sendable, Hashable, CaseIterable {
     case load, show, set, attr, unset, unattr, edit, attributes, diff, push, discard, queue, sync, retry, drop, conflicts, resolve
     case offline, online, status, history, source, help, quit
     case find, leads, importFile = "import", revert, export
+    case tag, untag, tags, note, notes, merge
 }
 
 extension String {

@@ -20,9 +20,10 @@ public enum Completion {
     ///
     /// `leads` gives cached leads for the word after `load` (ids, `email=` values, or the id
     /// of the one lead whose name starts with the word) and after `find` (`email=` values).
+    /// `tagNames` gives the workspace's tags, for `tag`, `untag` and `find tag=`.
     public static func candidates(
         line: String, cursor: Int? = nil, attributeNames: [String], dialect: Dialect = .v1,
-        leads: (String) -> [String] = { _ in [] }
+        leads: (String) -> [String] = { _ in [] }, tagNames: () -> [String] = { [] }
     ) -> (wordStart: Int, candidates: [String]) {
         let bytes = Array(line.utf8)
         let end = byteOffset(ofScalar: cursor, in: bytes)
@@ -53,6 +54,16 @@ public enum Completion {
             ignoreCase = true
         } else {
             offered = arguments(for: words, attributeNames: attributeNames, dialect: dialect)
+            if let verb = CommandSpec.named(words[0])?.verb {
+                if verb == .tag || verb == .untag {
+                    offered = tagNames()
+                    ignoreCase = true
+                } else if verb == .find, partial.hasPrefix("tag=") {
+                    offered = tagNames().map { "tag=" + $0 }
+                } else if verb == .merge, words.count == 1 {
+                    offered = ["into"]
+                }
+            }
         }
         let typed = ignoreCase ? partial.lowercased() : partial
         var matching = Set(offered.filter { (ignoreCase ? $0.lowercased() : $0).hasPrefix(typed) })
@@ -106,7 +117,9 @@ public enum Completion {
         case .queue: return flags(["--all"])
         case .sync: return flags(["--blind"])
         case .history: return flags(["--as-script"])
-        case .attributes, .diff, .discard, .retry, .drop, .conflicts, .offline, .online, .status, .source, .quit, .revert, .edit:
+        case .merge: return position == 2 ? flags(["--dry-run"]) : []
+        case .attributes, .diff, .discard, .retry, .drop, .conflicts, .offline, .online, .status, .source, .quit, .revert, .edit, .tag,
+            .untag, .tags, .note, .notes:
             return []
         }
     }

@@ -36,6 +36,8 @@ final class Backend: Sendable {
         let appID: String
         /// The workspace's tags (`GET /tags`); leads carry theirs in their own `tags`.
         var tags = TagList()
+        /// Every contact's notes.
+        var notes = NoteBook()
     }
 
     /// The rate-limit window in progress, in Unix seconds.
@@ -108,6 +110,7 @@ final class Backend: Sendable {
         state.withLock { $0.store.merge(id: leadID, into: targetID) }
     }
     func role(ofLead id: String) -> String { state.withLock { $0.store.role(of: id) } }
+    func setRole(_ role: String, ofLead id: String) { state.withLock { $0.store.setRole(role, of: id) } }
 
     var tags: [WorkspaceTag] { state.withLock { $0.tags.tags } }
     func addTag(named name: String) -> WorkspaceTag { state.withLock { $0.tags.findOrCreate(named: name) } }
@@ -121,6 +124,30 @@ final class Backend: Sendable {
             return tag
         }
     }
+
+    func tagNames(leadID: String) -> [String] {
+        state.withLock { state in
+            guard let lead = state.store.lead(id: leadID) else { return [] }
+            return (lead.tags?.items ?? []).compactMap { item in
+                guard let id = item["id"]?.stringValue else { return item["name"]?.stringValue }
+                return state.tags.tag(id: id)?.name ?? item["name"]?.stringValue
+            }
+        }
+    }
+
+    func notes(leadID: String) -> [FakeNote] { state.withLock { $0.notes.notes(of: leadID) } }
+
+    /// Adds a note by the workspace's admin; nil when no lead has this id.
+    func addNote(leadID: String, body: String, now: Date) -> FakeNote? {
+        state.withLock { state in
+            guard state.store.lead(id: leadID) != nil else { return nil }
+            return state.notes.add(
+                contactID: leadID, html: NoteBook.html(from: body), authorID: Backend.adminID,
+                now: Int64(now.timeIntervalSince1970))
+        }
+    }
+
+    func mergedInto(leadID: String) -> String? { state.withLock { $0.store.mergeTarget(of: leadID) } }
 
     // MARK: Requests and faults
 
@@ -154,10 +181,10 @@ final class Backend: Sendable {
 
     /// Records a request as it arrives; returns how long to wait and the fault it draws, if any.
     ///
-    /// Requests to `/contacts`, `/data_attributes`, `/tags` and below draw the faults of ``inject(_:times:)``;
-    /// `/me` draws those of ``injectOnMe(_:times:)``.
+    /// Requests to `/contacts`, `/data_attributes`, `/tags`, `/notes` and below draw the faults of
+    /// ``inject(_:times:)``; `/me` draws those of ``injectOnMe(_:times:)``.
     func receive(_ request: RecordedRequest) -> (delay: Duration, fault: Fault?) {
-        let drawsFault = ["/contacts", "/data_attributes", "/tags"].contains { prefix in
+        let drawsFault = ["/contacts", "/data_attributes", "/tags", "/notes"].contains { prefix in
             request.path == prefix || request.path.hasPrefix(prefix + "/")
         }
         return state.withLock { state in
@@ -233,7 +260,8 @@ final class Backend: Sendable {
     /// The admin the token belongs to, with the workspace as `app`.
     var adminJSON: String {
         JSONText.serialize([
-            "type": "admin", "id": .string(Self.adminID), "name": "Sandbox Admin", "email": "admin@example.com",
+            "type": "admin", "id": .string(Self.adminID), "name": .string(Self.adminName),
+            "email": .string(Self.adminEmail),
             "email_verified": true,
             "app": [
                 "type": "app", "id_code": .string(appID), "name": .string(appName), "created_at": 1_477_572_000,
@@ -243,7 +271,10 @@ final class Backend: Sendable {
         ])
     }
 
+    /// The admin the token belongs to (`GET /me`), the author of notes that name none.
     static let adminID = "991267"
+    static let adminName = "Sandbox Admin"
+    static let adminEmail = "admin@example.com"
 
     /// The workspace's time zone, as `/me` gives it; 2.14 search cuts dates to days in it.
     static let timeZoneIdentifier = "Europe/Dublin"
@@ -286,6 +317,7 @@ extension Backend.State {
         case ("GET", "/tags"):
             return .json(tags.listJSON(v1: version.isV1))
         default:
+            if let outcome = try routeBeyondFields(request, path: path, version: version, now: now) { return outcome }
             if version.isV1 { return try routeV1(request, path: path, now: now) }
             return try routeV2(request, path: path, version: version, now: now)
         }

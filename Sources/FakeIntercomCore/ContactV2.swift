@@ -18,14 +18,21 @@ enum ContactV2 {
         "user_id", "last_seen_ip", "last_seen_user_agent", "last_request_at", "update_last_request_at",
     ]
 
+    /// How many notes a contact's `notes` list shows; `has_more` says when it has more.
+    static let shownNotes = 10
+
     /// A stored lead as the 2.x `contact` object (2.14 description, schema `contact`).
-    static func render(_ lead: Contact, role: String, workspaceID: String) -> JSONValue {
+    ///
+    /// - Parameter noteIDs: the contact's notes, newest first; `notes.data` shows the first
+    ///   ``shownNotes`` as `{type: "note", id, url}` (schema `addressable_list`), `total_count` all.
+    static func render(_ lead: Contact, role: String, workspaceID: String, noteIDs: [String] = []) -> JSONValue {
         let fields = lead.fields
         func value(_ name: String) -> JSONValue { fields[name] ?? .null }
-        func list(_ name: String, items: [JSONValue]) -> JSONValue {
-            [
+        func list(_ name: String, items: [JSONValue], total: Int? = nil) -> JSONValue {
+            let total = total ?? items.count
+            return [
                 "type": "list", "data": .array(items), "url": .string("/contacts/\(lead.id)/\(name)"),
-                "total_count": .integer(Int64(items.count)), "has_more": false,
+                "total_count": .integer(Int64(total)), "has_more": .bool(total > items.count),
             ]
         }
         let emailDomain: JSONValue
@@ -77,7 +84,10 @@ enum ContactV2 {
         }
         contact["custom_attributes"] = .object(lead.customAttributes)
         contact["tags"] = list("tags", items: lead.tagIDs.map(WorkspaceTag.reference(id:)))
-        contact["notes"] = list("notes", items: [])
+        let noteReferences = noteIDs.prefix(shownNotes).map { id -> JSONValue in
+            ["type": "note", "id": .string(id), "url": .string("/notes/\(id)")]
+        }
+        contact["notes"] = list("notes", items: noteReferences, total: noteIDs.count)
         contact["companies"] = list("companies", items: lead.companies?.items ?? [])
         contact["opted_out_subscription_types"] = list("subscriptions", items: [])
         contact["opted_in_subscription_types"] = list("subscriptions", items: [])

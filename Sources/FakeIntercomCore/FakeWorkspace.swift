@@ -149,7 +149,8 @@ open class FakeWorkspace: @unchecked Sendable {
 
     // MARK: Faults
 
-    /// Makes the next `times` requests to `/contacts`, `/data_attributes`, `/tags` and below answer with `fault`.
+    /// Makes the next `times` requests to `/contacts`, `/data_attributes`, `/tags`, `/notes` and below answer
+    /// with `fault`.
     ///
     /// Faults queue in order. A request that draws a fault is still recorded, but is
     /// not authenticated, rate-limited or (except for ``Fault/dropMidResponse``) carried out.

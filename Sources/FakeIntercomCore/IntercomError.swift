@@ -13,6 +13,14 @@ struct IntercomError: Error, Sendable, Equatable {
     static let unauthorized = IntercomError(status: 401, code: "unauthorized", message: "Access Token Invalid")
     static let contactNotFound = IntercomError(status: 404, code: "not_found", message: "Contact Not Found")
     static let resourceNotFound = IntercomError(status: 404, code: "not_found", message: "Resource Not Found")
+    /// What the 2.14 description answers for an unknown contact on its tag, note and `POST /tags`
+    /// calls, and the 1.x reference for an unknown user or lead.
+    static let userNotFound = IntercomError(status: 404, code: "not_found", message: "User Not Found")
+
+    /// A required body or query parameter is missing.
+    static func parameterNotFound(_ name: String) -> IntercomError {
+        IntercomError(status: 400, code: "parameter_not_found", message: "\(name) parameter not found", field: name)
+    }
 
     static func badRequest(_ message: String) -> IntercomError {
         IntercomError(status: 400, code: "bad_request", message: message)

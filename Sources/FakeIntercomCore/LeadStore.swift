@@ -28,6 +28,9 @@ struct LeadStore: Sendable {
     /// The lead's role as 2.x shows it: `lead` unless changed.
     func role(of id: String) -> String { roles[id] ?? "lead" }
 
+    /// Sets a contact's 2.x role (`lead` or `user`), as 1.x's convert does.
+    mutating func setRole(_ role: String, of id: String) { roles[id] = role == "lead" ? nil : role }
+
     /// Where a merged lead went, following merges of merges; nil when it was not merged.
     func mergeTarget(of id: String) -> String? {
         var target = mergedInto[id]

@@ -82,7 +82,9 @@ extension Backend.State {
 
     /// A lead as a 2.x contact of this workspace.
     func render(_ lead: Contact) -> JSONValue {
-        ContactV2.render(lead, role: store.role(of: lead.id), workspaceID: appID)
+        ContactV2.render(
+            lead, role: store.role(of: lead.id), workspaceID: appID,
+            noteIDs: notes.notes(of: lead.id).reversed().map(\.id))
     }
 
     /// `{"type":"list","data":[...],"total_count":N,"pages":{...}}`, the page after `startingAfter`.

@@ -17,6 +17,15 @@ public struct WorkspaceTag: Sendable, Hashable {
     /// The tag as `GET /tags` and a 1.x lead's `tags.tags` show it.
     var json: JSONValue { ["type": "tag", "id": .string(id), "name": .string(name)] }
 
+    /// The tag as 2.x answers a tagging of a contact (schema `tag`): `applied_at` and
+    /// `applied_by` (the admin, `{type, id}`) come with it.
+    func appliedJSON(at time: Int64, by adminID: String) -> JSONValue {
+        [
+            "type": "tag", "id": .string(id), "name": .string(name), "applied_at": .integer(time),
+            "applied_by": ["type": "admin", "id": .string(adminID)],
+        ]
+    }
+
     /// A contact's 2.x reference to a tag (schema `addressable_list`), as its `tags.data` shows it.
     static func reference(id: String) -> JSONValue {
         ["type": "tag", "id": .string(id), "url": .string("/tags/\(id)")]
@@ -48,6 +57,13 @@ struct TagList: Sendable {
         return tag
     }
 
+    /// Renames a tag (`POST /tags {"id", "name"}`); nil when no tag has this id.
+    mutating func rename(id: String, to name: String) -> WorkspaceTag? {
+        guard let index = tags.firstIndex(where: { $0.id == id }) else { return nil }
+        tags[index].name = name
+        return tags[index]
+    }
+
     /// `GET /tags`: `{"type":"list","data":[...]}` on 2.x (schema `tag_list`), `{"type":"tag.list","tags":[...]}` on 1.x.
     func listJSON(v1: Bool) -> JSONValue {
         let items = JSONValue.array(tags.map(\.json))
@@ -66,6 +82,24 @@ extension Contact {
         guard !tagIDs.contains(tag.id) else { return self }
         var copy = self
         copy.fields["tags"] = ["type": "tag.list", "tags": .array((tags?.items ?? []) + [tag.json])]
+        return copy
+    }
+
+    /// The lead without the tag with this id; unchanged when it does not carry it.
+    func untagged(tagID: String) -> Contact {
+        guard tagIDs.contains(tagID) else { return self }
+        var copy = self
+        let kept = (tags?.items ?? []).filter { $0["id"]?.stringValue != tagID }
+        copy.fields["tags"] = ["type": "tag.list", "tags": .array(kept)]
+        return copy
+    }
+
+    /// The lead with its copy of a renamed tag showing the new name.
+    func renaming(tag: WorkspaceTag) -> Contact {
+        guard tagIDs.contains(tag.id) else { return self }
+        var copy = self
+        let items = (tags?.items ?? []).map { $0["id"]?.stringValue == tag.id ? tag.json : $0 }
+        copy.fields["tags"] = ["type": "tag.list", "tags": .array(items)]
         return copy
     }
 }
@@ -89,4 +123,8 @@ extension FakeWorkspace {
     public func tag(leadID: String, with tagName: String) -> WorkspaceTag? {
         backend.tag(leadID: leadID, with: tagName)
     }
+
+    /// The names of the tags the lead carries, in the order they were applied; empty when it
+    /// carries none or no lead has this id.
+    public func tagNames(leadID: String) -> [String] { backend.tagNames(leadID: leadID) }
 }

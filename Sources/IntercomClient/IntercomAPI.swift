@@ -164,7 +164,8 @@ public final class IntercomAPI: Sendable {
         guard let object = (try? JSONText.parse(body))?.objectValue, let app = object["app"]?.objectValue,
             let id = app["id_code"]?.stringValue, !id.isEmpty
         else { return nil }
-        return IntercomApp(id: id, name: app["name"]?.stringValue)
+        let admin = object["id"]?.stringValue ?? object["id"]?.integerValue.map(String.init)
+        return IntercomApp(id: id, name: app["name"]?.stringValue, adminID: admin)
     }
 
     struct RawResponse {
@@ -174,7 +175,7 @@ public final class IntercomAPI: Sendable {
         var requestID: String?
     }
 
-    private func contact(from raw: RawResponse) throws(IntercomError) -> IntercomResponse<Contact> {
+    func contact(from raw: RawResponse) throws(IntercomError) -> IntercomResponse<Contact> {
         do {
             let contact = try Contact(jsonBytes: raw.body)
             return IntercomResponse(value: contact, status: raw.status, rateLimit: raw.rateLimit, requestID: raw.requestID)

@@ -101,9 +101,61 @@ public struct IntercomApp: Sendable, Hashable {
     /// `app.id_code`: the same in every API version.
     public var id: String
     public var name: String?
+    /// The admin the token acts as (`GET /me`'s own `id`): a note's author.
+    public var adminID: String?
 
-    public init(id: String, name: String? = nil) {
+    public init(id: String, name: String? = nil, adminID: String? = nil) {
         self.id = id
         self.name = name
+        self.adminID = adminID
+    }
+}
+
+/// A note on a contact, as `GET /contacts/{id}/notes` (2.x) or `GET /notes` (1.x) lists it.
+public struct IntercomNote: Sendable, Hashable {
+    public var id: String
+    /// As Intercom stores it: HTML (`<p>TEXT</p>`).
+    public var body: String
+    public var createdAt: Int64?
+    public var authorID: String?
+
+    public init(id: String, body: String, createdAt: Int64?, authorID: String?) {
+        self.id = id
+        self.body = body
+        self.createdAt = createdAt
+        self.authorID = authorID
+    }
+
+    init?(json: JSONObject) {
+        guard let id = json["id"]?.stringValue ?? json["id"]?.integerValue.map(String.init) else { return nil }
+        self.id = id
+        body = json["body"]?.stringValue ?? ""
+        createdAt = json["created_at"]?.integerValue
+        let author = json["author"]?.objectValue
+        authorID = author?["id"]?.stringValue ?? author?["id"]?.integerValue.map(String.init)
+    }
+
+    /// The note's text as a person reads it: tags removed, the five entities HTML escapes
+    /// decoded, runs of white space made one space. leadsh recognises its own note by this.
+    public var text: String { IntercomNote.plainText(body) }
+
+    /// `<p>Called &amp; left a message</p>` → `Called & left a message`.
+    public static func plainText(_ html: String) -> String {
+        var out = ""
+        var inTag = false
+        for character in html {
+            if character == "<" {
+                inTag = true
+                out.append(" ")
+            } else if character == ">" {
+                inTag = false
+            } else if !inTag {
+                out.append(character)
+            }
+        }
+        for (entity, character) in [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&nbsp;", " "), ("&amp;", "&")] {
+            out = out.replacingOccurrences(of: entity, with: character)
+        }
+        return out.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).joined(separator: " ")
     }
 }

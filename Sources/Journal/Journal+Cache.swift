@@ -54,13 +54,6 @@ extension Journal {
     /// The lead as the user sees it: the cached snapshot with the user's own
     /// unsent updates (pending, sending, failed, conflict) applied in order.
     public func userView(of cached: CachedLead) throws(JournalError) -> Contact {
-        let key = Journal.leadKey(for: cached.contact.reference)
-        let changes = try read { db in
-            try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT fields FROM updates WHERE lead_key = ? AND (state = 'pending' OR state = 'sending') ORDER BY seq"),
-                arguments: [key]
-            ).map { row -> FieldChanges in try Journal.decodeChanges(row["fields"]) }
-        }
-        return changes.reduce(cached.contact) { $0.applying($1) }
+        try read { db in try Journal.applyingUnsent(db, to: cached.contact) }
     }
 }

@@ -74,46 +74,59 @@ extension Journal {
                 }
                 let lead = row.update.lead
                 let key = Journal.leadKey(for: lead)
-                // The base, as push takes it: the cached lead with its unsent updates applied.
-                var base = FieldChanges()
-                var baseUpdatedAt: Int64?
-                // A row of an exported file whose lead may have changed since the export: it is
-                // journaled as a row of its own, so that its re-read is never skipped.
-                var ownRow = false
-                if let exported = row.base {
-                    // The exported values; a column added by hand takes the cached one.
-                    let view = try Journal.cachedView(db, of: lead)
-                    for field in row.update.changes.keys {
-                        if let value = exported.values[field] {
-                            if value != .null { base[field] = value }
-                        } else if let value = view?.value(of: field) {
-                            base[field] = value
+                // A row with only a `tags` cell (or a selection's tags alone) journals no update.
+                if !row.update.changes.isEmpty {
+                    // The base, as push takes it: the cached lead with its unsent updates applied.
+                    var base = FieldChanges()
+                    var baseUpdatedAt: Int64?
+                    // A row of an exported file whose lead may have changed since the export: it is
+                    // journaled as a row of its own, so that its re-read is never skipped.
+                    var ownRow = false
+                    if let exported = row.base {
+                        // The exported values; a column added by hand takes the cached one.
+                        let view = try Journal.cachedView(db, of: lead)
+                        for field in row.update.changes.keys {
+                            if let value = exported.values[field] {
+                                if value != .null { base[field] = value }
+                            } else if let value = view?.value(of: field) {
+                                base[field] = value
+                            }
                         }
+                        baseUpdatedAt = try Journal.cacheConfirms(exported, lead: lead, db) ? exported.updatedAt : NewUpdate.baseNotFromCache
+                        ownRow = baseUpdatedAt == NewUpdate.baseNotFromCache
+                    } else if let viewed = row.viewed {
+                        base = viewed.values
+                        baseUpdatedAt = viewed.updatedAt
+                    } else if try sql.isCached(lead), let view = try Journal.cachedView(db, of: lead) {
+                        for field in row.update.changes.keys {
+                            if let value = view.value(of: field) { base[field] = value }
+                        }
+                        baseUpdatedAt = view.updatedAt
+                    } else {
+                        result.withoutBase += 1
                     }
-                    baseUpdatedAt = try Journal.cacheConfirms(exported, lead: lead, db) ? exported.updatedAt : NewUpdate.baseNotFromCache
-                    ownRow = baseUpdatedAt == NewUpdate.baseNotFromCache
-                } else if let viewed = row.viewed {
-                    base = viewed.values
-                    baseUpdatedAt = viewed.updatedAt
-                } else if try sql.isCached(lead), let view = try Journal.cachedView(db, of: lead) {
-                    for field in row.update.changes.keys {
-                        if let value = view.value(of: field) { base[field] = value }
+                    if coalesce, !ownRow, try sql.latestIsPending(leadKey: key) {
+                        // Merged into the lead's pending row: its op id is recorded apart.
+                        let new = NewUpdate(update: row.update, base: base, baseUpdatedAt: baseUpdatedAt, apiVersion: apiVersion)
+                        let appended = try Journal.appendRow(db, new, opID: row.opID, appID: appID, coalesce: true, now: now)
+                        try sql.recordMerged(opID: row.opID, into: appended.entry.seq, now: now)
+                        if appended.merged { result.merged += 1 }
+                    } else {
+                        inserted += 1
+                        try sql.insert(
+                            opID: row.opID, leadKey: key, lead: lead, fields: Journal.encode(row.update.changes), base: Journal.encode(base),
+                            baseUpdatedAt: baseUpdatedAt, now: now, apiVersion: apiVersion, appID: appID)
                     }
-                    baseUpdatedAt = view.updatedAt
-                } else {
-                    result.withoutBase += 1
                 }
-                if coalesce, !ownRow, try sql.latestIsPending(leadKey: key) {
-                    // Merged into the lead's pending row: its op id is recorded apart.
-                    let new = NewUpdate(update: row.update, base: base, baseUpdatedAt: baseUpdatedAt, apiVersion: apiVersion)
-                    let appended = try Journal.appendRow(db, new, opID: row.opID, appID: appID, coalesce: true, now: now)
-                    try sql.recordMerged(opID: row.opID, into: appended.entry.seq, now: now)
-                    if appended.merged { result.merged += 1 }
-                } else {
-                    inserted += 1
-                    try sql.insert(
-                        opID: row.opID, leadKey: key, lead: lead, fields: Journal.encode(row.update.changes), base: Journal.encode(base),
-                        baseUpdatedAt: baseUpdatedAt, now: now, apiVersion: apiVersion, appID: appID)
+                if let tags = row.tags, !tags.isEmpty {
+                    // The row's `tags` cell: a tags row of its own after the update, as a push makes.
+                    let new = NewUpdate(
+                        update: LeadUpdate(unchecked: lead, changes: tags.fields), base: try Journal.tagBase(db, of: lead, names: tags.names),
+                        baseUpdatedAt: nil, apiVersion: apiVersion, kind: .tags)
+                    // A row of tags alone keeps the row's own op id, so a rerun finds it.
+                    let opID = row.update.changes.isEmpty ? row.opID : row.opID + ":tags"
+                    let appended = try Journal.appendRow(db, new, opID: opID, appID: appID, coalesce: coalesce, now: now)
+                    if appended.merged { try sql.recordMerged(opID: opID, into: appended.entry.seq, now: now) }
                 }
                 result.imported += 1
             }
@@ -178,11 +191,7 @@ extension Journal {
         }
         guard let row else { return nil }
         let snapshot: String = row["snapshot"]
-        let contact = try Contact(json: snapshot)
-        let unsent = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT fields FROM updates WHERE lead_key = ? AND (state = 'pending' OR state = 'sending') ORDER BY seq"),
-            arguments: [Journal.leadKey(for: contact.reference)])
-        return try unsent.reduce(contact) { view, row in view.applying(try Journal.decodeChanges(row["fields"])) }
+        return try Journal.applyingUnsent(db, to: try Contact(json: snapshot))
     }
 }
 
@@ -218,7 +227,7 @@ struct ImportStatements {
         anyPruned = try prepare("SELECT 1 FROM pruned_imports LIMIT 1").exists()
         cachedByID = try prepare("SELECT 1 FROM leads WHERE id = ?")
         cachedByUserID = try prepare("SELECT 1 FROM leads WHERE user_id = ? LIMIT 1")
-        latestState = try prepare("SELECT state = 'pending' FROM updates WHERE lead_key = ? ORDER BY seq DESC LIMIT 1")
+        latestState = try prepare("SELECT state = 'pending' AND kind = 'update' FROM updates WHERE lead_key = ? ORDER BY seq DESC LIMIT 1")
         insertRow = try prepare(
             """
             INSERT INTO updates (op_id, lead_key, lead_id, lead_user_id, lead_email, fields, base,
@@ -260,7 +269,7 @@ struct ImportStatements {
         return false
     }
 
-    /// Whether the lead's latest row is `pending` (so an update merges into it).
+    /// Whether the lead's latest row is a `pending` update (so an update merges into it).
     func latestIsPending(leadKey: String) throws -> Bool {
         try latestState.firstInteger(leadKey) == 1
     }

@@ -36,16 +36,31 @@ extension Journal {
         }
     }
 
+    /// Journals several rows in one transaction (a push's update and its tags), in order.
+    public func append(_ rows: [NewUpdate], coalesce: Bool = true, now: Double = Journal.now()) throws(JournalError) -> [AppendResult] {
+        try write { db -> [AppendResult] in
+            let appID = try boundAppID(db)
+            var results: [AppendResult] = []
+            for new in rows {
+                results.append(try Journal.appendRow(db, new, opID: Journal.newOpID(), appID: appID, coalesce: coalesce, now: now))
+            }
+            let count = SQLiteStatementHandle(try db.cachedStatement(sql: Journal.unsentCountSQL), db: db)
+            if !results.isEmpty { results[results.count - 1].unsent = Int(try count.firstInteger() ?? 0) }
+            return results
+        }
+    }
+
     /// The one path an update takes into the outbox, inside the caller's transaction: merged
-    /// into the lead's latest row when that row is still `pending` (and `coalesce`), else a new
-    /// row with this op id. A push and every row of an import come through here.
+    /// into the lead's latest row when that row is still `pending` and of the same kind (and
+    /// `coalesce`), else a new row with this op id. A push and every row of an import come
+    /// through here. Notes and merges never merge: each is sent as it was made.
     static func appendRow(_ db: Database, _ new: NewUpdate, opID: String, appID: String?, coalesce: Bool, now: Double) throws -> AppendResult {
         let lead = new.update.lead
         let key = Journal.leadKey(for: lead)
-        if coalesce,
+        if coalesce, new.kind == .update || new.kind == .tags,
             let latest = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT \(Journal.entryColumns) FROM updates WHERE lead_key = ? ORDER BY seq DESC LIMIT 1"), arguments: [key]),
-            (latest["state"] as String) == UpdateState.pending.rawValue
+            (latest["state"] as String) == UpdateState.pending.rawValue, (latest["kind"] as String) == new.kind.rawValue
         {
             let existing = try Journal.entry(from: latest)
             let fields = existing.changes.merging(new.update.changes)
@@ -72,11 +87,12 @@ extension Journal {
         try db.cachedStatement(
             sql: """
                 INSERT INTO updates (op_id, lead_key, lead_id, lead_user_id, lead_email, fields, base,
-                    base_updated_at, state, attempts, next_attempt_at, created_at, updated_at, api_version, app_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?, ?, ?, ?)
+                    base_updated_at, state, attempts, next_attempt_at, created_at, updated_at, api_version, app_id, kind)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
             opID, key, lead.id, lead.userID, lead.email, changes, base, new.baseUpdatedAt, now, now, new.apiVersion, appID,
+            new.kind.rawValue,
         ]
         )
         try countInserted(db, 1)
@@ -86,7 +102,7 @@ extension Journal {
             baseUpdatedAt: new.baseUpdatedAt, state: .pending, attempts: 0, nextAttemptAt: 0,
             lastStatus: nil, lastErrorCode: nil, lastError: nil, theirs: nil,
             mergedCount: 1,  // the column's default
-            createdAt: now, updatedAt: now, sentAt: nil, apiVersion: new.apiVersion, appID: appID)
+            createdAt: now, updatedAt: now, sentAt: nil, apiVersion: new.apiVersion, appID: appID, kind: new.kind)
         return AppendResult(entry: entry, merged: false)
     }
 

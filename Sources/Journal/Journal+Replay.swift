@@ -91,6 +91,8 @@ extension Journal {
                     WHERE seq = ?
                     """
             ).execute(arguments: [status, errorCode, error, now, seq])
+        case .merged(let seq, let user):
+            try Journal.applyMerged(db, seq: seq, user: user, now: now)
         case .conflict(let seq, let theirs):
             try db.cachedStatement(
                 sql: """
@@ -202,6 +204,8 @@ public enum ReplayRecord: Sendable {
     case failed(seq: Int64, status: Int?, errorCode: String?, error: String)
     /// In conflict with the server's values of the contested fields.
     case conflict(seq: Int64, theirs: FieldChanges)
+    /// A merge delivered: the lead became `user`; see ``Journal/applyMerged(_:seq:user:now:)``.
+    case merged(seq: Int64, user: Contact)
 }
 
 /// The rate-limit hold: the time before which nothing may be sent to Intercom, kept in the

@@ -48,6 +48,13 @@ extension JournalEntry {
     ///
     /// - Throws: `LeadUpdateError` when the lead cannot be named for an update.
     public func inverse(apiVersion: String?) throws(LeadUpdateError) -> NewUpdate {
+        if kind == .tags {
+            // Each tag back to whether the lead carried it: an untag for a tag, a tag for an untag.
+            var undo = TagChanges()
+            for (name, add) in tagChanges { undo[name] = base[FieldKey(path: name)]?.boolValue ?? !add }
+            return NewUpdate(
+                update: LeadUpdate(unchecked: lead, changes: undo.fields), base: changes, baseUpdatedAt: nil, apiVersion: apiVersion, kind: .tags)
+        }
         var undo = FieldChanges()
         for (key, _) in changes { undo[key] = base[key] ?? .null }
         return NewUpdate(

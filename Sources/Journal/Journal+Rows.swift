@@ -32,7 +32,7 @@ extension Journal {
     static let entryColumnNames = [
         "seq", "op_id", "lead_id", "lead_user_id", "lead_email", "fields", "base", "base_updated_at", "state",
         "attempts", "next_attempt_at", "last_status", "last_error_code", "last_error", "theirs", "merged_count",
-        "created_at", "updated_at", "sent_at", "api_version", "app_id",
+        "created_at", "updated_at", "sent_at", "api_version", "app_id", "kind",
     ]
     static let entryColumns = entryColumns(of: nil)
 
@@ -63,7 +63,8 @@ extension Journal {
             updatedAt: row[17],
             sentAt: row[18],
             apiVersion: row[19],
-            appID: row[20]
+            appID: row[20],
+            kind: OutboxKind(rawValue: row[21]) ?? .update
         )
     }
 

@@ -211,6 +211,17 @@ extension Journal {
         ) WITHOUT ROWID;
         CREATE INDEX applied_ops_by_seq ON applied_ops(seq);
         """,
+        // 10: more than fields. Each outbox row has a kind (update, tags, note, merge); rows
+        // journaled before are updates. workspace_tags remembers the workspace's tags by name
+        // (their 2.x ids, from `GET /tags` or `POST /tags`), for Tab and for tagging under 2.x.
+        """
+        ALTER TABLE updates ADD COLUMN kind TEXT NOT NULL DEFAULT 'update'
+            CHECK (kind = 'update' OR kind = 'tags' OR kind = 'note' OR kind = 'merge');
+        CREATE TABLE workspace_tags (
+            name  TEXT PRIMARY KEY NOT NULL COLLATE NOCASE,
+            id    TEXT
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// Brings a journal up to `schemaVersion`, one migration per transaction.

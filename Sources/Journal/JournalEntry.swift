@@ -28,17 +28,24 @@ public struct NewUpdate: Sendable {
     public var baseUpdatedAt: Int64?
     /// The API version the update was made under (`1.4`, `2.14`), shown by `queue`.
     public var apiVersion: String?
+    /// What the row asks for: `update.changes` holds its payload (see ``OutboxKind``).
+    public var kind: OutboxKind = .update
 
     /// `baseUpdatedAt` of an update whose base is not the cached copy's values (a revert's base
     /// is what the reverted update sent): however fresh the cache, the replay re-reads the lead
     /// and checks each field against the base. No lead has `updated_at` 0.
     public static let baseNotFromCache: Int64 = 0
 
-    public init(update: LeadUpdate, base: FieldChanges, baseUpdatedAt: Int64?, apiVersion: String? = nil) {
+    /// `baseUpdatedAt` of an update re-addressed to the user its lead was merged into: its base
+    /// is the user's values when it is sent (read then), so the move alone makes no conflict.
+    public static let baseAtSend: Int64 = -1
+
+    public init(update: LeadUpdate, base: FieldChanges, baseUpdatedAt: Int64?, apiVersion: String? = nil, kind: OutboxKind = .update) {
         self.update = update
         self.base = base
         self.baseUpdatedAt = baseUpdatedAt
         self.apiVersion = apiVersion
+        self.kind = kind
     }
 }
 
@@ -69,6 +76,11 @@ public struct JournalEntry: Sendable, Hashable {
     public var apiVersion: String?
     /// The app (`app.id_code`) the update belongs to, or nil: the journal's app.
     public var appID: String?
+    /// What the row asks for; `changes` holds its payload (see ``OutboxKind``).
+    public var kind: OutboxKind = .update
+
+    /// A tags row's changes.
+    public var tagChanges: TagChanges { TagChanges(fields: changes) }
 }
 
 /// A lead as cached in the journal.

@@ -14,6 +14,8 @@ public struct ImportedUpdate: Sendable, Hashable {
     /// selection's push reads each lead to compare its values): taken as given rather than
     /// read a second time. Nil: the journal reads it.
     public var viewed: ViewedBase?
+    /// The row's `tags` cell (`+vip -trial`): journaled as a tags row after the update.
+    public var tags: TagChanges?
 
     public init(opID: String, update: LeadUpdate, aliases: [String] = [], base: ImportBase? = nil, viewed: ViewedBase? = nil) {
         self.opID = opID

@@ -124,6 +124,13 @@ public struct LeadUpdate: Sendable, Hashable {
         self.changes = changes
     }
 
+    /// A row of another kind than an update (tags, a note, a merge): its payload is not fields,
+    /// so nothing here checks it as fields. The lead still needs an `id` or `user_id`.
+    public init(unchecked lead: LeadReference, changes: FieldChanges) {
+        self.lead = lead
+        self.changes = changes
+    }
+
     /// The JSON body of `POST /contacts`: identifiers, the changed fields, and
     /// `custom_attributes` as one flat object.
     public var body: JSONObject {

@@ -23,7 +23,9 @@ enum Interactive {
                 historyFile: historyFile,
                 completer: { line, _ in
                     let names = completionNames.get()
-                    return Completion.candidates(line: line, attributeNames: names, dialect: dialect, leads: session.leadCompletions).candidates
+                    return Completion.candidates(
+                        line: line, attributeNames: names, dialect: dialect, leads: session.leadCompletions, tagNames: session.tagCompletions
+                    ).candidates
                 },
                 onHistoryError: { error in
                     errors.write("leadsh: history: \(error)\n")

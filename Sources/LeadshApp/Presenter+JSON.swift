@@ -19,7 +19,27 @@ extension Presenter {
             }
             return object([("field", .string(edit.key.description)), ("old", edit.old ?? .null), ("new", edit.new), ("changed", .bool(true))])
         case .changes(let list):
-            return object([("lead", .string(list.leadID)), ("changes", .array(list.changes.map(changeJSON)))])
+            return object([("lead", .string(list.leadID)), ("changes", .array(list.changes.map(changeJSON))), ("tags", .object(list.tags.fields.jsonObject))])
+        case .tagged(let names, let add, let leads):
+            return object([
+                ("tags", .array(names.map(JSONValue.string))), ("add", .bool(add)), ("leads", leads.map { .integer(Int64($0)) } ?? .integer(1)),
+            ])
+        case .tagList(let list):
+            return object([("tags", .array(list.names.map(JSONValue.string))), ("unpushed", .object(list.unpushed.fields.jsonObject))])
+        case .notes(let list):
+            let notes: JSONValue =
+                list.notes.map { notes in
+                    .array(
+                        notes.map { note in
+                            object([
+                                ("id", .string(note.id)), ("body", .string(note.body)), ("text", .string(note.text)),
+                                ("created_at", note.createdAt.map { .integer($0) } ?? .null), ("author_id", note.authorID.map(JSONValue.string) ?? .null),
+                            ])
+                        })
+                } ?? .null
+            let unsent = JSONValue.array(
+                list.unsent.map { object([("seq", .integer($0.seq)), ("text", .string($0.text)), ("state", .string($0.state.rawValue))]) })
+            return object([("notes", notes), ("unsent", unsent)])
         case .discarded(let count):
             return object([("discarded", .integer(Int64(count)))])
         case .preview(let preview):
@@ -85,6 +105,7 @@ extension Presenter {
         lead["user_id"] = entry.lead.userID.map(JSONValue.string) ?? .null
         var object = JSONObject()
         object["seq"] = .integer(entry.seq)
+        object["kind"] = .string(entry.kind.rawValue)
         object["op_id"] = .string(entry.opID)
         object["lead"] = .object(lead)
         object["fields"] = .object(entry.changes.jsonObject)

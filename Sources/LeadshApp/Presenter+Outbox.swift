@@ -9,7 +9,7 @@ extension Presenter {
         guard case .page(let entries, let all, let more, let now) = page else { return "" }
         let rows = entries.map { entry in
             [
-                "#\(entry.seq)", entry.lead.label, Words.shortened(entry.changes.keys.map(\.description).joined(separator: ","), to: 48),
+                "#\(entry.seq)", entry.lead.label, Words.shortened(Presenter.rowSummary(entry), to: 48),
                 entry.state.rawValue, entry.apiVersion ?? "-", "\(entry.attempts)", Words.age(now - entry.createdAt), entry.lastError ?? "",
             ]
         }
@@ -21,6 +21,17 @@ extension Presenter {
             text += "\n… \(more) more (`queue \(all ? "--all " : "")N` lists N, `queue --json` all)"
         }
         return text
+    }
+
+    /// What a row asks for, in `queue`'s FIELDS column: the fields of an update, `tags +vip -trial`,
+    /// `note: TEXT`, `merge into ID`.
+    static func rowSummary(_ entry: JournalEntry) -> String {
+        switch entry.kind {
+        case .update: return entry.changes.keys.map(\.description).joined(separator: ",")
+        case .tags: return "tags " + entry.tagChanges.summary
+        case .note: return "note: " + entry.changes.noteBody
+        case .merge: return "merge into " + entry.changes.mergeTarget.label
+        }
     }
 
     func syncText(_ report: SyncReport) -> String {

@@ -22,7 +22,15 @@ struct Presenter: Sendable {
             return Words.value(field.value, of: field.key) + (field.pending ? style.yellow(" * (was \(Words.value(field.was, of: field.key)))") : "")
         case .edited(let edit):
             return edit.changed ? "" : "\(edit.key) is already \(Words.value(edit.new)); nothing to change"
-        case .changes(let list): return list.changes.isEmpty ? "no pending edits" : changeTable(list)
+        case .changes(let list): return list.isEmpty ? "no pending edits" : changeTable(list)
+        case .tagged(let names, let add, let leads):
+            let list = names.map { (add ? "+" : "-") + $0 }.joined(separator: " ")
+            return "\(list) for " + (leads.map { "the \(Words.plural($0, "selected lead"))" } ?? "the lead") + " (`push` journals it, `diff` shows it)"
+        case .tagList(let list):
+            var text = list.names.isEmpty ? "no tags" : list.names.joined(separator: ", ")
+            if !list.unpushed.isEmpty { text += "\nunpushed: " + list.unpushed.summary }
+            return text
+        case .notes(let list): return notesText(list)
         case .discarded(let count): return count == 0 ? "no pending edits" : "discarded \(Words.plural(count, "edit"))"
         case .preview(let preview):
             return "\(preview.method) \(preview.path) (Intercom-Version: \(preview.apiVersion); dry run: nothing sent, nothing journaled)\n"
@@ -156,7 +164,24 @@ struct Presenter: Sendable {
                 Words.value(change.new, of: change.key) + " (\(change.new.typeName))",
             ]
         }
-        return Table.render(header: ["FIELD", "OLD", "", "NEW"], rows: rows, style: style)
+        let tags = list.tags.isEmpty ? nil : "tags: " + list.tags.summary
+        if rows.isEmpty { return tags ?? "" }
+        return Table.render(header: ["FIELD", "OLD", "", "NEW"], rows: rows, style: style) + (tags.map { "\n" + $0 } ?? "")
+    }
+
+    private func notesText(_ list: NoteListView) -> String {
+        var lines: [String] = []
+        if let notes = list.notes {
+            for note in notes {
+                let when = note.createdAt.map { TimeValue.utcText($0) } ?? ""
+                lines.append("\(note.id)  \(when)  \(note.text)")
+            }
+            if notes.isEmpty { lines.append("no notes in Intercom") }
+        } else {
+            lines.append("offline: Intercom's notes are not listed")
+        }
+        for unsent in list.unsent { lines.append("#\(unsent.seq)  \(unsent.state.rawValue)  \(unsent.text)") }
+        return lines.joined(separator: "\n")
     }
 
     private func pushText(_ outcome: PushOutcome) -> String {

@@ -115,6 +115,16 @@ final class Shell: @unchecked Sendable {
                     }
                 }
                 return try await execute(command)
+            case .merge(let target, let dry):
+                if !dry, !dryRun, let interactive = interactiveSource, interactive.isInteractive {
+                    let answer = interactive.readLine(
+                        prompt: "merge this lead into \(target.label)? The lead is gone afterwards; it cannot be undone. [y/N] ")
+                    guard case .line(let text) = answer, ["y", "yes"].contains(text.lowercased().trimmingCharacters(in: .whitespaces)) else {
+                        printer.plain("not merged")
+                        return true
+                    }
+                }
+                return try await execute(.merge(into: target, dryRun: dry || dryRun))
             case .push(let dry):
                 if !dry, !dryRun, let interactive = interactiveSource, interactive.isInteractive, let count = await session.selection?.ids.count,
                     count > Shell.confirmSelectionAbove, await session.hasUnpushedEdits
@@ -181,8 +191,10 @@ final class Shell: @unchecked Sendable {
         switch command {
         case .push(let dryRun):
             return !dryRun
-        case .load, .set, .attr, .unset, .unattr, .discard, .sync, .retry, .drop, .resolve, .offline, .online, .revert:
+        case .load, .set, .attr, .unset, .unattr, .discard, .sync, .retry, .drop, .resolve, .offline, .online, .revert, .tag, .note:
             return true
+        case .merge(_, let dryRun):
+            return !dryRun
         case .find:
             // `load found` reads what it found.
             return true

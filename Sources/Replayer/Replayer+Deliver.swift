@@ -19,6 +19,12 @@ extension Replayer {
     /// A request whose rate-limit hold (another request's 429, a window with nothing left) ends
     /// after `deadline` is not sent: the row waits for the next replay, as `--wait` promises.
     func deliver(_ entry: JournalEntry, options: ReplayOptions, deadline: Double) async -> Outcome {
+        switch entry.kind {
+        case .update: break
+        case .tags: return await deliverTags(entry)
+        case .note: return await deliverNote(entry)
+        case .merge: return await deliverMerge(entry)
+        }
         func heldPastDeadline() -> Double? {
             let hold = api.rateHold.current()
             return hold > deadline && hold > clock.now() ? hold : nil
@@ -51,12 +57,22 @@ extension Replayer {
                 }
                 lead.id = contact.id
                 current = IntercomResponse(value: contact, status: found.status, rateLimit: found.rateLimit, requestID: found.requestID)
+            } else if entry.baseUpdatedAt == NewUpdate.baseAtSend {
+                // Re-addressed after a merge: the user's values now are the base.
+                current = try await fetch(lead)
+                budget.observe(current!.rateLimit, now: clock.now())
             } else if !options.blind, entry.baseUpdatedAt != nil, needsReread(entry, options: options) {
                 current = try await fetch(lead)
                 budget.observe(current!.rateLimit, now: clock.now())
             }
             if let current {
-                if !options.blind, entry.baseUpdatedAt != nil {
+                if entry.baseUpdatedAt == NewUpdate.baseAtSend {
+                    // Nothing to compare with: send what differs from the user's values.
+                    var toSend = FieldChanges()
+                    for (key, mine) in wanted where current.value.value(of: key) ?? .null != mine { toSend[key] = mine }
+                    if toSend.isEmpty { return .sent(entry, current.value, current.rateLimit, alreadyApplied: true) }
+                    changes = toSend
+                } else if !options.blind, entry.baseUpdatedAt != nil {
                     var toSend = FieldChanges()
                     var theirs = FieldChanges()
                     for (key, mine) in wanted {

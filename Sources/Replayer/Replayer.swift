@@ -35,6 +35,10 @@ public final class Replayer: Sendable {
 
     enum Outcome: Sendable {
         case sent(JournalEntry, Contact, RateLimitInfo, alreadyApplied: Bool)
+        /// A tags or note row delivered (or found already delivered); no lead comes back.
+        case done(JournalEntry, RateLimitInfo, alreadyApplied: Bool)
+        /// A merge delivered (or found landed): the user the lead became.
+        case merged(JournalEntry, Contact, RateLimitInfo, alreadyApplied: Bool)
         case conflict(JournalEntry, FieldChanges)
         case failure(JournalEntry, IntercomError)
         case invalid(JournalEntry, String)
@@ -330,6 +334,18 @@ public final class Replayer: Sendable {
                 record: .sent(seq: entry.seq, status: 200, lead: contact), tally: alreadyApplied ? \.alreadyApplied : \.sent,
                 event: .sent(entry, alreadyApplied: alreadyApplied))
 
+        case .done(let entry, let info, let alreadyApplied):
+            budget.observe(info, now: now)
+            return Step(
+                record: .sent(seq: entry.seq, status: 200, lead: nil), tally: alreadyApplied ? \.alreadyApplied : \.sent,
+                event: .sent(entry, alreadyApplied: alreadyApplied))
+
+        case .merged(let entry, let user, let info, let alreadyApplied):
+            budget.observe(info, now: now)
+            return Step(
+                record: .merged(seq: entry.seq, user: user), tally: alreadyApplied ? \.alreadyApplied : \.sent,
+                event: .sent(entry, alreadyApplied: alreadyApplied))
+
         case .conflict(let entry, let theirs):
             return Step(record: .conflict(seq: entry.seq, theirs: theirs), tally: \.conflicts, event: .conflict(entry))
 
@@ -343,6 +359,13 @@ public final class Replayer: Sendable {
 
         case .failure(let entry, let error):
             if error.status != nil { budget.observe(error.rateLimit, now: now) }
+            if error.status == 403, entry.kind == .tags || entry.kind == .note {
+                // A token without the scope for tags or notes: this row fails, the updates go on.
+                let message = Replayer.forbiddenMessage(entry, error)
+                return Step(
+                    record: .failed(seq: entry.seq, status: 403, errorCode: error.code, error: message), tally: \.failed,
+                    event: .failed(entry, message))
+            }
             let rule = FailurePolicy.rule(for: error)
             switch rule.disposition {
             case .stop(let cause):

@@ -66,6 +66,12 @@ public enum CommandResult: Sendable {
     case history([String], firstNumber: Int)
     /// `history --as-script`: the session's commands that changed something.
     case script([String])
+    /// `tag`/`untag`: the names, on the lead (`leads` nil) or on each lead of the selection.
+    case tagged(names: [String], add: Bool, leads: Int?)
+    /// `tags`: the lead's tags.
+    case tagList(TagListView)
+    /// `notes`: the lead's notes.
+    case notes(NoteListView)
 }
 
 /// `load`: the lead now being edited.
@@ -116,6 +122,10 @@ public struct Change: Sendable {
 public struct ChangeList: Sendable {
     public var leadID: String
     public var changes: [Change]
+    /// Unpushed `tag` and `untag` edits.
+    public var tags = TagChanges()
+
+    public var isEmpty: Bool { changes.isEmpty && tags.isEmpty }
 }
 
 /// `push --dry-run`: the call that would be made.

@@ -50,23 +50,30 @@ extension Session {
     /// The unpushed edits against the values they replace.
     func changeList() throws(CommandFailure) -> ChangeList {
         let lead = try requireLead()
-        return ChangeList(leadID: lead.view.id, changes: edits.map { Change(key: $0.key, old: lead.view.value(of: $0.key), new: $0.value) })
+        var list = ChangeList(leadID: lead.view.id, changes: edits.map { Change(key: $0.key, old: lead.view.value(of: $0.key), new: $0.value) })
+        list.tags = tagEdits
+        return list
     }
 
     func discard() -> Reply {
-        let count = edits.count
+        let count = edits.count + tagEdits.count
         edits = FieldChanges()
+        tagEdits = TagChanges()
         return Reply(.discarded(count: count))
     }
 
     /// Drops unpushed edits without a message (quitting after the warning).
-    public func abandonEdits() { edits = FieldChanges() }
+    public func abandonEdits() {
+        edits = FieldChanges()
+        tagEdits = TagChanges()
+    }
 
     /// After `push --dry-run` in a dry run of a whole script: the lead reads as if the push had
     /// happened, so later edits compare against it, and the edits are not reported as unpushed.
     public func settleDryRun() {
-        if let view = current?.view { current?.view = view.applying(edits) }
+        if let view = current?.view { current?.view = view.applying(edits).applyingTags(tagEdits) }
         edits = FieldChanges()
+        tagEdits = TagChanges()
     }
 
     /// Custom attribute names of the current lead, for completion.

@@ -57,6 +57,7 @@ extension Session {
         let tagNames = Set(search.conditions.filter { $0.field == .tag }.flatMap { $0.values.map(SearchCondition.text) })
         if !tagNames.isEmpty {
             let tags = try await waitingOutRateLimits { () async throws(IntercomError) in try await api.tags().value }
+            try? journal.recordTags(tags.map { ($0.name, $0.id) }, replacing: true)
             for name in tagNames {
                 guard let tag = tags.first(where: { $0.name == name }) ?? tags.first(where: { $0.name.lowercased() == name.lowercased() }) else {
                     throw CommandFailure(.notFound, "find: the workspace has no tag named \"\(name)\"")
@@ -170,6 +171,11 @@ extension Session {
     func leads(filter: String?, json: Bool) throws(CommandFailure) -> Reply {
         let leads = try journalCall { try journal.leads(filter: filter) }
         return Reply(.leads(LeadList(leads: leads, now: clock.now(), json: json)))
+    }
+
+    /// The workspace's tag names the journal knows, for Tab after `tag`, `untag` and `find tag=`.
+    public nonisolated func tagCompletions() -> [String] {
+        ((try? journal.workspaceTags()) ?? []).map(\.name)
     }
 
     /// What Tab offers after `load`: cached ids, `email=` values, and the ids of leads whose

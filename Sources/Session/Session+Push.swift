@@ -9,9 +9,10 @@ extension Session {
     func push(dryRun: Bool) async throws(CommandFailure) -> Reply {
         if selection != nil { return try await pushSelection(dryRun: dryRun) }
         let lead = try requireLead()
-        guard !edits.isEmpty else {
+        guard !edits.isEmpty || !tagEdits.isEmpty else {
             throw CommandFailure(.nothingToPush, "nothing to push: no pending edits (change something with `set` or `attr` first)")
         }
+        if edits.isEmpty { return try await pushTagsOnly(lead, dryRun: dryRun) }
         let update: LeadUpdate
         do {
             update = try LeadUpdate(lead: lead.view.reference, changes: edits)
@@ -42,15 +43,53 @@ extension Session {
                         method: call.method, path: call.path, body: call.body, apiVersion: apiVersion, changes: try changeList())))
         }
 
-        let appended = try journalCall {
-            try journal.append(
-                NewUpdate(update: update, base: base, baseUpdatedAt: lead.view.updatedAt, apiVersion: apiVersion.description),
-                coalesce: settings.coalesce, now: clock.now())
-        }
+        let tagsRow = try tagsRow(for: lead)
+        let rows =
+            [NewUpdate(update: update, base: base, baseUpdatedAt: lead.view.updatedAt, apiVersion: apiVersion.description)] + (tagsRow.map { [$0] } ?? [])
+        let appendedRows = try journalCall { try journal.append(rows, coalesce: settings.coalesce, now: clock.now()) }
+        var appended = appendedRows[0]
+        appended.unsent = appendedRows.last?.unsent ?? appended.unsent
         // Durable from here on: the edits live in the journal.
-        current?.view = lead.view.applying(edits)
+        current?.view = lead.view.applying(edits).applyingTags(tagEdits)
         edits = FieldChanges()
+        tagEdits = TagChanges()
         previewed = nil
+        return try await deliverPushed(appended)
+    }
+
+    /// A push of `tag`/`untag` edits alone: one tags row.
+    private func pushTagsOnly(_ lead: LoadedLead, dryRun: Bool) async throws(CommandFailure) -> Reply {
+        guard let row = try tagsRow(for: lead) else {
+            throw CommandFailure(.nothingToPush, "nothing to push: no pending edits")
+        }
+        if dryRun {
+            previewed = FieldChanges()
+            var list = try changeList()
+            list.tags = tagEdits
+            let first = tagEdits.first { _ in true }
+            let (method, path, body): (String, String, JSONObject)
+            switch dialect {
+            case .v1:
+                var user = JSONObject([("id", .string(lead.view.id))])
+                if first?.add == false { user["untag"] = true }
+                (method, path, body) = ("POST", "/tags", JSONObject([("name", .string(first?.name ?? "")), ("users", .array([.object(user)]))]))
+            case .v2:
+                (method, path, body) =
+                    first?.add == false
+                    ? ("DELETE", "/contacts/\(lead.view.id)/tags/{id of \(first?.name ?? "")}", JSONObject())
+                    : ("POST", "/contacts/\(lead.view.id)/tags", JSONObject([("id", .string("{id of \(first?.name ?? "")}"))]))
+            }
+            return Reply(.preview(PushPreview(method: method, path: path, body: body, apiVersion: apiVersion, changes: list)))
+        }
+        let appended = try journalCall { try journal.append([row], coalesce: settings.coalesce, now: clock.now()) }[0]
+        current?.view = lead.view.applyingTags(tagEdits)
+        tagEdits = TagChanges()
+        previewed = nil
+        return try await deliverPushed(appended)
+    }
+
+    /// Replays a pushed row when online and says how it went.
+    private func deliverPushed(_ appended: Journal.AppendResult) async throws(CommandFailure) -> Reply {
         let seq = appended.entry.seq
 
         var notices: [Notice] = []

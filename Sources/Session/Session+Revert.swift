@@ -24,7 +24,11 @@ extension Session {
         }
         // Checked for the whole range before anything is journaled. An update imported while its
         // lead was not cached recorded no old values: "back to the base" would clear its fields.
-        if let blind = sent.first(where: { $0.baseUpdatedAt == nil }) {
+        if let other = sent.first(where: { $0.kind == .note || $0.kind == .merge }) {
+            let why = other.kind == .note ? "a note cannot be taken back (delete it in Intercom)" : "a merge cannot be undone: the lead is gone"
+            throw CommandFailure(.invalidState, "#\(other.seq) cannot be reverted: \(why)")
+        }
+        if let blind = sent.first(where: { $0.baseUpdatedAt == nil && $0.kind == .update }) {
             throw CommandFailure(
                 .invalidState,
                 "update #\(blind.seq) cannot be reverted: its old values were never recorded (it was imported while its lead was not cached); set them by hand")

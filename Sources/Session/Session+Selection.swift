@@ -62,10 +62,12 @@ extension Session {
     /// `push` of a selection: one update per lead that changes, journaled in batches; sent at
     /// once when online, as an import is. `--dry-run` counts and shows the first three bodies.
     func pushSelection(dryRun: Bool) async throws(CommandFailure) -> Reply {
-        guard !edits.isEmpty else {
+        guard !edits.isEmpty || !tagEdits.isEmpty else {
             throw CommandFailure(.nothingToPush, "nothing to push: no pending edits (change the selection with `set` or `attr` first)")
         }
         let selected = selection?.ids ?? []
+        var tagIDs: [String: String] = [:]
+        for tag in try journalCall({ try journal.workspaceTags() }) { if let id = tag.id { tagIDs[tag.name.lowercased()] = id } }
         var push = SelectionPush(leads: selected.count, dryRun: dryRun)
         let batchID = String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let firstSeq = try journalCall { try journal.latestSeq() } + 1
@@ -86,17 +88,21 @@ extension Session {
                         if let old { base[key] = old }
                     }
                 }
-                guard !changes.isEmpty else {
+                // Tags the lead does not carry yet, or carries and loses.
+                var tags = TagChanges()
+                for (name, add) in tagEdits where view.hasTag(name, id: tagIDs[name.lowercased()]) != add { tags[name] = add }
+                guard !changes.isEmpty || !tags.isEmpty else {
                     push.unchanged += 1
                     continue
                 }
+                let reference = LeadReference(id: view.id, userID: view.userID, email: view.email)
                 let update: LeadUpdate
                 do {
-                    update = try LeadUpdate(lead: LeadReference(id: view.id, userID: view.userID, email: view.email), changes: changes)
+                    update = changes.isEmpty ? LeadUpdate(unchecked: reference, changes: changes) : try LeadUpdate(lead: reference, changes: changes)
                 } catch {
                     throw CommandFailure(.invalidUpdate, "push refused for lead \(view.id): \(error.description)")
                 }
-                if dryRun, push.bodies.count < 3 {
+                if dryRun, push.bodies.count < 3, !changes.isEmpty {
                     do {
                         let call = try IntercomAPI.request(for: update, in: dialect)
                         push.bodies.append(PushBody(method: call.method, path: call.path, body: call.body))
@@ -105,7 +111,9 @@ extension Session {
                     }
                 }
                 let opID = "select:\(batchID):" + String(repeating: "0", count: max(0, 9 - String(index).count)) + String(index)
-                rows.append(ImportedUpdate(opID: opID, update: update, viewed: ViewedBase(values: base, updatedAt: view.updatedAt)))
+                var row = ImportedUpdate(opID: opID, update: update, viewed: ViewedBase(values: base, updatedAt: view.updatedAt))
+                row.tags = tags.isEmpty ? nil : tags
+                rows.append(row)
             }
             push.journaled += rows.count
             if dryRun || rows.isEmpty { continue }
@@ -121,6 +129,7 @@ extension Session {
         }
         // Durable from here on: the edits live in the journal.
         edits = FieldChanges()
+        tagEdits = TagChanges()
         previewed = nil
         let lastSeq = try journalCall { try journal.latestSeq() }
         if lastSeq >= firstSeq { push.seqs = firstSeq...lastSeq }

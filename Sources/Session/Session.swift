@@ -67,6 +67,8 @@ public actor Session {
     public internal(set) var current: LoadedLead?
     /// Unpushed edits to the current lead, or to every lead of the selection.
     public internal(set) var edits = FieldChanges()
+    /// Unpushed `tag` and `untag` edits, on the current lead or on each lead of the selection.
+    public internal(set) var tagEdits = TagChanges()
     /// The leads the last `find` listed, in its order: what `load found` selects.
     var found: [String] = []
     /// The leads `load found` selected: `set`, `attr`, `unset`, `unattr` and `push` act on
@@ -114,19 +116,19 @@ public actor Session {
     }
 
     /// True when there are edits not yet pushed.
-    public var hasUnpushedEdits: Bool { !edits.isEmpty }
+    public var hasUnpushedEdits: Bool { !edits.isEmpty || !tagEdits.isEmpty }
 
     /// True when there are edits neither pushed nor shown by the last `push --dry-run`: a
     /// script whose last preview showed exactly the edits still unpushed meant to preview
     /// them, not to forget them. Edits made after the preview still count.
-    public var hasForgottenEdits: Bool { !edits.isEmpty && edits != previewed }
+    public var hasForgottenEdits: Bool { (!edits.isEmpty && edits != previewed) || (!tagEdits.isEmpty && previewed == nil) }
 
     /// The prompt's parts; the shell words and styles it.
     public func promptState() -> PromptState {
         PromptState(
             label: settings.label, hasToken: api != nil, offline: connectivity.mode == .offline,
             unsent: (try? journal.unsentCount()) ?? 0,
-            lead: current.map { $0.view.name ?? $0.view.email ?? $0.view.id }, unpushed: !edits.isEmpty, selected: selection?.ids.count)
+            lead: current.map { $0.view.name ?? $0.view.email ?? $0.view.id }, unpushed: hasUnpushedEdits, selected: selection?.ids.count)
     }
 
     /// Updates not yet delivered (pending and sending).
@@ -163,6 +165,11 @@ public actor Session {
         case .importFile(let path, let dryRun, let onError): return try await importFile(path: path, dryRun: dryRun, onError: onError)
         case .revert(let first, let last): return try await revert(from: first, through: last)
         case .export(let path, let columns, let filter): return try await export(path: path, columns: columns, filter: filter)
+        case .tag(let names, let add): return try tag(names, add: add)
+        case .tags: return try tags()
+        case .note(let text): return try await note(text)
+        case .notes: return try await notes()
+        case .merge(let target, let dryRun): return try await merge(into: target, dryRun: dryRun)
         }
     }
 

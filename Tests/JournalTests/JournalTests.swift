@@ -339,9 +339,11 @@ func oldJournal(in dir: TempDirectory, undoing sql: String) throws -> String {
 }
 
 /// Takes a journal back to version 5: what `oldJournal` undoes before the caller's SQL.
-/// (Version 7's rebuild of `updates` runs again on any journal, so it needs no undoing;
-/// version 8's export tables and version 9's pruned_imports are dropped.)
+/// (Version 7's rebuild of `updates` runs again on any journal, and drops version 10's `kind`
+/// with it; version 8's export tables, version 9's pruned_imports and version 10's
+/// workspace_tags are dropped.)
 let undoVersion6 = """
+    DROP TABLE workspace_tags;
     DROP TABLE pruned_imports;
     DROP TABLE exported_leads; DROP TABLE exports;
     DROP TABLE applied_ops; DROP INDEX leads_by_email; DROP INDEX leads_listing; DROP INDEX updates_open_by_lead;
@@ -379,4 +381,38 @@ func parseSchemaFile(_ path: String) throws -> ([String: Int], [String]) {
         }
     }
     return (pragmas, statements)
+}
+
+extension JournalFileTests {
+    @Test("a version 9 journal (the last release's) upgrades to 10: its pending rows are kept as updates and still delivered in order")
+    func upgradeFromVersion9() throws {
+        let dir = TempDirectory()
+        let path = dir.file("v9.sqlite")
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            for sql in Journal.migrations.prefix(9) { try db.execute(sql: sql) }
+            try db.execute(sql: "PRAGMA user_version = 9; PRAGMA application_id = \(Journal.applicationID)")
+            try db.execute(
+                sql: """
+                    INSERT INTO updates (op_id, lead_key, lead_id, fields, base, state, created_at, updated_at)
+                        VALUES ('o1', 'a', 'a', '{"name":"A"}', '{}', 'pending', 1, 1),
+                               ('o2', 'a', 'a', '{"custom_attributes.plan":"pro"}', '{}', 'pending', 2, 2);
+                    INSERT INTO update_counts (state, n) VALUES ('pending', 2);
+                    """)
+        }
+        try queue.close()
+        let journal = try Journal(path: path)
+        defer { journal.close() }
+        let rows = try journal.entries()
+        #expect(rows.map(\.opID) == ["o1", "o2"])
+        #expect(rows.allSatisfy { $0.kind == .update && $0.state == .pending })
+        #expect(rows.last?.changes[.custom("plan")] == "pro")
+        // A tags row after them stays behind them, and does not merge into an update.
+        let tags = NewUpdate(
+            update: LeadUpdate(unchecked: LeadReference(id: "a"), changes: try TagChanges.parse("+vip").get().fields), base: FieldChanges(),
+            baseUpdatedAt: nil, kind: .tags)
+        let appended = try journal.append(tags)
+        #expect(!appended.merged && appended.entry.seq == 3 && appended.entry.kind == .tags)
+        #expect(try journal.counts()[.pending] == 3)
+    }
 }

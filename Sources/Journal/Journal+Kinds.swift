@@ -1,0 +1,106 @@
+import Foundation
+import GRDB
+import LeadModel
+
+/// Rows that are not field updates: tags, notes, merges (schema 10), and the workspace's tags.
+extension Journal {
+    /// A lead as the user sees it: `contact` with its unsent rows applied in order, updates'
+    /// values and tags' additions and removals (notes and merges change no value shown).
+    static func applyingUnsent(_ db: Database, to contact: Contact) throws -> Contact {
+        let rows = try Row.fetchAll(
+            db.cachedStatement(
+                sql: "SELECT kind, fields FROM updates WHERE lead_key = ? AND (state = 'pending' OR state = 'sending') ORDER BY seq"),
+            arguments: [Journal.leadKey(for: contact.reference)])
+        var view = contact
+        var ids: [String: String]?
+        for row in rows {
+            switch OutboxKind(rawValue: row[0]) ?? .update {
+            case .update:
+                view = view.applying(try Journal.decodeChanges(row[1]))
+            case .tags:
+                if ids == nil { ids = try Journal.tagIDs(db) }
+                view = view.applyingTags(TagChanges(fields: try Journal.decodeChanges(row[1])), ids: ids ?? [:])
+            case .note, .merge:
+                continue
+            }
+        }
+        return view
+    }
+
+    /// Whether the lead, as the user sees it, carries each of `names`: a tags row's base.
+    static func tagBase(_ db: Database, of lead: LeadReference, names: [String]) throws -> FieldChanges {
+        guard let view = try Journal.cachedView(db, of: lead) else { return FieldChanges() }
+        let ids = try Journal.tagIDs(db)
+        var base = FieldChanges()
+        for name in names { base[FieldKey(path: name)] = .bool(view.hasTag(name, id: ids[name.lowercased()])) }
+        return base
+    }
+
+    /// The base of a tags row for `lead`: whether the lead, as the user sees it, carries each tag.
+    public func tagBase(of lead: LeadReference, names: [String]) throws(JournalError) -> FieldChanges {
+        try read { db in try Journal.tagBase(db, of: lead, names: names) }
+    }
+
+    // MARK: The workspace's tags
+
+    /// Tag ids by lower-cased name, as far as they are known.
+    static func tagIDs(_ db: Database) throws -> [String: String] {
+        var ids: [String: String] = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT name, id FROM workspace_tags WHERE id IS NOT NULL")) {
+            ids[(row[0] as String).lowercased()] = row[1]
+        }
+        return ids
+    }
+
+    /// The workspace's tags the journal knows, by name (for Tab), with their ids where known.
+    public func workspaceTags() throws(JournalError) -> [(name: String, id: String?)] {
+        try read { db in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT name, id FROM workspace_tags ORDER BY name COLLATE NOCASE")).map { ($0[0], $0[1]) }
+        }
+    }
+
+    /// The id of the tag named `name`, when the journal knows it (case does not matter).
+    public func tagID(named name: String) throws(JournalError) -> String? {
+        try readOne { db in
+            try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM workspace_tags WHERE name = ?"), arguments: [name])
+        }
+    }
+
+    /// Remembers tags `GET /tags` listed or `POST /tags` answered with.
+    /// - Parameter replacing: the list is the workspace's whole list: names no longer in it are forgotten.
+    public func recordTags(_ tags: [(name: String, id: String)], replacing: Bool = false) throws(JournalError) {
+        try write { db in
+            if replacing { try db.execute(sql: "DELETE FROM workspace_tags") }
+            for tag in tags {
+                try db.cachedStatement(
+                    sql: "INSERT INTO workspace_tags (name, id) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET name = excluded.name, id = excluded.id"
+                ).execute(arguments: [tag.name, tag.id])
+            }
+        }
+    }
+
+    // MARK: Merges
+
+    /// What a delivered merge does in the journal, in the replay's transaction: the merge row is
+    /// `sent`, the lead leaves the cache, the user it became is cached, and every row still
+    /// waiting for the lead is re-addressed to the user, in its place. A re-addressed update
+    /// takes the user's values as its base when it is sent (``NewUpdate/baseAtSend``), so the
+    /// move alone never makes a conflict.
+    static func applyMerged(_ db: Database, seq: Int64, user: Contact, now: Double) throws {
+        guard let entry = try Journal.fetchEntry(db, seq: seq) else { return }
+        try Journal.apply(.sent(seq: seq, status: 200, lead: nil), db, now: now)
+        let from = Journal.leadKey(for: entry.lead)
+        let into = Journal.leadKey(for: user.reference)
+        try db.cachedStatement(
+            sql: """
+                UPDATE updates SET lead_key = ?, lead_id = ?, lead_user_id = ?, lead_email = coalesce(?, lead_email),
+                    base_updated_at = CASE WHEN kind = 'update' THEN ? ELSE base_updated_at END, updated_at = ?
+                WHERE lead_key = ? AND seq > ? AND state <> 'sent' AND state <> 'dropped'
+                """
+        ).execute(arguments: [into, user.id, user.userID, user.email, NewUpdate.baseAtSend, now, from, seq])
+        if let id = entry.lead.id, id != user.id {
+            try db.cachedStatement(sql: "DELETE FROM leads WHERE id = ?").execute(arguments: [id])
+        }
+        try Journal.upsertLead(db, user, fetchedAt: now)
+    }
+}

@@ -1,0 +1,141 @@
+import FakeIntercom
+import Foundation
+import LeadModel
+import TestSupport
+import Testing
+
+/// Issue 25: tags, notes and merges journaled and replayed like updates, under both dialects.
+@Suite("More than fields: tags, notes and merges (the whole app, real fake, real journals)")
+struct OutboxKindsTests {
+    static let winston = "5811f80ae6b4704ddfa84ae7"
+    static let julia = "5811f7c1e6b4704ddfa84ad2"
+
+    @Test(
+        "offline: tag, untag, an update, a note, a merge and the rows behind it; sync delivers each once, in order, the rows behind the merge to the user",
+        arguments: apiVersions)
+    func offlineKindsThenSync(version: String) async throws {
+        try await withRig(version: version) { rig in
+            rig.fake.setRole("user", ofLead: Self.winston)
+            let online = try await rig.run(["load \(obrien)", "load \(Self.winston)"])
+            #expect(online.status == 0, "\(online.stderr)")
+            rig.fake.clearRequests()
+
+            let offline = try await rig.run(
+                [
+                    "load \(obrien)", "tag vip trial", "untag trial", "attr plan pro", "diff", "push", "tags",
+                    "note 'Called & left a message'", "merge into \(Self.winston)", "attr seats 3", "push", "note 'After the merge'", "queue",
+                ],
+                extra: ["--offline"])
+            #expect(offline.status == 0, "\(offline.stderr)")
+            #expect(offline.stdout.contains("tags: +vip -trial"), "diff shows the tags: \(offline.stdout)")
+            #expect(offline.stdout.contains("tags +vip -trial"), "queue shows the tags row: \(offline.stdout)")
+            #expect(offline.stdout.contains("note: Called & left a message"), "\(offline.stdout)")
+            #expect(offline.stdout.contains("merge into \(Self.winston)"), "\(offline.stdout)")
+            #expect(offline.stdout.contains("vip"), "tags lists the unsent tag: \(offline.stdout)")
+            #expect(rig.fake.requests.isEmpty, "nothing is sent offline")
+
+            let queue = try await leadsh(rig.args + ["queue", "--json"], environment: rig.env)
+            guard case .array(let rows) = try JSONText.parse(queue.stdout) else {
+                Issue.record("queue --json is not an array: \(queue.stdout)")
+                return
+            }
+            #expect(rows.compactMap { $0["kind"]?.stringValue } == ["update", "tags", "note", "merge", "update", "note"])
+
+            let sync = try await leadsh(rig.args + ["sync"], environment: rig.env)
+            #expect(sync.status == 0, "\(sync.stdout)\(sync.stderr)")
+            #expect(rig.fake.isMerged(leadID: obrien), "the merge was delivered")
+            let user = try #require(rig.fake.lead(id: Self.winston))
+            #expect(user.customAttributes["seats"] == 3, "the update behind the merge went to the user")
+            let notes = rig.fake.notes(leadID: Self.winston) + rig.fake.notes(leadID: obrien)
+            #expect(notes.filter { $0.body.contains("Called &amp; left a message") || $0.body.contains("Called & left a message") }.count == 1)
+            #expect(
+                rig.fake.notes(leadID: Self.winston).filter { $0.body.contains("After the merge") }.count == 1, "the note behind the merge went to the user")
+            // The tag went before the merge, to the lead, in the dialect's calls.
+            let tagCalls = rig.fake.requests.filter { $0.path.contains("/tags") }
+            if version == "1.4" {
+                #expect(tagCalls.contains { $0.method == "POST" && $0.path == "/tags" && ($0.bodyJSON?["users"]?.arrayValue?.first?["id"] == .string(obrien)) })
+            } else {
+                #expect(tagCalls.contains { $0.method == "POST" && $0.path == "/contacts/\(obrien)/tags" })
+            }
+            let order = rig.fake.requests.map(\.path)
+            let merge = try #require(order.firstIndex { $0 == "/contacts/merge" || $0 == "/contacts/convert" })
+            let tag = try #require(order.firstIndex { $0.contains("/tags") })
+            #expect(tag < merge, "the tag journaled before the merge is applied before it")
+
+            let after = try await leadsh(rig.args + ["queue", "--json"], environment: rig.env)
+            #expect(try JSONText.parse(after.stdout) == .array([]), "\(after.stdout)")
+        }
+    }
+
+    @Test("a note whose answer is cut is not sent twice: sync lists the lead's notes, finds it, and records it sent", arguments: apiVersions)
+    func noteCutOnce(version: String) async throws {
+        try await withRig(version: version) { rig in
+            _ = try await rig.run(["load \(obrien)"])
+            let before = rig.fake.notes(leadID: obrien).count
+            rig.fake.inject(.dropMidResponse)
+            // The lead from the cache, so the cut meets the note's POST, the first call that can draw it.
+            let cut = try await rig.run(["load \(obrien)", "online", "note 'Wants a demo <Friday>'"], extra: ["--offline"])
+            #expect(rig.fake.notes(leadID: obrien).count == before + 1, "the cut answer's note landed: \(cut.stdout)\(cut.stderr)")
+
+            let sync = try await leadsh(rig.args + ["sync"], environment: rig.env)
+            #expect(sync.status == 0, "\(sync.stdout)\(sync.stderr)")
+            #expect(rig.fake.notes(leadID: obrien).count == before + 1, "one note, not two")
+            #expect(sync.stdout.contains("already applied 1"), "\(sync.stdout)")
+            let listed = try await rig.run(["load \(obrien)", "notes"])
+            #expect(listed.stdout.contains("Wants a demo <Friday>"), "notes shows its text as a person reads it: \(listed.stdout)")
+        }
+    }
+
+    @Test("a merge whose answer is cut is checked before it is sent again: the lead gone and the user there means it landed", arguments: apiVersions)
+    func mergeCutLanded(version: String) async throws {
+        try await withRig(version: version) { rig in
+            rig.fake.setRole("user", ofLead: Self.winston)
+            _ = try await rig.run(["load \(obrien)"])
+            _ = try await rig.run(["load \(obrien)", "merge into \(Self.winston)", "note 'Merged'"], extra: ["--offline"])
+            rig.fake.inject(.dropMidResponse)
+            let first = try await leadsh(rig.args + ["sync", "--wait", "0"], environment: rig.env)
+            #expect(rig.fake.isMerged(leadID: obrien), "\(first.stdout)\(first.stderr)")
+            let second = try await leadsh(rig.args + ["sync"], environment: rig.env)
+            #expect(second.status == 0, "a 404 on the lead does not fail the merge: \(second.stdout)\(second.stderr)")
+            #expect(rig.fake.notes(leadID: Self.winston).filter { $0.body.contains("Merged") }.count == 1, "the note behind it reached the user")
+            let queue = try await leadsh(rig.args + ["queue", "--json"], environment: rig.env)
+            #expect(try JSONText.parse(queue.stdout) == .array([]), "\(queue.stdout)")
+        }
+    }
+
+    @Test("a 403 on a tag call fails that row and names the permission; the lead's update behind it is still sent", arguments: apiVersions)
+    func forbiddenTagFailsItsRowOnly(version: String) async throws {
+        try await withRig(version: version) { rig in
+            _ = try await rig.run(["load \(obrien)"])
+            _ = try await rig.run(["load \(obrien)", "tag vip", "push", "attr plan gold", "push"], extra: ["--offline"])
+            rig.fake.inject(.status(403, code: "forbidden", message: "Access denied to this resource"))
+            let sync = try await leadsh(rig.args + ["sync"], environment: rig.env)
+            #expect(sync.status == 5, "a failed row: exit 5: \(sync.stdout)\(sync.stderr)")
+            #expect(rig.fake.lead(id: obrien)?.customAttributes["plan"] == "gold", "the update went on")
+            let queue = try await leadsh(rig.args + ["queue"], environment: rig.env)
+            #expect(queue.stdout.contains("failed") && queue.stdout.contains("may not tag contacts"), "\(queue.stdout)")
+        }
+    }
+
+    @Test("tags on a selection: each lead that lacks the tag gets it, a lead that has it is skipped", arguments: ["2.14"])
+    func selectionTags(version: String) async throws {
+        try await withRig(version: version) { rig in
+            let run = try await rig.run(["load \(Self.julia)", "tag vip", "push", "find name~n", "load found", "tag vip", "push"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let tagged = rig.fake.requests.filter { $0.method == "POST" && $0.path.hasSuffix("/tags") && $0.path.hasPrefix("/contacts/") }
+            #expect(Set(tagged.map(\.path)).count == tagged.count, "no lead tagged twice: \(tagged.map(\.path))")
+            #expect(rig.fake.tagNames(leadID: obrien).contains("vip"))
+            #expect(rig.fake.tagNames(leadID: Self.julia).contains("vip"))
+        }
+    }
+
+    @Test("a tag then an untag of the same name, each pushed: the lead ends without it", arguments: apiVersions)
+    func tagThenUntag(version: String) async throws {
+        try await withRig(version: version) { rig in
+            _ = try await rig.run(["load \(obrien)"])
+            let untag = try await rig.run(["load \(obrien)", "tag vip", "push", "untag vip", "push", "tags"])
+            #expect(untag.status == 0, "\(untag.stderr)")
+            #expect(!rig.fake.tagNames(leadID: obrien).contains("vip"), "a tag then an untag: the lead ends without it")
+        }
+    }
+}
