@@ -139,7 +139,7 @@ public final class CSVImport {
                 return .row(
                     ImportRow(
                         line: line, row: rowsRead, opID: opID(row: rowsRead), legacyOpID: legacyOpID(row: rowsRead), update: read.update,
-                        base: read.base))
+                        base: read.base, tags: read.tags))
             case .success(nil):
                 return .unchanged(line: line, row: rowsRead)
             case .failure(let error):

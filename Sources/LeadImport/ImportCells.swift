@@ -37,7 +37,7 @@ public struct ImportCells: Sendable {
     /// nothing (`TRUE` for `true`, `1.50` for `1.5`), a cell emptied since clears the field
     /// (`null`), and a changed one is an edit whose base is the exported value. Columns the
     /// export did not write, and rows of leads it did not write, read as in any other file.
-    public func read(_ cells: [String]) -> Result<(update: LeadUpdate, base: ImportBase?)?, ImportCellError> {
+    public func read(_ cells: [String]) -> Result<(update: LeadUpdate, base: ImportBase?, tags: TagChanges?)?, ImportCellError> {
         guard cells.count == columns.count else {
             return .failure(
                 ImportCellError(
@@ -52,9 +52,18 @@ public struct ImportCells: Sendable {
         var userID: String?
         var changes = FieldChanges()
         var base = FieldChanges()
+        var tags: TagChanges?
         for (column, cell) in zip(columns, cells) {
             let key: FieldKey
             switch column.role {
+            case .tags:
+                guard !cell.isEmpty else { continue }
+                switch TagChanges.parse(cell) {
+                case .success(let parsed): tags = parsed.isEmpty ? nil : parsed
+                case .failure(let error):
+                    return .failure(ImportCellError("tags: \(MessageText.quoted(error.item)) names no tag; write +NAME to tag, -NAME to untag"))
+                }
+                continue
             case .id:
                 guard !cell.isEmpty else { continue }
                 if let problem = ImportCells.identifierProblem(cell) { return .failure(ImportCellError("id: \(problem)")) }
@@ -100,10 +109,14 @@ public struct ImportCells: Sendable {
             let names = ImportHeader.identifierNames(in: dialect)
             return .failure(ImportCellError("the row names no lead: its \(names[0]) and \(names[1]) cells are empty"))
         }
-        guard !changes.isEmpty else { return .success(nil) }
+        guard !changes.isEmpty || tags != nil else { return .success(nil) }
         let update: LeadUpdate
         do {
-            update = try LeadUpdate(lead: LeadReference(id: id, userID: userID), changes: changes)
+            // A row of tags alone changes no field: its update is empty, and only its tags row is journaled.
+            update =
+                changes.isEmpty
+                ? LeadUpdate(unchecked: LeadReference(id: id, userID: userID), changes: changes)
+                : try LeadUpdate(lead: LeadReference(id: id, userID: userID), changes: changes)
         } catch {
             return .failure(ImportCellError(error.description))
         }
@@ -113,7 +126,7 @@ public struct ImportCells: Sendable {
         let rowBase = exported.flatMap { lead in
             base.isEmpty ? nil : ImportBase(values: base, updatedAt: lead.updatedAt, exportedAt: export?.exportedAt ?? 0)
         }
-        return .success((update, rowBase))
+        return .success((update, rowBase, tags))
     }
 
     /// A cell's typed value in its column. `like`, the value the cell was exported with, reads a
@@ -139,7 +152,7 @@ public struct ImportCells: Sendable {
                 }
             }
             return customValue(cell, forced: column.forcedType, name: name, checked: false)
-        case .id, .userID:
+        case .id, .userID, .tags:
             return .success(.string(cell))
         }
     }

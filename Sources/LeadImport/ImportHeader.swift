@@ -18,6 +18,8 @@ public struct ImportColumn: Sendable, Hashable {
         case field(StandardField)
         /// A custom attribute (the name without `custom_attributes.`).
         case custom(String)
+        /// `tags`: `+NAME` / `-NAME` items, tags added and removed (a tags row after the update).
+        case tags
     }
 
     /// The header cell as written.
@@ -33,6 +35,7 @@ public struct ImportColumn: Sendable, Hashable {
         case .userID: return "user_id"
         case .field(let field): return field.name
         case .custom(let name): return "custom_attributes.\(name)"
+        case .tags: return "tags"
         }
     }
 }
@@ -81,9 +84,9 @@ public enum ImportHeader {
                 "the header has no \(names[0]) or \(names[1]) column: add one so each row names the lead it updates (Intercom cannot identify a lead for update by email)"
             )
         }
-        guard columns.contains(where: { if case .field = $0.role { true } else if case .custom = $0.role { true } else { false } }) else {
+        guard columns.contains(where: { $0.role != .id && $0.role != .userID }) else {
             throw ImportHeaderError(
-                "the header names no field to change: add columns such as name or custom_attributes.NAME")
+                "the header names no field to change: add columns such as name, custom_attributes.NAME or tags")
         }
         return columns
     }
@@ -115,6 +118,12 @@ public enum ImportHeader {
                 throw ImportHeaderError("column \(MessageText.quoted(cell)): \(text) names the lead and takes no :\(forced.rawValue) suffix")
             }
             return ImportColumn(header: cell, role: text == "id" ? .id : .userID, forcedType: nil)
+        }
+        if text == "tags" {
+            if let forced {
+                throw ImportHeaderError("column \(MessageText.quoted(cell)): tags holds +NAME and -NAME items and takes no :\(forced.rawValue) suffix")
+            }
+            return ImportColumn(header: cell, role: .tags, forcedType: nil)
         }
         let prefix = "custom_attributes."
         if text.hasPrefix(prefix) {

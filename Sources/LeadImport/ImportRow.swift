@@ -16,13 +16,17 @@ public struct ImportRow: Sendable, Hashable {
     /// In a file `export` wrote, the exported values of the changed cells (the base of the
     /// conflict check); nil in any other file.
     public var base: ImportBase? = nil
+    /// The row's `tags` cell: tags added and removed, journaled as a tags row after the update.
+    public var tags: TagChanges? = nil
 
     public var lead: LeadReference { update.lead }
     public var changes: FieldChanges { update.changes }
 
     /// The row as the journal takes it.
     public var importedUpdate: ImportedUpdate {
-        ImportedUpdate(opID: opID, update: update, aliases: legacyOpID == opID ? [] : [legacyOpID], base: base)
+        var imported = ImportedUpdate(opID: opID, update: update, aliases: legacyOpID == opID ? [] : [legacyOpID], base: base)
+        imported.tags = tags
+        return imported
     }
 }
 

@@ -38,8 +38,13 @@ extension Presenter {
     }
 
     func selectionDiffText(_ diff: SelectionDiff) -> String {
-        guard !diff.fields.isEmpty else { return "no pending edits to the \(Words.plural(diff.leads, "selected lead"))" }
+        guard !diff.fields.isEmpty || !diff.tags.isEmpty else { return "no pending edits to the \(Words.plural(diff.leads, "selected lead"))" }
         var lines: [String] = []
+        for tag in diff.tags {
+            var line = style.bold("tags") + ": \(tag.add ? "+" : "-")\(tag.name) for \(Words.plural(tag.changing, "lead"))"
+            if tag.unchanged > 0 { line += style.dim(" (\(tag.unchanged) already \(tag.add ? "tagged" : "untagged"))") }
+            lines.append(line)
+        }
         for field in diff.fields {
             let new = Words.value(field.new, of: field.key)
             var line = style.bold(field.key.description) + ": \(Words.plural(field.changing, "lead")) -> \(new)"
@@ -61,6 +66,17 @@ extension Presenter {
         .object(
             JSONObject([
                 ("leads", .integer(Int64(diff.leads))), ("missing", .integer(Int64(diff.missing))),
+                (
+                    "tags",
+                    .array(
+                        diff.tags.map { tag in
+                            .object(
+                                JSONObject([
+                                    ("tag", .string(tag.name)), ("add", .bool(tag.add)), ("changing", .integer(Int64(tag.changing))),
+                                    ("unchanged", .integer(Int64(tag.unchanged))),
+                                ]))
+                        })
+                ),
                 (
                     "fields",
                     .array(

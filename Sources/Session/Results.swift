@@ -363,6 +363,16 @@ public struct SelectionDiff: Sendable {
     /// Selected leads no longer cached (left out).
     public var missing: Int
     public var fields: [SelectionChange]
+    /// Per tag name of the unpushed `tag`/`untag` edits: how many leads it changes.
+    public var tags: [SelectionTagChange] = []
+}
+
+/// A `tag` or `untag` on a selection: how many leads change, how many already are so.
+public struct SelectionTagChange: Sendable {
+    public var name: String
+    public var add: Bool
+    public var changing = 0
+    public var unchanged = 0
 }
 
 /// A call `push --dry-run` shows.

@@ -42,9 +42,19 @@ extension Session {
     func selectionDiff() throws(CommandFailure) -> Reply {
         let selected = selection?.ids ?? []
         var fields = edits.keys.map { key in SelectionChange(key: key, new: edits[key] ?? .null) }
+        var tags = tagEdits.map { SelectionTagChange(name: $0.name, add: $0.add) }
+        var tagIDs: [String: String] = [:]
+        for tag in try journalCall({ try journal.workspaceTags() }) { if let id = tag.id { tagIDs[tag.name.lowercased()] = id } }
         var counted = 0
         try forEachSelected(selected) { view in
             counted += 1
+            for index in tags.indices {
+                if view.hasTag(tags[index].name, id: tagIDs[tags[index].name.lowercased()]) == tags[index].add {
+                    tags[index].unchanged += 1
+                } else {
+                    tags[index].changing += 1
+                }
+            }
             for index in fields.indices {
                 let old = view.value(of: fields[index].key)
                 let present = old == .null ? nil : old
@@ -56,7 +66,7 @@ extension Session {
                 fields[index].count(old: present)
             }
         }
-        return Reply(.selectionChanges(SelectionDiff(leads: counted, missing: selected.count - counted, fields: fields)))
+        return Reply(.selectionChanges(SelectionDiff(leads: counted, missing: selected.count - counted, fields: fields, tags: tags)))
     }
 
     /// `push` of a selection: one update per lead that changes, journaled in batches; sent at

@@ -139,3 +139,55 @@ struct OutboxKindsTests {
         }
     }
 }
+
+extension OutboxKindsTests {
+    @Test("an import's tags column: +NAME tags, -NAME untags, a row of tags alone journals no update; a rerun journals nothing", arguments: apiVersions)
+    func importTagsColumn(version: String) async throws {
+        try await withRig(version: version) { rig in
+            _ = try await rig.run(["load \(obrien)", "tag trial", "push", "load \(Self.julia)"])
+            let csv = rig.home.file("tags.csv")
+            try "id,name,tags\n\(obrien),OBrien2,+vip -trial\n\(Self.julia),,\"+vip, +beta\"\n".write(toFile: csv, atomically: true, encoding: .utf8)
+            let imported = try await rig.run(["import \(csv)"])
+            #expect(imported.status == 0, "\(imported.stdout)\(imported.stderr)")
+            #expect(rig.fake.tagNames(leadID: obrien).sorted() == ["vip"], "trial removed, vip added")
+            #expect(rig.fake.lead(id: obrien)?.name == "OBrien2")
+            #expect(Set(rig.fake.tagNames(leadID: Self.julia)) == ["vip", "beta"])
+            let rerun = try await rig.run(["import \(csv)"])
+            #expect(rerun.stdout.contains("imported 0, 2 rows already imported"), "\(rerun.stdout)")
+
+            let bad = rig.home.file("bad.csv")
+            try "id,tags\n\(obrien),+\n".write(toFile: bad, atomically: true, encoding: .utf8)
+            let refused = try await rig.run(["import \(bad)"])
+            #expect(refused.status != 0 && refused.stderr.contains("write +NAME to tag, -NAME to untag"), "\(refused.stderr)")
+        }
+    }
+
+    @Test("tags on a selection of 1,000 leads (2.14: 1.x cannot search): one tags row each, sync tags every lead on the fake")
+    func selectionOfAThousandTagged() async throws {
+        let leads = try searchLeads(1000, plan: "trial")
+        try await withRig(searchConfiguration(leads), version: "2.14") { rig in
+            let run = try await rig.run(["find plan=trial", "offline", "load found", "tag vip", "diff", "push", "status"])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stdout.contains("tags: +vip"), "\(run.stdout)")
+            #expect(run.stdout.contains("journaled 1000 updates for 1000 selected leads"), "\(run.stdout)")
+            let sync = try await leadsh(rig.args + ["sync"], environment: rig.env)
+            #expect(sync.status == 0, "\(sync.stdout)\(sync.stderr)")
+            let untagged = leads.filter { !rig.fake.tagNames(leadID: $0.id).contains("vip") }
+            #expect(untagged.isEmpty, "\(untagged.count) leads without the tag")
+            // One tag created, then one attach per lead.
+            #expect(rig.fake.requests.filter { $0.method == "POST" && $0.path == "/tags" }.count == 1)
+        }
+    }
+
+    @Test("revert of a tags row queues the opposite change; a note and a merge cannot be reverted, and say why")
+    func revertKinds() async throws {
+        try await withRig(version: "2.14") { rig in
+            rig.fake.setRole("user", ofLead: Self.winston)
+            let run = try await rig.run(["load \(obrien)", "tag vip", "push", "revert 1"])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(!rig.fake.tagNames(leadID: obrien).contains("vip"), "the revert untagged it")
+            let note = try await rig.run(["load \(obrien)", "note 'Hello'", "revert 3"])
+            #expect(note.stderr.contains("a note cannot be taken back"), "\(note.stderr)")
+        }
+    }
+}
