@@ -60,6 +60,7 @@ public enum Completion {
                     ignoreCase = true
                 } else if verb == .find, partial.hasPrefix("tag=") {
                     offered = tagNames().map { "tag=" + $0 }
+                    ignoreCase = true
                 } else if verb == .merge, words.count == 1 {
                     offered = ["into"]
                 }

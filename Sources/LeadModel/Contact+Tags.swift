@@ -56,6 +56,8 @@ extension Contact {
             }
         }
         wrapper[key] = .array(items.map(JSONValue.object))
+        // 2.x counts the list apart (`total_count`): kept in step, as `show` reads it.
+        if wrapper.contains("total_count") { wrapper["total_count"] = .integer(Int64(items.count)) }
         copy.fields["tags"] = .object(wrapper)
         return copy
     }

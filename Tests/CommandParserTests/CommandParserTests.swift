@@ -306,3 +306,31 @@ struct DialectParsingTests {
         #expect(Completion.candidates(line: "load ", attributeNames: [], dialect: .v2).candidates == ["email=", "external_id=", "found"])
     }
 }
+
+@Suite("Parsing and completing tags, notes and merges")
+struct OutboxKindsParsingTests {
+    @Test("tag, untag, note, notes, tags and merge parse and read back; bad forms name the fix")
+    func parse() throws {
+        #expect(try CommandParser.parse("tag vip 'big deal'") == .tag(names: ["vip", "big deal"], add: true))
+        #expect(try CommandParser.parse("untag trial") == .tag(names: ["trial"], add: false))
+        #expect(try CommandParser.parse("note Called, wants a demo") == .note("Called, wants a demo"))
+        #expect(try CommandParser.parse("merge into 5811f80ae6b4704ddfa84ae7") == .merge(into: LeadReference(id: "5811f80ae6b4704ddfa84ae7"), dryRun: false))
+        #expect(try CommandParser.parse("merge into external_id=u-1 --dry-run") == .merge(into: LeadReference(userID: "u-1"), dryRun: true))
+        for line in ["tag vip 'big deal'", "note 'Called & left'", "merge into external_id=u-1 --dry-run", "untag trial"] {
+            let command = try #require(try CommandParser.parse(line))
+            #expect(try CommandParser.parse(command.description) == command, "\(line) reads back")
+        }
+        #expect(throws: ParseError.self) { try CommandParser.parse("tag") }
+        #expect(throws: ParseError.self) { try CommandParser.parse("merge onto 123") }
+        #expect(throws: ParseError.self) { try CommandParser.parse("merge into external_id=") }
+    }
+
+    @Test("Tab offers the workspace's tags after tag, untag and find tag=, and `into` after merge")
+    func completion() {
+        let tags = { ["beta", "VIP", "vip-gold"] }
+        #expect(Completion.candidates(line: "tag v", attributeNames: [], dialect: .v2, tagNames: tags).candidates == ["VIP", "vip-gold"])
+        #expect(Completion.candidates(line: "untag b", attributeNames: [], dialect: .v1, tagNames: tags).candidates == ["beta"])
+        #expect(Completion.candidates(line: "find tag=v", attributeNames: [], dialect: .v2, tagNames: tags).candidates == ["tag=VIP", "tag=vip-gold"])
+        #expect(Completion.candidates(line: "merge ", attributeNames: [], dialect: .v2).candidates == ["into"])
+    }
+}

@@ -74,6 +74,28 @@ struct InteractiveInProcessTests {
         }
     }
 
+    @Test("merge asks first on a terminal: anything but y journals nothing, y journals the merge; --dry-run shows the call and asks nothing")
+    func mergeAsks() async throws {
+        try await withRig(version: "2.14") { rig in
+            _ = try await rig.run(["load \(obrien)"])
+            let winston = "5811f80ae6b4704ddfa84ae7"
+            let (kept, _) = await Self.shell(["load \(obrien)", "merge into \(winston)", "n"], arguments: rig.args + ["--offline"], environment: rig.env)
+            #expect(kept.stdout.contains("not merged"), "\(kept.stdout)")
+            #expect(try Journal.entry(rig.journal, seq: 1) == nil, "nothing journaled")
+
+            let (preview, previewSource) = await Self.shell(
+                ["load \(obrien)", "merge into \(winston) --dry-run"], arguments: rig.args + ["--offline"], environment: rig.env)
+            #expect(preview.stdout.contains("POST /contacts/merge") && preview.stdout.contains(winston), "\(preview.stdout)")
+            #expect(!previewSource.prompts.contains { $0.hasPrefix("merge this lead") })
+
+            let (merged, source) = await Self.shell(["load \(obrien)", "merge into \(winston)", "y"], arguments: rig.args + ["--offline"], environment: rig.env)
+            #expect(merged.status == 0, "\(merged.stderr)")
+            #expect(source.prompts.contains { $0.hasPrefix("merge this lead into \(winston)?") }, "\(source.prompts)")
+            let row = try #require(try Journal.entry(rig.journal, seq: 1))
+            #expect(row.kind == .merge && row.state == .pending)
+        }
+    }
+
     @Test("a line holding the token is refused and kept out of the history")
     func tokenLineNotRecorded() async throws {
         try await withRig { rig in

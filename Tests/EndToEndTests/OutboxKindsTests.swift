@@ -191,3 +191,28 @@ extension OutboxKindsTests {
         }
     }
 }
+
+extension OutboxKindsTests {
+    @Test("show and tags reflect unsent tags; a merge into a contact that is not a user fails its row with Intercom's reason", arguments: apiVersions)
+    func showsPendingTagsAndRefusedMerge(version: String) async throws {
+        try await withRig(version: version) { rig in
+            _ = try await rig.run(["load \(obrien)"])
+            let offline = try await rig.run(["load \(obrien)", "tag vip", "push", "show", "tags"], extra: ["--offline"])
+            #expect(offline.status == 0, "\(offline.stderr)")
+            let tagsLines = offline.stdout.split(separator: "\n").filter { $0.hasPrefix("tags") }
+            #expect(tagsLines.contains { $0.contains("vip") }, "show lists the unsent tag: \(offline.stdout)")
+            _ = try await leadsh(rig.args + ["sync"], environment: rig.env)
+            #expect(rig.fake.tagNames(leadID: obrien).contains("vip"))
+
+            guard version == "2.14" else { return }
+            // Julia is a lead, not a user: Intercom refuses, the row fails with its words.
+            let refused = try await rig.run(["load \(obrien)", "merge into \(Self.julia)"])
+            #expect(refused.status != 0, "\(refused.stdout)")
+            #expect(!rig.fake.isMerged(leadID: obrien))
+            let queue = try await leadsh(rig.args + ["queue", "--json"], environment: rig.env)
+            let rows = try JSONText.parse(queue.stdout).arrayValue ?? []
+            #expect(rows.first?["kind"] == "merge" && rows.first?["state"] == "failed", "\(queue.stdout)")
+            #expect(rows.first?["last_status"] == 400, "\(queue.stdout)")
+        }
+    }
+}
