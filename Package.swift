@@ -38,7 +38,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
@@ -124,14 +123,15 @@ let package = Package(
             resources: [.copy("Seed")],
             swiftSettings: settings
         ),
-        // The fake Intercom served over HTTP(S) with Hummingbird: tests, benchmarks and the sandbox.
+        // The fake Intercom served over HTTP(S) on SwiftNIO (NIOPosix, NIOHTTP1, NIOSSL): tests,
+        // benchmarks and the fake-intercom program.
         .target(
             name: "FakeIntercom",
             dependencies: [
                 "FakeIntercomCore", "LeadModel",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],

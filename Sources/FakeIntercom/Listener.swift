@@ -1,7 +1,7 @@
-import Hummingbird
-import HummingbirdCore
-import HummingbirdTLS
 import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 import NIOSSL
 import Synchronization
 
@@ -27,9 +27,11 @@ extension FakeTLS {
 
 /// Runs the HTTP server on demand, so the fake can stop listening and listen again on the same port.
 ///
-/// Stopping cancels the server: the listening socket closes (new connections are
-/// refused), open connections close, and requests in flight, hung ones included,
-/// are abandoned unanswered.
+/// The server is SwiftNIO's: a listening socket on NIOPosix's event loops, NIOHTTP1's codec
+/// (after NIOSSL's handler when serving TLS), and one task per connection (``FakeResponder``).
+/// Stopping cancels the server's task: the listening socket closes (new connections are
+/// refused), open connections close, and requests in flight, hung ones included, are
+/// abandoned unanswered.
 actor Listener {
     /// The threads every fake's server runs on.
     static let executor = DispatchExecutor(label: "fake-intercom.server")
@@ -59,22 +61,25 @@ actor Listener {
         if isShutDown { throw FakeIntercomError.shutDown }
         if let starting { return try await starting.value }
         if serving != nil { return port }
-        let server: HTTPServerBuilder
+        let sslContext: NIOSSLContext?
         if let tls {
-            server = try HTTPServerBuilder.tls(.http1(), tlsConfiguration: tls.serverConfiguration())
+            do {
+                sslContext = try NIOSSLContext(configuration: tls.serverConfiguration())
+            } catch let error as FakeIntercomError {
+                throw error
+            } catch {
+                throw FakeIntercomError.invalidTLS("\(error)")
+            }
         } else {
-            server = .http1()
+            sslContext = nil
         }
         let started = StartSignal()
-        let app = Application(
-            responder: responder, server: server,
-            configuration: .init(address: .hostname(host, port: port), serverName: nil, reuseAddress: true),
-            onServerRunning: { channel in started.resolve(.success(channel.localAddress?.port ?? 0)) },
-            logger: logger)
-        // On threads of its own: see ``DispatchExecutor``.
-        let task = Task(executorPreference: Self.executor) {
+        // On threads of its own: see ``DispatchExecutor``. Connections' tasks inherit the preference.
+        let task = Task(executorPreference: Self.executor) { [host, port, responder, logger] in
             do {
-                try await app.run()
+                try await Self.serve(
+                    host: host, port: port, sslContext: sslContext, responder: responder, logger: logger,
+                    onBound: { started.resolve(.success($0)) })
                 started.resolve(.failure(FakeIntercomError.stoppedWhileStarting))
             } catch {
                 started.resolve(.failure(error))
@@ -106,6 +111,46 @@ actor Listener {
     func shutDown() async {
         isShutDown = true
         await stop()
+    }
+
+    /// Binds, reports the port, and serves every connection until the task is cancelled;
+    /// returns once the listening socket and every connection are closed.
+    private static func serve(
+        host: String, port: Int, sslContext: NIOSSLContext?, responder: FakeResponder, logger: Logger,
+        onBound: @Sendable (Int) -> Void
+    ) async throws {
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let sslContext {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
+                    }
+                    // No pipelining assistance: a connection's task reads its requests in turn.
+                    // The error handler answers a request that is not HTTP with 400 and closes.
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withPipeliningAssistance: false, withErrorHandling: true)
+                    return try FakeResponder.Connection(wrappingChannelSynchronously: channel)
+                }
+            }
+        if Task.isCancelled {
+            try? await server.channel.close()
+            return
+        }
+        onBound(server.channel.localAddress?.port ?? 0)
+        await withDiscardingTaskGroup { group in
+            do {
+                try await server.executeThenClose { connections in
+                    for try await connection in connections {
+                        group.addTask { await responder.serve(connection, logger: logger) }
+                    }
+                }
+            } catch {
+                // Cancelled (the fake stops), or the listening socket failed.
+                logger.trace("stopped accepting", metadata: ["error": "\(error)"])
+            }
+        }
     }
 }
 
