@@ -88,7 +88,8 @@ struct InteractiveInProcessTests {
             #expect(preview.stdout.contains("POST /contacts/merge") && preview.stdout.contains(winston), "\(preview.stdout)")
             #expect(!previewSource.prompts.contains { $0.hasPrefix("merge this lead") })
 
-            let (merged, source) = await Self.shell(["load \(obrien)", "merge into \(winston)", "y"], arguments: rig.args + ["--offline"], environment: rig.env)
+            let (merged, source) = await Self.shell(
+                ["load \(obrien)", "merge into \(winston)", "y"], arguments: rig.args + ["--offline"], environment: rig.env)
             #expect(merged.status == 0, "\(merged.stderr)")
             #expect(source.prompts.contains { $0.hasPrefix("merge this lead into \(winston)?") }, "\(source.prompts)")
             let row = try #require(try Journal.entry(rig.journal, seq: 1))
