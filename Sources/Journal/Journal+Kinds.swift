@@ -41,6 +41,16 @@ extension Journal {
         try read { db in try Journal.tagBase(db, of: lead, names: names) }
     }
 
+    /// Puts a delivered tags row's changes into the lead's cached copy (its fetch time kept: the
+    /// copy is not fresher for it), so the lead shows its tags once the row is no longer unsent.
+    static func applySentTags(_ db: Database, seq: Int64) throws {
+        guard let entry = try Journal.fetchEntry(db, seq: seq), entry.kind == .tags, let id = entry.lead.id,
+            let snapshot = try String.fetchOne(db.cachedStatement(sql: "SELECT snapshot FROM leads WHERE id = ?"), arguments: [id])
+        else { return }
+        let tagged = try Contact(json: snapshot).applyingTags(entry.tagChanges, ids: try Journal.tagIDs(db))
+        try db.cachedStatement(sql: "UPDATE leads SET snapshot = ? WHERE id = ?").execute(arguments: [tagged.json, id])
+    }
+
     // MARK: The workspace's tags
 
     /// Tag ids by lower-cased name, as far as they are known.

@@ -75,7 +75,12 @@ extension Journal {
                         sent_at = ?, updated_at = ? WHERE seq = ?
                     """
             ).execute(arguments: [status, now, now, seq])
-            if let lead { try Journal.upsertLead(db, lead, fetchedAt: now) }
+            if let lead {
+                try Journal.upsertLead(db, lead, fetchedAt: now)
+            } else {
+                // A tags row brings no lead back: its tags go into the cached copy as sent.
+                try Journal.applySentTags(db, seq: seq)
+            }
         case .release(let seq, let countsAsAttempt, let notBefore, let status, let errorCode, let error):
             try db.cachedStatement(
                 sql: """

@@ -86,12 +86,10 @@ struct OutboxKindsCrashTests {
                 journal.close()
             }
             #expect(killedWhileSending > 0, "some kill should land while a row is sending [\(seedNote)]")
-            let sentBeforeFinal = rig.fake.requests.count
 
             rig.fake.setDelay(.zero)
             let final = try await leadsh(rig.args + ["sync"], environment: rig.env)
             #expect(final.status == 0, "\(final.stdout)\(final.stderr) [\(seedNote)]")
-            #expect(sentBeforeFinal > 50, "the killed syncs sent part of the work: \(sentBeforeFinal) requests [\(seedNote)]")
             let journal = try Journal(path: rig.journal)
             let rows = try journal.entries(all: true, limit: 10_000)
             journal.close()

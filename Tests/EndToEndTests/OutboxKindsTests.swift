@@ -133,9 +133,12 @@ struct OutboxKindsTests {
     func tagThenUntag(version: String) async throws {
         try await withRig(version: version) { rig in
             _ = try await rig.run(["load \(obrien)"])
-            let untag = try await rig.run(["load \(obrien)", "tag vip", "push", "untag vip", "push", "tags"])
+            let untag = try await rig.run(["load \(obrien)", "tag vip", "push", "tags", "untag vip", "push", "tags"])
             #expect(untag.status == 0, "\(untag.stderr)")
             #expect(!rig.fake.tagNames(leadID: obrien).contains("vip"), "a tag then an untag: the lead ends without it")
+            let lines = untag.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.contains("vip"), "once sent, `tags` still shows the tag: \(untag.stdout)")
+            #expect(lines.last == "no tags", "and none once the untag is sent: \(untag.stdout)")
         }
     }
 }

@@ -182,7 +182,7 @@ struct ImportHeaderTests {
         #expect(headerProblem("id,name:integer").contains("name is a standard field that takes text; drop the :integer suffix"))
         #expect(headerProblem("id,,name").contains("column 2 has no name"))
         #expect(headerProblem("id,name,name") == "leads.csv:1: columns 2 and 3 both set name; keep one of them")
-        #expect(headerProblem("id,user_id") == "leads.csv:1: the header names no field to change: add columns such as name or custom_attributes.NAME")
+        #expect(headerProblem("id,user_id") == "leads.csv:1: the header names no field to change: add columns such as name, custom_attributes.NAME or tags")
         #expect(headerProblem("id,custom_attributes.a b").contains("' ' is not allowed"))
     }
 
