@@ -27,22 +27,26 @@ extension Run {
         if let lost = lostEdit(rows) { return Violation(step: step, message: lost) }
         for row in rows {
             if row.state == .failed, (row.lastError ?? "").isEmpty {
-                return Violation(step: step, message: "update #\(row.seq) failed with no reason")
+                return Violation(step: step, message: "\(row.kind.label) #\(row.seq) failed with no reason")
             }
             if row.state == .conflict, row.theirs?.isEmpty ?? true {
                 return Violation(step: step, message: "update #\(row.seq) is in conflict with no server values")
             }
         }
         if let order = outOfOrder() { return Violation(step: step, message: order) }
+        if let kinds = otherKinds(rows, final: false) { return Violation(step: step, message: kinds) }
         return nil
     }
 
     /// An edit the journal no longer holds: no row of its lead carries its value or a later one.
+    /// A row behind a merge is the user's now; its values still name the lead they were for.
     func lostEdit(_ rows: [JournalEntry]) -> String? {
         for edit in journaled {
             let number = Run.number(edit.value)
             let kept = rows.contains { row in
-                guard row.lead.id == edit.lead, row.state != .dropped, let value = row.changes[.standard(edit.field)]?.stringValue else { return false }
+                guard row.kind == .update, row.state != .dropped, let value = row.changes[.standard(edit.field)]?.stringValue,
+                    (valueOrigin[value] ?? row.lead.id) == edit.lead
+                else { return false }
                 return Run.number(value) >= number
             }
             if !kept { return "the edit \(edit.field) = \(edit.value) of \(edit.lead) was journaled, and is gone from the journal" }
@@ -51,10 +55,11 @@ extension Run {
     }
 
     /// A lead's updates applied out of journal order: a value older than one already applied.
+    /// A value applied to the user a lead was merged into counts for the lead it was written for.
     func outOfOrder() -> String? {
         var newest: [String: Int] = [:]
         for entry in world.applied where entry.value.first != "r" {
-            let key = entry.lead + "." + entry.field
+            let key = (valueOrigin[entry.value] ?? entry.lead) + "." + entry.field
             let number = Run.number(entry.value)
             if let seen = newest[key], number < seen {
                 return "\(entry.field) = \(entry.value) of \(entry.lead) was applied after a later update (value #\(seen))"
@@ -86,10 +91,11 @@ extension Run {
         guard let rows = rows() else { return Violation(step: nil, message: world.violations.first ?? "no journal") }
         let unsent = rows.filter { $0.state == .pending || $0.state == .sending }
         if !unsent.isEmpty {
-            return Violation(step: nil, message: "\(unsent.count) updates still pending with no fault left (the replay stopped: \(stop))")
+            return Violation(step: nil, message: "\(unsent.count) rows still pending with no fault left (the replay stopped: \(stop))")
         }
         if let lost = lostEdit(rows) { return Violation(step: nil, message: lost) }
-        return finalState(rows)
+        if let kinds = otherKinds(rows, final: true) { return Violation(step: nil, message: kinds) }
+        return finalState(rows) ?? finalUserState(rows)
     }
 
     /// Intercom's final values against the journal's: what was sent is there, in order.

@@ -59,36 +59,77 @@ extension Run {
             remote[leads[lead] + "." + name, default: []].append(value)
         case .restart:
             restart()
+        case .tag(let lead, let tag, let add, let field):
+            await edit(process, lead: lead, field: field, tag: (Schedule.tagName(tag, lead: lead), add))
+        case .note(let lead, let faults):
+            await note(process, lead: lead, faults: faults)
+        case .merge(let lead, let user, let faults):
+            await merge(process, lead: lead, user: user, faults: faults)
         }
     }
 
-    /// `load`, `set`, `push`; notes the edit when the journal holds it.
-    func edit(_ process: Process, lead: Int, field: Int) async {
+    /// `load`, `set` (when `field` is given), `tag`/`untag` (when `tag` is), `push`; notes the
+    /// edit when the journal holds it. A lead whose merge was delivered no longer loads: the
+    /// step then changes nothing.
+    func edit(_ process: Process, lead: Int, field: Int?, tag: (name: String, add: Bool)? = nil) async {
         let session = process.session
-        counter += 1
-        let name = Schedule.fields[field]
-        let value = (field == 0 ? "n" : "p") + String(counter)
+        var edit: (name: String, value: String)?
+        if let field {
+            counter += 1
+            let value = (field == 0 ? "n" : "p") + String(counter)
+            edit = (Schedule.fields[field], value)
+            valueOrigin[value] = leads[lead]
+        }
         do {
             _ = try await session.execute(.load(.id(leads[lead])))
-            _ = try await session.execute(.set(field: name, value: .string(value)))
+            if let edit { _ = try await session.execute(.set(field: edit.name, value: .string(edit.value))) }
+            if let tag { _ = try await session.execute(.tag(names: [tag.name], add: tag.add)) }
         } catch {
             _ = try? await session.execute(.discard)
             return
         }
         do {
             _ = try await session.execute(.push(dryRun: false))
-            journaled.append((leads[lead], name, value))
+            if let edit { journaled.append((leads[lead], edit.name, edit.value)) }
         } catch {
             // A push that failed after journaling says so: its row was kept.
             switch error.code {
             case .failed, .conflict, .intercom, .wrongApp:
-                journaled.append((leads[lead], name, value))
+                if let edit { journaled.append((leads[lead], edit.name, edit.value)) }
             case .journal where error.message.hasPrefix("update #"):
-                journaled.append((leads[lead], name, value))
+                if let edit { journaled.append((leads[lead], edit.name, edit.value)) }
             default:
                 break
             }
             _ = try? await session.execute(.discard)
+        }
+    }
+
+    /// `load`, `note TEXT`, with a text no other note has (`note 12`). Whether it was journaled
+    /// the journal says: the invariants read the note rows there.
+    func note(_ process: Process, lead: Int, faults: [NetworkFault]) async {
+        let session = process.session
+        counter += 1
+        let text = "note \(counter)"
+        noteOrigin[text] = leads[lead]
+        do {
+            _ = try await session.execute(.load(.id(leads[lead])))
+            world.queue(faults)
+            _ = try await session.execute(.note(text))
+        } catch {
+            // Not loaded (merged, or unreachable and not cached), or journaled and not sent.
+        }
+    }
+
+    /// `load`, `merge into USER`, its requests meeting `faults`.
+    func merge(_ process: Process, lead: Int, user: Int, faults: [NetworkFault]) async {
+        let session = process.session
+        do {
+            _ = try await session.execute(.load(.id(leads[lead])))
+            world.queue(faults)
+            _ = try await session.execute(.merge(into: LeadReference(id: users[user]), dryRun: false))
+        } catch {
+            // As for a note: the journal holds the row, or nothing was journaled.
         }
     }
 

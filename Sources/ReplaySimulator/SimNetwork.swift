@@ -31,6 +31,15 @@ final class SimNetwork: IntercomTransport {
                 throw IntercomError(kind: .cancelled, detail: "cancelled")
             }
             throw IntercomError(kind: .timeout, detail: "timed out")
+        case .appliedHang?:
+            let response = try await intercom.exchange(request, timeout: timeout)
+            world.appliedIfUpdate(request, status: response.status)
+            do {
+                try await clock.sleep(seconds: Double(timeout.components.seconds))
+            } catch {
+                throw IntercomError(kind: .cancelled, detail: "cancelled")
+            }
+            throw IntercomError(kind: .timeout, detail: "timed out")
         case .status(let status, let resetIn, let retryAfter)?:
             var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
             if let resetIn {

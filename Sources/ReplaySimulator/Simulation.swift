@@ -94,6 +94,8 @@ actor Run {
     let network: SimNetwork
     let apiVersion: APIVersion
     let leads: [String]
+    /// The contacts that are users: the targets of `merge into`.
+    let users: [String]
     let jitter: SeededJitter
     var first: Process?
     var second: Process?
@@ -103,22 +105,46 @@ actor Run {
     var journaled: [(lead: String, field: String, value: String)] = []
     /// Fields a teammate changed in Intercom, with the values they wrote.
     var remote: [String: [String]] = [:]
+    /// The lead each value an edit wrote was for, journaled or not: a merge re-addresses a
+    /// row to the user, and the value still names the lead it was written for.
+    var valueOrigin: [String: String] = [:]
+    /// The lead each note's text was written on, likewise.
+    var noteOrigin: [String: String] = [:]
 
     init(schedule: Schedule, path: String, tracing: Bool) {
         self.schedule = schedule
         self.path = path
         world = World(now: Simulation.start, tracing: tracing)
         clock = SimClock(world: world)
+        let contacts = Run.contacts
         var configuration = FakeIntercomConfiguration(
-            token: "sim-token", leads: Array(FakeWorkspace.sampleLeads.prefix(Schedule.leadCount)), recordsRequests: false,
-            appVersion: schedule.apiVersion)
+            token: "sim-token", leads: contacts, recordsRequests: false, appVersion: schedule.apiVersion)
         configuration.clock = clock
         workspace = FakeWorkspace(configuration: configuration)
-        leads = workspace.allLeads.map(\.id)
+        leads = contacts.prefix(Schedule.leadCount).map(\.id)
+        users = contacts.dropFirst(Schedule.leadCount).map(\.id)
+        for user in users { workspace.setRole("user", ofLead: user) }
         network = SimNetwork(world: world, clock: clock, workspace: workspace)
         apiVersion = (try? APIVersion(schedule.apiVersion)) ?? .default
         jitter = SeededJitter(seed: schedule.seed)
     }
+
+    /// The workspace's contacts: the leads a schedule edits, then the users it merges them
+    /// into (the seed's contacts after the leads, and copies of the last one with their own
+    /// identifiers when the seed has too few).
+    static let contacts: [Contact] = {
+        let seed = FakeWorkspace.sampleLeads
+        var contacts = Array(seed.prefix(Schedule.leadCount + Schedule.userCount))
+        var copy = 0
+        while contacts.count < Schedule.leadCount + Schedule.userCount, var extra = seed.last {
+            copy += 1
+            extra.fields["id"] = .string(String(format: "5811f9%018x", copy))
+            extra.fields["email"] = .string("user\(copy)@sim.example")
+            extra.fields["user_id"] = .string("sim-user-\(copy)")
+            contacts.append(extra)
+        }
+        return contacts
+    }()
 
     func execute() async -> Violation? {
         // The journal's connections close with the run: a long run must not run out of files.

@@ -24,6 +24,8 @@ final class World: Sendable {
         /// records a window (a crash) leaves the next one no way to know of it.
         var rateLimitedPerReset: [String: Int] = [:]
         var lives = 0
+        /// Requests (`METHOD path`) a schedule's fault answered with a status at least once.
+        var injected: Set<String> = []
         /// Updates Intercom applied, in order: lead id, field, value.
         var applied: [(lead: String, field: String, value: String)] = []
         /// Every request and applied value, in order, with its time (determinism checks).
@@ -56,6 +58,9 @@ final class World: Sendable {
             $0.now = time
         }
     }
+
+    /// Whether a schedule's fault answered `METHOD path` with a status at some point.
+    func answeredByFault(_ request: String) -> Bool { state.withLock { $0.injected.contains(request) } }
 
     func violate(_ message: String) {
         state.withLock { $0.violations.append(message) }
@@ -177,6 +182,7 @@ final class World: Sendable {
                 + response.headers.filter { $0.name.hasPrefix("X-Rate") || $0.name == "Retry-After" }.map { "\($0.name)=\($0.value)" }.joined(separator: " "))
         let reset = response.header("X-RateLimit-Reset").flatMap { Int64($0) }
         state.withLock { s in
+            if injected { s.injected.insert("\(request.method) \(request.path)") }
             // With the disk full the window cannot be shared through the journal: another process
             // meets it again, unavoidably.
             if response.status == 429, !injected, !s.diskFull, let reset {

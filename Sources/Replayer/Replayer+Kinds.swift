@@ -63,7 +63,12 @@ extension Replayer {
                     return .done(entry, listed.rateLimit, alreadyApplied: true)
                 }
             }
-            let added = try await api.addNote(contactID: contactID, body: body, adminID: app.adminID)
+            let added: IntercomResponse<IntercomNote>
+            do {
+                added = try await api.addNote(contactID: contactID, body: body, adminID: app.adminID)
+            } catch {
+                return sendFailed(entry, error)
+            }
             return .done(entry, added.rateLimit, alreadyApplied: false)
         } catch {
             return .failure(entry, error)
@@ -108,11 +113,35 @@ extension Replayer {
                     return .merged(entry, user, RateLimitInfo(), alreadyApplied: true)
                 }
             }
-            let merged = try await api.merge(leadID: leadID, into: user?.reference ?? target)
+            let merged: IntercomResponse<Contact>
+            do {
+                merged = try await api.merge(leadID: leadID, into: user?.reference ?? target)
+            } catch {
+                return sendFailed(entry, error)
+            }
             return .merged(entry, merged.value, merged.rateLimit, alreadyApplied: false)
         } catch {
             return .failure(entry, error)
         }
+    }
+
+    /// The failure of a note's or merge's own call. A timeout (or a cancel mid-request) leaves
+    /// its outcome unknown, and the failure policy does not count it as an attempt: the row's
+    /// next send would then not check whether this one landed (``mayHaveLanded(_:)``), and a
+    /// note that landed would be sent twice, a merge that landed sent again and failed as not
+    /// found. So the send is counted all the same; when the journal cannot count it, the
+    /// failure is given as a lost answer, which the policy counts (and retries after a backoff).
+    func sendFailed(_ entry: JournalEntry, _ error: IntercomError) -> Outcome {
+        guard error.kind == .timeout || error.kind == .cancelled, !FailurePolicy.rule(for: error).countsAsAttempt else {
+            return .failure(entry, error)
+        }
+        let unknown = error
+        do {
+            try journal.countAttempt(seq: entry.seq)
+        } catch {
+            return .failure(entry, IntercomError(kind: .connectionLost, detail: "no answer in time (\(unknown.detail)), the outcome unknown"))
+        }
+        return .failure(entry, unknown)
     }
 
     /// The message a 403 on a tag or note call leaves on its row: the permission it lacks.

@@ -93,7 +93,9 @@ public final class Replayer: Sendable {
                     room = 0
                     let now = clock.now()
                     if now >= appCheckAfter, budget.pausedUntil(now: now) == nil, ((try? journal.unsentCount()) ?? 1) > 0 {
-                        switch await checkApp() {
+                        // Within the replay's deadline, as every row's request is: a hold another
+                        // process recorded must not keep `GET /me` waiting past `--wait`.
+                        switch await IntercomAPI.$holdDeadline.withValue(deadline, operation: { await checkApp() }) {
                         case .success(let app):
                             tokenApp = app
                             room = budget.knowsWindow(now: clock.now()) ? options.concurrency - inFlight : (inFlight == 0 ? 1 : 0)

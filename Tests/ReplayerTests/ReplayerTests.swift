@@ -227,7 +227,7 @@ struct ReplayOrderingTests {
             async let two = other.drain()
             let reports = await [one, two]
             #expect(reports.contains { $0.stop == .busy })
-            #expect(rig.posts.count == 20)
+            #expect(rig.posts.count == 20, "\(reports.map { "\($0.stop) sent \($0.sent) failed \($0.failed) \($0.counts.byState)" })")
             #expect(Set(rig.posts.compactMap { $0.bodyJSON?["custom_attributes"]?["n"] }).count == 20)
         }
     }

@@ -117,6 +117,38 @@ struct SimulatorTests {
                     .edit(lead: 2, field: 1), .edit(lead: 1, field: 1), .sync(wait: 0),
                 ])
         ),
+        (
+            "a note whose answer never came (it landed) is checked before it is sent again, not sent twice (seed 137)",
+            Schedule(seed: 137, apiVersion: "2.14", steps: [.note(lead: 2, faults: [.appliedHang])])
+        ),
+        (
+            "the same under 1.x: a timed-out POST /notes counts as an attempt (seed 304)",
+            Schedule(seed: 304, apiVersion: "1.4", steps: [.note(lead: 1, faults: [.appliedHang])])
+        ),
+        (
+            "a merge whose answer never came (it landed) is found landed, not sent again and failed as not found (seed 834)",
+            Schedule(seed: 834, apiVersion: "2.14", steps: [.merge(lead: 0, user: 1, faults: [.appliedHang])])
+        ),
+        (
+            "a timed-out note after a refused connection, synced later, lands once (seed 1270)",
+            Schedule(
+                seed: 1270, apiVersion: "2.14", steps: [.goOnline, .network([.refuse, .appliedHang]), .note(lead: 2, faults: []), .sync(wait: 5)])
+        ),
+        (
+            "sync --wait 5 whose app check (GET /me) met another process's rate-limit hold waited it out past the deadline (seed 15229)",
+            Schedule(
+                seed: 15229, apiVersion: "1.4",
+                steps: [
+                    .network([
+                        .status(400, resetIn: nil, retryAfter: nil), .status(429, resetIn: 10, retryAfter: nil), .status(403, resetIn: nil, retryAfter: nil),
+                        .status(403, resetIn: nil, retryAfter: nil),
+                    ]),
+                    .merge(lead: 0, user: 0, faults: [.status(429, resetIn: nil, retryAfter: 5)]), .edit(lead: 0, field: 1), .editElsewhere(lead: 2, field: 0),
+                    .network([.status(408, resetIn: nil, retryAfter: nil), .status(429, resetIn: 9, retryAfter: nil)]), .goOffline,
+                    .edit(lead: 1, field: 1), .network([.appliedHang, .cut, .status(500, resetIn: nil, retryAfter: nil), .hang]),
+                    .syncWhileEditing(wait: 5, lead: 2, field: 1),
+                ])
+        ),
     ]
 
     @Test("the schedules that found faults hold every invariant", arguments: 0..<found.count)
@@ -154,6 +186,36 @@ struct SimulatorTests {
         #expect(other.violations.isEmpty)
         other.received(answer, for: request, injected: false)
         #expect(other.violations.first?.contains("a second 429") == true)
+    }
+
+    @Test("the invariants of notes and tags catch what they promise to: a note twice, a tag against its last row")
+    func kindInvariantsCatch() async {
+        defer { Simulator.cleanUp() }
+        let schedule = Schedule(
+            seed: 9, apiVersion: "2.14", steps: [.note(lead: 0, faults: []), .tag(lead: 1, tag: 0, add: false, field: 1), .merge(lead: 2, user: 0, faults: [])])
+        let path = Simulator.defaultDirectory + "/sim-invariants-\(UInt32.random(in: 0...UInt32.max)).journal"
+        defer {
+            for suffix in ["", "-wal", "-shm", ".lock"] { unlink(path + suffix) }
+        }
+        let run = Run(schedule: schedule, path: path, tracing: false)
+        let violation = await withTaskExecutorPreference(SimulationExecutor(clock: run.clock)) { await run.execute() }
+        #expect(violation == nil, "\(violation.map(\.description) ?? "")")
+        await run.restart()
+        let rows = await run.rows() ?? []
+        #expect(rows.map(\.kind) == [.note, .update, .tags, .merge])
+        #expect(rows.allSatisfy { $0.state == .sent })
+        #expect(await run.otherKinds(rows, final: true) == nil)
+
+        // A teammate tags the lead: the last row untagged it.
+        let workspace = await run.workspace
+        let leads = await run.leads
+        let tagged = workspace.tag(leadID: leads[1], with: Schedule.tagName(0, lead: 1))
+        #expect(tagged != nil)
+        #expect(await run.tagsFollowLastRow(rows)?.contains("the lead carries it") == true)
+
+        // The note again: it is in Intercom twice.
+        workspace.addNote(leadID: leads[0], body: rows[0].changes.noteBody)
+        #expect(await run.notesLandOnce(rows)?.contains("2 times") == true)
     }
 
     @Test("shrinking keeps a failing schedule failing and drops the steps that do not matter")
