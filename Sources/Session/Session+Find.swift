@@ -88,7 +88,7 @@ extension Session {
     /// A read that meets a rate limit is asked again once the window resets (the client holds
     /// every call until then, as long as any call waits for a hold), a few times at most; any
     /// other failure is the failure policy's, through ``askIntercom(_:notices:bindingApp:fallback:_:)``.
-    private func waitingOutRateLimits<T>(_ call: () async throws(IntercomError) -> T) async throws(IntercomError) -> T {
+    func waitingOutRateLimits<T>(_ call: () async throws(IntercomError) -> T) async throws(IntercomError) -> T {
         var attempt = 0
         while true {
             do {

@@ -20,10 +20,25 @@ extension Session {
     }
 
     /// The loaded lead's tags as the user sees them: its copy with its unsent tags rows, then
-    /// the unpushed `tag`/`untag` edits.
-    func tags() throws(CommandFailure) -> Reply {
+    /// the unpushed `tag`/`untag` edits. Online, the workspace's tags are read again first
+    /// (`GET /tags`, kept in the journal for their names and for Tab).
+    func tags() async throws(CommandFailure) -> Reply {
         if selection != nil { throw oneLeadOnly("tags") }
         let lead = try requireLead()
+        var notices: [Notice] = []
+        if connectivity.mode == .online, let api {
+            var listed: [IntercomTag]?
+            do {
+                listed = try await waitingOutRateLimits { () async throws(IntercomError) in try await api.tags().value }
+            } catch {
+                if error.isUnreachable {
+                    notices += absorb(.unreachable(error.description))
+                } else {
+                    throw CommandFailure(.failed, "tags: GET /tags failed: \(error.description)")
+                }
+            }
+            if let listed { try journalCall { try journal.recordTags(listed.map { ($0.name, $0.id) }, replacing: true) } }
+        }
         let known = try journalCall { try journal.workspaceTags() }
         var byID: [String: String] = [:]
         var ids: [String: String] = [:]
@@ -34,7 +49,7 @@ extension Session {
             }
         }
         let shown = lead.view.applyingTags(tagEdits, ids: ids)
-        return Reply(.tagList(TagListView(names: shown.tagNames(names: byID), unpushed: tagEdits)))
+        return Reply(.tagList(TagListView(names: shown.tagNames(names: byID), unpushed: tagEdits)), notices: notices)
     }
 
     /// The base of a tags row: whether the lead carried each tag as the user saw it.
@@ -73,7 +88,7 @@ extension Session {
         var notices: [Notice] = []
         if connectivity.mode == .online, let api, let id = lead.view.reference.id {
             do {
-                listed = try await api.notes(contactID: id).value
+                listed = try await waitingOutRateLimits { () async throws(IntercomError) in try await api.notes(contactID: id).value }
             } catch {
                 if error.isUnreachable {
                     notices += absorb(.unreachable(error.description))

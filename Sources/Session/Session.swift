@@ -166,7 +166,7 @@ public actor Session {
         case .revert(let first, let last): return try await revert(from: first, through: last)
         case .export(let path, let columns, let filter): return try await export(path: path, columns: columns, filter: filter)
         case .tag(let names, let add): return try tag(names, add: add)
-        case .tags: return try tags()
+        case .tags: return try await tags()
         case .note(let text): return try await note(text)
         case .notes: return try await notes()
         case .merge(let target, let dryRun): return try await merge(into: target, dryRun: dryRun)
