@@ -56,7 +56,8 @@ struct Presenter: Sendable {
             return rows.isEmpty ? "no custom attributes" : Table.render(header: ["NAME", "TYPE", ""], rows: rows, style: style)
         case .found(let found): return foundText(found)
         case .selected(let count):
-            return "\(Words.plural(count, "lead")) selected: set, attr, unset and unattr now change each; diff sums them up; push journals one update per lead"
+            return
+                "\(Words.plural(count, "lead")) selected: set, attr, unset, unattr, tag and untag now change each; diff sums them up; push journals one update per lead"
         case .selectionEdited(let key, let value, let leads):
             return "\(key) = \(Words.value(value, of: key)) for the \(Words.plural(leads, "selected lead")) (`diff` shows what changes)"
         case .selectionChanges(let diff): return selectionDiffText(diff)
