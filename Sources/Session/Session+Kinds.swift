@@ -107,9 +107,6 @@ extension Session {
             throw CommandFailure(.invalidUpdate, "a merge needs the lead's id; load it by id first")
         }
         if target.id == leadID { throw CommandFailure(.invalidUpdate, "a lead cannot be merged into itself") }
-        if dialect == .v2, target.id == nil, connectivity.mode == .offline {
-            // Found when sent: 2.x merges by id, so the external id is searched then.
-        }
         if dryRun {
             let (method, path, body) = Session.mergeCall(leadID: leadID, into: target, dialect: dialect)
             return Reply(
@@ -140,40 +137,21 @@ extension Session {
     private func journalAtOnce(_ row: NewUpdate, what: String) async throws(CommandFailure) -> Reply {
         let appended = try journalCall { try journal.append(row, coalesce: false, now: clock.now()) }
         let seq = appended.entry.seq
-        var entry = appended.entry
-        var notices: [Notice] = []
-        var unsent = appended.unsent
-        if connectivity.mode == .online, replayer != nil {
-            let replay = try await replayNow(readingBack: seq, failingWith: { "\(what) #\(seq) journaled, not sent: \($0)" })
-            notices = replay.notices
-            entry = replay.entry ?? entry
-            unsent = try journalCall { try journal.unsentCount() }
-        } else if api == nil {
-            notices.append(.noTokenToSend)
-        }
+        let delivered = try await deliverJournaled(appended, what: what)
+        let entry = delivered.entry
         if entry.state == .failed {
             let message = "\(what) failed: \(entry.lastError ?? "refused") (#\(seq) kept as failed; `retry \(seq)` or `drop \(seq)`)"
             throw entry.lastErrorCode.map { CommandFailure.intercom($0, message) } ?? CommandFailure(.failed, message)
         }
         if entry.state == .sent, row.kind == .merge {
-            // The lead is gone: the user it became is loaded in its place.
-            if let user = try journalCall({ try journal.cachedLead(id: entry.changes.mergeTarget.id) })
-                ?? ((try? journal.entries(all: true, afterSeq: seq - 1, limit: 1).first?.lead.id).flatMap { try? journal.cachedLead(id: $0) })
-            {
+            // The lead is gone: the user it became (cached by the merge) is loaded in its place.
+            let target = entry.changes.mergeTarget
+            if let user = try journalCall({ try journal.cachedLead(id: target.id, userID: target.id == nil ? target.userID : nil) }) {
                 current = LoadedLead(view: try journalCall { try journal.userView(of: user) }, fetchedAt: user.fetchedAt)
             }
         }
-        var waiting: PushOutcome.Waiting?
-        if entry.state != .sent {
-            if connectivity.mode == .offline {
-                waiting = api == nil ? .noToken : .offline
-            } else if entry.nextAttemptAt > clock.now() {
-                waiting = .retry(after: entry.nextAttemptAt - clock.now(), lastError: entry.lastError ?? "")
-            } else {
-                waiting = .queued
-            }
-        }
-        return Reply(.pushed(PushOutcome(entry: entry, merged: false, unsent: unsent, waiting: waiting)), notices: notices)
+        return Reply(
+            .pushed(PushOutcome(entry: entry, merged: false, unsent: delivered.unsent, waiting: waiting(for: entry))), notices: delivered.notices)
     }
 }
 

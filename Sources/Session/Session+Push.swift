@@ -91,23 +91,12 @@ extension Session {
     /// Replays a pushed row when online and says how it went.
     private func deliverPushed(_ appended: Journal.AppendResult) async throws(CommandFailure) -> Reply {
         let seq = appended.entry.seq
-
-        var notices: [Notice] = []
-        var entry = appended.entry
-        // Counted when the row was journaled; a replay changes it.
-        var unsent = appended.unsent
-        if connectivity.mode == .online, replayer != nil {
-            let replay = try await replayNow(readingBack: seq, failingWith: { "update #\(seq) journaled, not sent: \($0)" })
-            notices = replay.notices
-            entry = replay.entry ?? entry
-            unsent = try journalCall { try journal.unsentCount() }
-        } else if api == nil {
-            notices.append(.noTokenToSend)
-        }
-        switch entry.state {
+        let delivered = try await deliverJournaled(appended, what: "update")
+        switch delivered.entry.state {
         case .sent:
             try refreshCurrent()
         case .failed:
+            let entry = delivered.entry
             let message = "push failed: \(entry.lastError ?? "refused") (update #\(seq) kept as failed; `retry \(seq)` or `drop \(seq)`)"
             throw entry.lastErrorCode.map { CommandFailure.intercom($0, message) } ?? CommandFailure(.failed, message)
         case .conflict:
@@ -117,17 +106,31 @@ extension Session {
         default:
             break
         }
-        var waiting: PushOutcome.Waiting?
-        if entry.state != .sent {
-            if connectivity.mode == .offline {
-                waiting = api == nil ? .noToken : .offline
-            } else if entry.nextAttemptAt > clock.now() {
-                waiting = .retry(after: entry.nextAttemptAt - clock.now(), lastError: entry.lastError ?? "")
-            } else {
-                waiting = .queued
-            }
+        return Reply(
+            .pushed(PushOutcome(entry: delivered.entry, merged: appended.merged, unsent: delivered.unsent, waiting: waiting(for: delivered.entry))),
+            notices: delivered.notices)
+    }
+
+    /// A row just journaled, replayed when online (`what` names it in a refusal: `update`, `note`):
+    /// the row as read back, the notices, and the rows still unsent.
+    func deliverJournaled(
+        _ appended: Journal.AppendResult, what: String
+    ) async throws(CommandFailure) -> (entry: JournalEntry, notices: [Notice], unsent: Int) {
+        let seq = appended.entry.seq
+        guard connectivity.mode == .online, replayer != nil else {
+            // Counted when the row was journaled.
+            return (appended.entry, api == nil ? [.noTokenToSend] : [], appended.unsent)
         }
-        return Reply(.pushed(PushOutcome(entry: entry, merged: appended.merged, unsent: unsent, waiting: waiting)), notices: notices)
+        let replay = try await replayNow(readingBack: seq, failingWith: { "\(what) #\(seq) journaled, not sent: \($0)" })
+        return (replay.entry ?? appended.entry, replay.notices, try journalCall { try journal.unsentCount() })
+    }
+
+    /// Why a journaled row is not sent yet, or nil when it is.
+    func waiting(for entry: JournalEntry) -> PushOutcome.Waiting? {
+        guard entry.state != .sent else { return nil }
+        if connectivity.mode == .offline { return api == nil ? .noToken : .offline }
+        if entry.nextAttemptAt > clock.now() { return .retry(after: entry.nextAttemptAt - clock.now(), lastError: entry.lastError ?? "") }
+        return .queued
     }
 
     /// Replays the journal now (a command asked: `push`, `retry`, `resolve`), notes what the

@@ -120,12 +120,14 @@ struct OutboxKindsTests {
     @Test("tags on a selection: each lead that lacks the tag gets it, a lead that has it is skipped", arguments: ["2.14"])
     func selectionTags(version: String) async throws {
         try await withRig(version: version) { rig in
-            let run = try await rig.run(["load \(Self.julia)", "tag vip", "push", "find name~n", "load found", "tag vip", "push"])
+            let run = try await rig.run(["load \(Self.julia)", "tag vip", "push", "find name~i", "load found", "tag vip", "push"])
             #expect(run.status == 0, "\(run.stderr)")
             let tagged = rig.fake.requests.filter { $0.method == "POST" && $0.path.hasSuffix("/tags") && $0.path.hasPrefix("/contacts/") }
             #expect(Set(tagged.map(\.path)).count == tagged.count, "no lead tagged twice: \(tagged.map(\.path))")
             #expect(rig.fake.tagNames(leadID: obrien).contains("vip"))
             #expect(rig.fake.tagNames(leadID: Self.julia).contains("vip"))
+            #expect(run.stdout.contains("selected"), "Julia is among the leads found: \(run.stdout)")
+            #expect(tagged.filter { $0.path == "/contacts/\(Self.julia)/tags" }.count == 1, "Julia, tagged by the first push, is skipped by the selection's")
         }
     }
 
@@ -193,6 +195,9 @@ extension OutboxKindsTests {
             #expect(!rig.fake.tagNames(leadID: obrien).contains("vip"), "the revert untagged it")
             let note = try await rig.run(["load \(obrien)", "note 'Hello'", "revert 3"])
             #expect(note.stderr.contains("a note cannot be taken back"), "\(note.stderr)")
+            let merge = try await rig.run(["load \(obrien)", "merge into \(Self.winston)", "revert 4"])
+            #expect(rig.fake.isMerged(leadID: obrien), "\(merge.stdout)\(merge.stderr)")
+            #expect(merge.stderr.contains("a merge cannot be undone"), "\(merge.stderr)")
         }
     }
 }
