@@ -24,11 +24,13 @@ public struct Contact: Sendable, Hashable {
         try self.init(jsonBytes: Array(json.utf8))
     }
 
-    /// Decodes a lead from Intercom's JSON bytes.
-    public init<Bytes: Collection>(jsonBytes: Bytes) throws(ContactDecodingError) where Bytes.Element == UInt8 {
+    /// Decodes a lead from Intercom's JSON bytes; with a projection (``Contact/projection(reading:)``),
+    /// only the fields it names: such a lead is for reading those fields, never for caching.
+    public init<Bytes: Collection>(jsonBytes: Bytes, keeping projection: JSONProjection = .all) throws(ContactDecodingError)
+    where Bytes.Element == UInt8 {
         let value: JSONValue
         do {
-            value = try JSONText.parse(jsonBytes)
+            value = try JSONText.parse(jsonBytes, keeping: projection)
         } catch {
             throw ContactDecodingError(reason: error.description)
         }
@@ -36,6 +38,30 @@ public struct Contact: Sendable, Hashable {
             throw ContactDecodingError(reason: "expected a JSON object")
         }
         try self.init(fields: object)
+    }
+
+    /// Decodes only the fields `projection` names (see ``init(jsonBytes:keeping:)``).
+    public init(json: String, keeping projection: JSONProjection) throws(ContactDecodingError) {
+        try self.init(jsonBytes: Array(json.utf8), keeping: projection)
+    }
+
+    /// What to decode of a cached lead to read `keys` (a dotted standard field reads its
+    /// object whole), with the fields that make it a lead and name it: `type`, `id`,
+    /// `user_id`, `external_id`, `email`, `name` and `role`.
+    public static func projection(reading keys: some Sequence<FieldKey>) -> JSONProjection {
+        var members: [String: JSONProjection] = [:]
+        for name in ["type", "id", "user_id", "external_id", "email", "name", "role"] { members[name] = .all }
+        var custom: [String: JSONProjection] = [:]
+        for key in keys {
+            switch key {
+            case .standard(let name):
+                members[String(name.prefix { $0 != "." })] = .all
+            case .custom(let name):
+                custom[name] = .all
+            }
+        }
+        if !custom.isEmpty { members["custom_attributes"] = .members(custom) }
+        return .members(members)
     }
 
     /// The lead as compact JSON text, fields in their original order.

@@ -10,12 +10,13 @@ public enum JSONText {
         try parse(Array(text.utf8))
     }
 
-    /// Parses one JSON document from UTF-8 bytes.
-    public static func parse<Bytes: Collection>(_ bytes: Bytes) throws(JSONParseError) -> JSONValue
+    /// Parses one JSON document from UTF-8 bytes; of its objects, only the members
+    /// `projection` names are read (the others are checked for shape and skipped).
+    public static func parse<Bytes: Collection>(_ bytes: Bytes, keeping projection: JSONProjection = .all) throws(JSONParseError) -> JSONValue
     where Bytes.Element == UInt8 {
         var parser = Parser(bytes: Array(bytes))
         parser.skipWhitespace()
-        let value = try parser.parseValue(depth: 0)
+        let value = try parser.parseValue(depth: 0, projection: projection)
         parser.skipWhitespace()
         guard parser.index == parser.bytes.count else {
             throw JSONParseError(offset: parser.index, reason: "unexpected text after the JSON value")
@@ -178,6 +179,20 @@ extension JSONText {
     }
 }
 
+/// What to read of a JSON object: every member, or only the members named, each with what to
+/// read of it. A lead's cached copy holds dozens of fields; `find` offline and a selection's
+/// push need a handful, and reading only those skips building the rest.
+public indirect enum JSONProjection: Sendable, Hashable {
+    case all
+    case members([String: JSONProjection])
+
+    /// Both projections' members: what either reads.
+    public func union(_ other: JSONProjection) -> JSONProjection {
+        guard case .members(let mine) = self, case .members(let theirs) = other else { return .all }
+        return .members(mine.merging(theirs) { $0.union($1) })
+    }
+}
+
 /// Why a JSON text could not be read.
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
     public var offset: Int
@@ -198,11 +213,11 @@ private struct Parser {
 
     func fail(_ reason: String) -> JSONParseError { JSONParseError(offset: index, reason: reason) }
 
-    mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
+    mutating func parseValue(depth: Int, projection: JSONProjection = .all) throws(JSONParseError) -> JSONValue {
         guard depth < Parser.maxDepth else { throw fail("nested too deeply") }
         guard index < bytes.count else { throw fail("unexpected end of input") }
         switch bytes[index] {
-        case UInt8(ascii: "{"): return try parseObject(depth: depth)
+        case UInt8(ascii: "{"): return try parseObject(depth: depth, projection: projection)
         case UInt8(ascii: "["): return try parseArray(depth: depth)
         case UInt8(ascii: "\""): return .string(try parseString())
         case UInt8(ascii: "t"):
@@ -226,7 +241,7 @@ private struct Parser {
         }
     }
 
-    mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
+    mutating func parseObject(depth: Int, projection: JSONProjection) throws(JSONParseError) -> JSONValue {
         index += 1
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
@@ -245,7 +260,15 @@ private struct Parser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1
             skipWhitespace()
-            members.append((key, try parseValue(depth: depth + 1)))
+            switch projection {
+            case .all: members.append((key, try parseValue(depth: depth + 1)))
+            case .members(let kept):
+                if let inner = kept[key] {
+                    members.append((key, try parseValue(depth: depth + 1, projection: inner)))
+                } else {
+                    try skipValue(depth: depth + 1)
+                }
+            }
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -258,6 +281,69 @@ private struct Parser {
             }
             throw fail("expected ',' or '}'")
         }
+    }
+
+    /// Moves past one value without building it, checking its shape as ``parseValue(depth:projection:)``
+    /// would (a string's escapes and a number's digits are not decoded).
+    mutating func skipValue(depth: Int) throws(JSONParseError) {
+        guard depth < Parser.maxDepth else { throw fail("nested too deeply") }
+        guard index < bytes.count else { throw fail("unexpected end of input") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            let close = bytes[index] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            index += 1
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == close {
+                index += 1
+                return
+            }
+            while true {
+                skipWhitespace()
+                if close == UInt8(ascii: "}") {
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a key") }
+                    try skipString()
+                    skipWhitespace()
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+                    index += 1
+                    skipWhitespace()
+                }
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard index < bytes.count else { throw fail("unexpected end of input") }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                if bytes[index] == close {
+                    index += 1
+                    return
+                }
+                throw fail(close == UInt8(ascii: "}") ? "expected ',' or '}'" : "expected ',' or ']'")
+            }
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "t"): try expectWord("true")
+        case UInt8(ascii: "f"): try expectWord("false")
+        case UInt8(ascii: "n"): try expectWord("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            guard let (end, _) = JSONText.scanNumber(bytes, from: index) else { throw fail("invalid number") }
+            index = end
+        default: throw fail("expected a value")
+        }
+    }
+
+    /// Moves past a string (at its opening quote).
+    mutating func skipString() throws(JSONParseError) {
+        index += 1
+        while index < bytes.count {
+            let b = bytes[index]
+            if b == UInt8(ascii: "\"") {
+                index += 1
+                return
+            }
+            if b < 0x20 { throw fail("control character in string") }
+            index += b == UInt8(ascii: "\\") ? 2 : 1
+        }
+        throw fail("unterminated string")
     }
 
     mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {

@@ -169,6 +169,28 @@ public struct LeadSearch: Sendable, Hashable, CustomStringConvertible {
         return conditions.allSatisfy { $0.matches(lead) }
     }
 
+    /// What of a cached lead ``matches(_:)`` and `find`'s table read: the conditions' fields
+    /// under both dialects' names (`external_id` and `user_id`, `last_seen_at` and
+    /// `last_request_at`; `email_domain` reads `email`), and `tags` for `tag=`.
+    public var projection: JSONProjection {
+        var keys: [FieldKey] = []
+        for condition in conditions {
+            switch condition.field {
+            case .custom(let name): keys.append(.custom(name))
+            case .tag: keys.append(.standard("tags"))
+            case .standard(let name):
+                keys.append(.standard(name))
+                switch name {
+                case "external_id", "user_id": keys += [.standard("external_id"), .standard("user_id")]
+                case "last_seen_at", "last_request_at": keys += [.standard("last_seen_at"), .standard("last_request_at")]
+                case "email_domain": keys.append(.standard("email"))
+                default: break
+                }
+            }
+        }
+        return Contact.projection(reading: keys)
+    }
+
     /// A cached contact's role: 2.x's `role`, else a lead (1.x's contacts are leads).
     static func role(of lead: Contact) -> String {
         lead.fields["role"]?.stringValue ?? (lead.type == "user" ? "user" : "lead")

@@ -40,7 +40,9 @@ extension Session {
                 }
                 result.fromCache = true
                 result.rows = try journalCall {
-                    try journal.cachedViews(matching: search.matches, limit: search.limit) { FoundRow($0, columns: columns) }
+                    try journal.cachedViews(matching: search.matches, reading: search.projection, limit: search.limit) {
+                        FoundRow($0, columns: columns)
+                    }
                 }
                 notices.append(.searchedCache)
             }

@@ -81,9 +81,14 @@ extension Session {
         var push = SelectionPush(leads: selected.count, dryRun: dryRun)
         let batchID = String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let firstSeq = try journalCall { try journal.latestSeq() } + 1
+        // What each lead's row reads: the edited fields (its base), its tags when tags change,
+        // `updated_at` (the base's time) and its identifiers.
+        var reads = Array(edits.keys) + [.standard("updated_at")]
+        if !tagEdits.isEmpty { reads.append(.standard("tags")) }
+        let projection = Contact.projection(reading: reads)
         var index = 0
         for chunk in selected.chunks(of: Session.selectionChunk) {
-            let views = try journalCall { try journal.cachedViews(ids: chunk) }
+            let views = try journalCall { try journal.cachedViews(ids: chunk, reading: projection) }
             push.missing += chunk.count - views.count
             var rows: [ImportedUpdate] = []
             rows.reserveCapacity(views.count)

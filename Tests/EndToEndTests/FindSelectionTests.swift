@@ -294,6 +294,30 @@ struct FindSelectionTests {
         }
     }
 
+    @Test("offline, find and a selection's push read each lead as the user sees it: an unsent update counts, in the match, the table and the base")
+    func offlineReadsUnsentValues() async throws {
+        let leads = try searchLeads(Self.leadCount)
+        try await withRig(searchConfiguration(leads), version: "2.14") { rig in
+            let cached = try await rig.run(["find plan=gold,silver,trial"])
+            #expect(cached.status == 0, "\(cached.stderr)")
+            // Lead 1 (silver, 1 seat) becomes gold and 40 seats, unsent.
+            let edited = try await rig.run(["load \(leads[1].id)", "attr plan gold", "attr seats 40", "push"], extra: ["--offline"])
+            #expect(edited.status == 0, "\(edited.stderr)")
+
+            let gold = try await rig.foundIDs("plan=gold", extra: ["--offline"])
+            #expect(gold.ids == Set((0..<Self.leadCount).filter { $0 % 3 == 0 || $0 == 1 }.map { leads[$0].id }), "\(gold.result.stdout)")
+            #expect(try await rig.foundIDs("plan=silver", extra: ["--offline"]).ids.contains(leads[1].id) == false)
+            let seats = try await rig.run(["find seats>=40"], extra: ["--offline"])
+            #expect(seats.stdout.contains(leads[1].id) && seats.stdout.contains("40"), "the table shows the unsent value: \(seats.stdout)")
+
+            // The push reads lead 1's 40 seats (unsent), so `attr seats 40` leaves it alone.
+            let pushed = try await rig.run(["find plan=gold", "load found", "attr seats 40", "push"], extra: ["--offline"])
+            #expect(pushed.status == 0, "\(pushed.stderr)")
+            #expect(pushed.stdout.contains("journaled 8 updates for 9 selected leads"), "\(pushed.stdout)")
+            #expect(pushed.stdout.contains("already holding the values 1"), "\(pushed.stdout)")
+        }
+    }
+
     @Test("on a terminal the prompt counts the selection, and a push to more than 100 leads asks first")
     func promptAndConfirmation() async throws {
         let leads = try searchLeads(150, plan: "trial")
