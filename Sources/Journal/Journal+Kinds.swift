@@ -89,17 +89,6 @@ extension Journal {
         }
     }
 
-    // MARK: Notes and merges
-
-    /// Counts a claimed row's send as an attempt although the failure policy does not (a
-    /// timeout: the request may have reached Intercom), so that the row's next claim shows an
-    /// earlier attempt, and a note or merge checks whether it landed before it is sent again.
-    public func countAttempt(seq: Int64) throws(JournalError) {
-        try write { db in
-            try db.cachedStatement(sql: "UPDATE updates SET attempts = attempts + 1 WHERE seq = ? AND state = 'sending'").execute(arguments: [seq])
-        }
-    }
-
     // MARK: Merges
 
     /// What a delivered merge does in the journal, in the replay's transaction: the merge row is

@@ -14,6 +14,15 @@ public enum OutboxKind: String, Sendable, Hashable, CaseIterable, Codable {
 
     /// How `queue` names the kind.
     public var label: String { rawValue }
+
+    /// Whether sending a row of the kind twice does what sending it once does: updates and
+    /// tags are; a note would appear twice and a merge be refused the second time.
+    public var isIdempotent: Bool {
+        switch self {
+        case .update, .tags: true
+        case .note, .merge: false
+        }
+    }
 }
 
 /// Tag changes in the order they were made: a name tagged then untagged keeps only the untag.

@@ -1,5 +1,6 @@
 import IntercomClient
 import Journal
+import LeadModel
 
 /// The process exit codes DESIGN promises (`Session` calls them `ExitCode` and adds the rules
 /// for scripts and `sync`). What decides them for a failure is the ``FailurePolicy``.
@@ -209,6 +210,29 @@ public enum FailurePolicy {
 
     /// The rule for a failed call to Intercom.
     public static func rule(for error: IntercomError) -> FailureRule { rule(for: kind(of: error)) }
+
+    /// The rule for a failed send of a row of kind `row`: the kind's rule, with two rules of
+    /// the row kinds beyond fields.
+    /// - A row that must not be sent twice (a note, a merge: ``OutboxKind/isIdempotent``)
+    ///   counts a send whose outcome is unknown (no whole answer in time, or cancelled
+    ///   mid-request) as an attempt, so its next send first checks whether this one landed.
+    /// - A 403 on a tags or note row (a token without that permission) fails that row; the
+    ///   updates go on. A 403 on an update still stops the replay.
+    public static func rule(for error: IntercomError, row: OutboxKind) -> FailureRule {
+        var rule = rule(for: error)
+        switch (rule.kind, row) {
+        case (.timeout, _) where !row.isIdempotent, (.cancelled, _) where !row.isIdempotent:
+            rule.countsAsAttempt = true
+        case (.forbidden, .tags), (.forbidden, .note):
+            rule.disposition = .fail
+            rule.countsAsAttempt = true
+            rule.exitCode = ExitStatus.failed
+            rule.effect = "fail the row, naming the permission the token lacks; the other rows go on"
+        default:
+            break
+        }
+        return rule
+    }
 
     /// The rule for a failed journal read or write.
     public static func rule(for error: JournalError) -> FailureRule { rule(for: kind(of: error)) }

@@ -5,11 +5,12 @@ import LeadModel
 
 /// Delivering the rows that are not field updates: tags, notes, merges.
 ///
-/// Each call goes through the client's one send path, so the failure policy applies to them
-/// as to an update (429 waits, 5xx retries, refused and 401 stop). Two rules are their own:
-/// a 403 on a tag or note call fails that row and names the permission (it does not stop the
-/// updates), and a note or merge whose earlier send may have landed is checked before it is
-/// sent again.
+/// Each call goes through the client's one send path, and its failure through the one policy
+/// (``FailurePolicy/rule(for:row:)``): 429 waits, 5xx retries, refused and 401 stop. The policy
+/// has two rules of these kinds: a 403 on a tag or note call fails that row and names the
+/// permission (it does not stop the updates), and a note's or merge's send with an unknown
+/// outcome counts as an attempt. A note or merge whose earlier send may have landed is
+/// checked before it is sent again.
 extension Replayer {
     /// Whether an earlier send of this row may have reached Intercom: a claim before this one
     /// (a cut answer, a timeout, a 5xx, a crash while it was `sending`).
@@ -63,12 +64,7 @@ extension Replayer {
                     return .done(entry, listed.rateLimit, alreadyApplied: true)
                 }
             }
-            let added: IntercomResponse<IntercomNote>
-            do {
-                added = try await api.addNote(contactID: contactID, body: body, adminID: app.adminID)
-            } catch {
-                return sendFailed(entry, error)
-            }
+            let added = try await api.addNote(contactID: contactID, body: body, adminID: app.adminID)
             return .done(entry, added.rateLimit, alreadyApplied: false)
         } catch {
             return .failure(entry, error)
@@ -113,35 +109,11 @@ extension Replayer {
                     return .merged(entry, user, RateLimitInfo(), alreadyApplied: true)
                 }
             }
-            let merged: IntercomResponse<Contact>
-            do {
-                merged = try await api.merge(leadID: leadID, into: user?.reference ?? target)
-            } catch {
-                return sendFailed(entry, error)
-            }
+            let merged = try await api.merge(leadID: leadID, into: user?.reference ?? target)
             return .merged(entry, merged.value, merged.rateLimit, alreadyApplied: false)
         } catch {
             return .failure(entry, error)
         }
-    }
-
-    /// The failure of a note's or merge's own call. A timeout (or a cancel mid-request) leaves
-    /// its outcome unknown, and the failure policy does not count it as an attempt: the row's
-    /// next send would then not check whether this one landed (``mayHaveLanded(_:)``), and a
-    /// note that landed would be sent twice, a merge that landed sent again and failed as not
-    /// found. So the send is counted all the same; when the journal cannot count it, the
-    /// failure is given as a lost answer, which the policy counts (and retries after a backoff).
-    func sendFailed(_ entry: JournalEntry, _ error: IntercomError) -> Outcome {
-        guard error.kind == .timeout || error.kind == .cancelled, !FailurePolicy.rule(for: error).countsAsAttempt else {
-            return .failure(entry, error)
-        }
-        let unknown = error
-        do {
-            try journal.countAttempt(seq: entry.seq)
-        } catch {
-            return .failure(entry, IntercomError(kind: .connectionLost, detail: "no answer in time (\(unknown.detail)), the outcome unknown"))
-        }
-        return .failure(entry, unknown)
     }
 
     /// The message a 403 on a tag or note call leaves on its row: the permission it lacks.

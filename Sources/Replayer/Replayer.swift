@@ -361,14 +361,7 @@ public final class Replayer: Sendable {
 
         case .failure(let entry, let error):
             if error.status != nil { budget.observe(error.rateLimit, now: now) }
-            if error.status == 403, entry.kind == .tags || entry.kind == .note {
-                // A token without the scope for tags or notes: this row fails, the updates go on.
-                let message = Replayer.forbiddenMessage(entry, error)
-                return Step(
-                    record: .failed(seq: entry.seq, status: 403, errorCode: error.code, error: message), tally: \.failed,
-                    event: .failed(entry, message))
-            }
-            let rule = FailurePolicy.rule(for: error)
+            let rule = FailurePolicy.rule(for: error, row: entry.kind)
             switch rule.disposition {
             case .stop(let cause):
                 return Step(
@@ -383,8 +376,13 @@ public final class Replayer: Sendable {
             case .fail, .conflict:
                 // A 400 to a row made under the other dialect (a custom attribute 1.4 would
                 // have created, say) says how to send it as it was made.
-                let hint = error.status == 400 ? Replayer.resendHint(entry, version: api.configuration.apiVersion) ?? "" : ""
-                let message = error.description + hint
+                let message: String
+                if rule.kind == .forbidden {
+                    message = Replayer.forbiddenMessage(entry, error)
+                } else {
+                    let hint = error.status == 400 ? Replayer.resendHint(entry, version: api.configuration.apiVersion) ?? "" : ""
+                    message = error.description + hint
+                }
                 return Step(
                     record: .failed(seq: entry.seq, status: error.status, errorCode: error.code, error: message), tally: \.failed,
                     event: .failed(entry, message))

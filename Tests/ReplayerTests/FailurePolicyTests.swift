@@ -77,6 +77,26 @@ struct FailurePolicyTests {
         #expect(rule(.journalFull).exitCode == ExitStatus.journal)
     }
 
+    @Test("the rules of a row's kind: a note's or merge's unknown outcome counts as an attempt; a 403 fails a tags or note row alone")
+    func rulesByRowKind() {
+        for error in Self.intercomErrors.map(\.0) {
+            for row in OutboxKind.allCases {
+                let plain = FailurePolicy.rule(for: error)
+                let rule = FailurePolicy.rule(for: error, row: row)
+                switch (plain.kind, row) {
+                case (.timeout, .note), (.timeout, .merge), (.cancelled, .note), (.cancelled, .merge):
+                    #expect(rule.countsAsAttempt && rule.disposition == plain.disposition, "\(plain.kind) \(row)")
+                case (.forbidden, .tags), (.forbidden, .note):
+                    #expect(rule.disposition == .fail && rule.exitCode == ExitStatus.failed, "\(row)")
+                default:
+                    #expect(rule == plain, "\(plain.kind) \(row): the kind's own rule")
+                }
+            }
+        }
+        #expect(FailurePolicy.rule(for: IntercomError(kind: .http, status: 403), row: .update).disposition == .stop(.unauthorized))
+        #expect(!FailurePolicy.rule(for: IntercomError(kind: .timeout, detail: "t"), row: .tags).countsAsAttempt)
+    }
+
     @Test("README's policy table lists every kind once, with its rule's exit code")
     func readmeTable() throws {
         let readme = try #require(contents(of: repositoryRoot() + "/README.md"))
