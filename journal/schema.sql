@@ -4,7 +4,7 @@
 -- PRAGMA synchronous = FULL, created with mode 0600.
 
 PRAGMA application_id = 1279546184; -- 0x4C445348, "LDSH": marks a leadsh journal
-PRAGMA user_version = 10;           -- the schema version; a newer one is refused
+PRAGMA user_version = 11;           -- the schema version; a newer one is refused
 PRAGMA auto_vacuum = 2;             -- INCREMENTAL (from version 9): `leadsh gc` and the daily
                                     -- prune give freed pages back; an older journal is switched
                                     -- by its first full VACUUM
@@ -179,4 +179,16 @@ CREATE INDEX applied_ops_by_seq ON applied_ops(seq);
 CREATE TABLE workspace_tags (
     name  TEXT PRIMARY KEY NOT NULL COLLATE NOCASE,
     id    TEXT
+) WITHOUT ROWID;
+-- Version 11: merged_leads, the leads whose merge leadsh delivered, each with the user
+-- it became (Intercom id, external id, email). A row journaled for such a lead after
+-- the merge was sent (an import naming the lead's id, another shell that had it loaded)
+-- meets a 404 when it is sent; the replay then re-addresses the lead's unsent rows to
+-- the user, as the merge itself did, and sends them again.
+CREATE TABLE merged_leads (
+    lead_id           TEXT PRIMARY KEY NOT NULL,
+    user_id           TEXT NOT NULL,
+    user_external_id  TEXT,
+    user_email        TEXT,
+    merged_at         REAL NOT NULL
 ) WITHOUT ROWID;

@@ -99,18 +99,55 @@ extension Journal {
     static func applyMerged(_ db: Database, seq: Int64, user: Contact, now: Double) throws {
         guard let entry = try Journal.fetchEntry(db, seq: seq) else { return }
         try Journal.apply(.sent(seq: seq, status: 200, lead: nil), db, now: now)
-        let from = Journal.leadKey(for: entry.lead)
-        let into = Journal.leadKey(for: user.reference)
+        try Journal.readdress(db, from: Journal.leadKey(for: entry.lead), to: user.reference, after: seq, now: now)
+        if let id = entry.lead.id, id != user.id {
+            try db.cachedStatement(sql: "DELETE FROM leads WHERE id = ?").execute(arguments: [id])
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO merged_leads (lead_id, user_id, user_external_id, user_email, merged_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (lead_id) DO UPDATE SET user_id = excluded.user_id, user_external_id = excluded.user_external_id,
+                        user_email = excluded.user_email, merged_at = excluded.merged_at
+                    """
+            ).execute(arguments: [id, user.id, user.userID, user.email, now])
+        }
+        try Journal.upsertLead(db, user, fetchedAt: now)
+    }
+
+    /// Re-addresses the rows of lead `from` after `seq` not yet sent or dropped to `user`, in
+    /// their places; their updates take the user's values when sent as their base.
+    static func readdress(_ db: Database, from: String, to user: LeadReference, after seq: Int64, now: Double) throws {
         try db.cachedStatement(
             sql: """
                 UPDATE updates SET lead_key = ?, lead_id = ?, lead_user_id = ?, lead_email = coalesce(?, lead_email),
                     base_updated_at = CASE WHEN kind = 'update' THEN ? ELSE base_updated_at END, updated_at = ?
                 WHERE lead_key = ? AND seq > ? AND state <> 'sent' AND state <> 'dropped'
                 """
-        ).execute(arguments: [into, user.id, user.userID, user.email, NewUpdate.baseAtSend, now, from, seq])
-        if let id = entry.lead.id, id != user.id {
-            try db.cachedStatement(sql: "DELETE FROM leads WHERE id = ?").execute(arguments: [id])
+        ).execute(arguments: [Journal.leadKey(for: user), user.id, user.userID, user.email, NewUpdate.baseAtSend, now, from, seq])
+    }
+
+    /// The user a lead became, when leadsh delivered its merge (``applyMerged(_:seq:user:now:)``).
+    public func mergedInto(leadID: String) throws(JournalError) -> LeadReference? {
+        try readOne { db in
+            try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT user_id, user_external_id, user_email FROM merged_leads WHERE lead_id = ?"), arguments: [leadID]
+            ).map { LeadReference(id: $0[0], userID: $0[1], email: $0[2]) }
         }
-        try Journal.upsertLead(db, user, fetchedAt: now)
+    }
+
+    /// A row whose lead leadsh merged away (its send met a 404 or 410) follows the lead: the
+    /// lead's rows not yet sent or dropped, failed ones aside, go to `user` in their places, and
+    /// this claimed row goes back to `pending`, not counted as an attempt, to be sent again.
+    static func applyFollowedMerge(_ db: Database, seq: Int64, user: LeadReference, now: Double) throws {
+        guard let entry = try Journal.fetchEntry(db, seq: seq) else { return }
+        let from = Journal.leadKey(for: entry.lead)
+        try db.cachedStatement(
+            sql: """
+                UPDATE updates SET lead_key = ?, lead_id = ?, lead_user_id = ?, lead_email = coalesce(?, lead_email),
+                    base_updated_at = CASE WHEN kind = 'update' THEN ? ELSE base_updated_at END, updated_at = ?
+                WHERE lead_key = ? AND (state = 'pending' OR state = 'sending') AND kind <> 'merge'
+                """
+        ).execute(arguments: [Journal.leadKey(for: user), user.id, user.userID, user.email, NewUpdate.baseAtSend, now, from])
+        try Journal.apply(
+            .release(seq: seq, countsAsAttempt: false, notBefore: 0, status: nil, errorCode: nil, error: nil), db, now: now)
     }
 }

@@ -98,6 +98,8 @@ extension Journal {
             ).execute(arguments: [status, errorCode, error, now, seq])
         case .merged(let seq, let user):
             try Journal.applyMerged(db, seq: seq, user: user, now: now)
+        case .followedMerge(let seq, let user):
+            try Journal.applyFollowedMerge(db, seq: seq, user: user, now: now)
         case .conflict(let seq, let theirs):
             try db.cachedStatement(
                 sql: """
@@ -211,6 +213,9 @@ public enum ReplayRecord: Sendable {
     case conflict(seq: Int64, theirs: FieldChanges)
     /// A merge delivered: the lead became `user`; see ``Journal/applyMerged(_:seq:user:now:)``.
     case merged(seq: Int64, user: Contact)
+    /// A row for a lead leadsh had merged into `user`, re-addressed to it with the lead's other
+    /// unsent rows and put back to `pending`; see ``Journal/applyFollowedMerge(_:seq:user:now:)``.
+    case followedMerge(seq: Int64, user: LeadReference)
 }
 
 /// The rate-limit hold: the time before which nothing may be sent to Intercom, kept in the

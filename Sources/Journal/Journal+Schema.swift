@@ -222,6 +222,21 @@ extension Journal {
             id    TEXT
         ) WITHOUT ROWID;
         """,
+        // 11: the leads merged into users, so that a row journaled for a lead after its merge
+        // was sent (an import, another shell that had it loaded) follows it to the user. The
+        // merges sent before it that named the user by id are remembered from their rows.
+        """
+        CREATE TABLE merged_leads (
+            lead_id           TEXT PRIMARY KEY NOT NULL,
+            user_id           TEXT NOT NULL,
+            user_external_id  TEXT,
+            user_email        TEXT,
+            merged_at         REAL NOT NULL
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO merged_leads (lead_id, user_id, merged_at)
+            SELECT lead_id, json_extract(fields, '$.into_id'), coalesce(sent_at, updated_at) FROM updates
+            WHERE kind = 'merge' AND state = 'sent' AND lead_id IS NOT NULL AND json_extract(fields, '$.into_id') IS NOT NULL;
+        """,
     ]
 
     /// Brings a journal up to `schemaVersion`, one migration per transaction.

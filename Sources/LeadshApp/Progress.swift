@@ -70,7 +70,7 @@ final class Progress: @unchecked Sendable {
         case .sent, .failed, .conflict: done += 1
         case .rateLimited(let until), .pacing(let until):
             waitNote = " (waiting for the rate window until \(Words.clockTime(until)))"
-        case .retryLater: break
+        case .retryLater, .followedMerge: break
         }
         let now = Date()
         guard now.timeIntervalSince(lastDraw) > 0.2 || done == total else { return }

@@ -66,6 +66,8 @@ public enum ReplayEvent: Sendable {
     case failed(JournalEntry, String)
     case conflict(JournalEntry)
     case retryLater(JournalEntry, until: Double, String)
+    /// The row's lead was merged away by leadsh: the row now goes to `user`, sent again.
+    case followedMerge(JournalEntry, user: LeadReference)
     case rateLimited(until: Double)
     case pacing(until: Double)
 }

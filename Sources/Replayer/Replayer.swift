@@ -362,6 +362,12 @@ public final class Replayer: Sendable {
         case .failure(let entry, let error):
             if error.status != nil { budget.observe(error.rateLimit, now: now) }
             let rule = FailurePolicy.rule(for: error, row: entry.kind)
+            if rule.kind == .notFound || rule.kind == .gone, entry.kind != .merge, let id = entry.lead.id,
+                let user = try? journal.mergedInto(leadID: id), user.id != id
+            {
+                // The lead is gone because leadsh merged it: the row follows it to the user.
+                return Step(record: .followedMerge(seq: entry.seq, user: user), event: .followedMerge(entry, user: user))
+            }
             switch rule.disposition {
             case .stop(let cause):
                 return Step(

@@ -103,6 +103,33 @@ struct OutboxKindsTests {
         }
     }
 
+    @Test("rows journaled for a lead after its merge was sent (a file prepared before it) follow it to the user, not fail", arguments: apiVersions)
+    func rowsAfterTheMergeFollowIt(version: String) async throws {
+        try await withRig(version: version) { rig in
+            rig.fake.setRole("user", ofLead: Self.winston)
+            let merged = try await rig.run(["load \(obrien)", "merge into \(Self.winston)"])
+            #expect(merged.status == 0, "\(merged.stdout)\(merged.stderr)")
+            #expect(rig.fake.isMerged(leadID: obrien))
+
+            let csv = rig.home.file("prepared.csv")
+            try "id,name,custom_attributes.seats,tags\n\(obrien),Merged Name,12,+vip\n".write(toFile: csv, atomically: true, encoding: .utf8)
+            let imported = try await rig.run(["import \(csv)"], extra: ["--offline"])
+            #expect(imported.status == 0 && imported.stdout.contains("imported 1"), "\(imported.stdout)\(imported.stderr)")
+            let sync = try await leadsh(rig.args + ["sync"], environment: rig.env)
+            #expect(sync.status == 0, "\(sync.stdout)\(sync.stderr)")
+            let user = try #require(rig.fake.lead(id: Self.winston))
+            #expect(user.name == "Merged Name" && user.customAttributes["seats"] == 12, "the update went to the user")
+            #expect(rig.fake.tagNames(leadID: Self.winston).contains("vip"), "the tag went to the user")
+            let queue = try await leadsh(rig.args + ["queue", "--json"], environment: rig.env)
+            #expect(try JSONText.parse(queue.stdout) == .array([]), "nothing failed: \(queue.stdout)")
+            let all = try await leadsh(rig.args + ["queue", "--all", "--json"], environment: rig.env)
+            let rows = try JSONText.parse(all.stdout).arrayValue ?? []
+            let followed = rows.filter { $0["kind"]?.stringValue != "merge" }
+            #expect(followed.count == 2 && followed.allSatisfy { $0["state"] == "sent" }, "\(all.stdout)")
+            #expect(followed.allSatisfy { $0["lead"]?["id"]?.stringValue == Self.winston }, "the rows now name the user: \(all.stdout)")
+        }
+    }
+
     @Test("a 403 on a tag call fails that row and names the permission; the lead's update behind it is still sent", arguments: apiVersions)
     func forbiddenTagFailsItsRowOnly(version: String) async throws {
         try await withRig(version: version) { rig in

@@ -340,9 +340,10 @@ func oldJournal(in dir: TempDirectory, undoing sql: String) throws -> String {
 
 /// Takes a journal back to version 5: what `oldJournal` undoes before the caller's SQL.
 /// (Version 7's rebuild of `updates` runs again on any journal, and drops version 10's `kind`
-/// with it; version 8's export tables, version 9's pruned_imports and version 10's
-/// workspace_tags are dropped.)
+/// with it; version 8's export tables, version 9's pruned_imports, version 10's
+/// workspace_tags and version 11's merged_leads are dropped.)
 let undoVersion6 = """
+    DROP TABLE merged_leads;
     DROP TABLE workspace_tags;
     DROP TABLE pruned_imports;
     DROP TABLE exported_leads; DROP TABLE exports;
@@ -414,5 +415,34 @@ extension JournalFileTests {
         let appended = try journal.append(tags)
         #expect(!appended.merged && appended.entry.seq == 3 && appended.entry.kind == .tags)
         #expect(try journal.counts()[.pending] == 3)
+    }
+}
+
+extension JournalFileTests {
+    @Test("a version 10 journal upgrades to 11: its rows kept, and a merge it sent by the user's id is remembered, so later rows can follow it")
+    func upgradeFromVersion10() throws {
+        let dir = TempDirectory()
+        let path = dir.file("v10.sqlite")
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            for sql in Journal.migrations.prefix(10) { try db.execute(sql: sql) }
+            try db.execute(sql: "PRAGMA user_version = 10; PRAGMA application_id = \(Journal.applicationID)")
+            try db.execute(
+                sql: """
+                    INSERT INTO updates (op_id, lead_key, lead_id, fields, base, state, created_at, updated_at, sent_at, kind)
+                        VALUES ('m1', 'a', 'a', '{"into_id":"u1"}', '{}', 'sent', 1, 2, 2, 'merge'),
+                               ('m2', 'b', 'b', '{"into_external_id":"x"}', '{}', 'sent', 3, 4, 4, 'merge'),
+                               ('m3', 'c', 'c', '{"into_id":"u3"}', '{}', 'pending', 5, 5, NULL, 'merge'),
+                               ('o1', 'u1', 'u1', '{"name":"A"}', '{}', 'pending', 6, 6, NULL, 'update');
+                    INSERT INTO update_counts (state, n) VALUES ('sent', 2), ('pending', 2);
+                    """)
+        }
+        try queue.close()
+        let journal = try Journal(path: path)
+        defer { journal.close() }
+        #expect(try journal.entries(all: true).map(\.opID) == ["m1", "m2", "m3", "o1"])
+        #expect(try journal.mergedInto(leadID: "a")?.id == "u1", "a sent merge by id is remembered")
+        #expect(try journal.mergedInto(leadID: "b") == nil, "by external id, the user's id was never journaled")
+        #expect(try journal.mergedInto(leadID: "c") == nil, "a merge not yet sent is not a merge")
     }
 }
