@@ -11,7 +11,7 @@ struct InteractiveTests {
             environment: ["HOME": home.path, "XDG_DATA_HOME": home.file("data"), "XDG_STATE_HOME": home.file("state"), "INTERCOM_TOKEN": "", "TERM": "xterm"])
     }
 
-    @Test("sandbox prompt, Tab completion, Ctrl-C, history recalled across a restart (Up, Ctrl-R), history file 0600")
+    @Test("sandbox prompt, Tab completion (commands, attributes, tags), Ctrl-C, history recalled across a restart (Up, Ctrl-R), history file 0600")
     func session() async throws {
         let home = TempDirectory("leadsh-tty")
         let terminal = try start(home)
@@ -38,6 +38,15 @@ struct InteractiveTests {
         #expect(terminal.isRunning, "Ctrl-C must not kill the shell")
         terminal.typeLine("status")
         _ = try await terminal.waitFor("sent 1")
+        // Tab after `untag` completes the workspace's tags.
+        terminal.typeLine("tag vip")
+        _ = try await terminal.waitFor("+vip for the lead")
+        terminal.typeLine("push")
+        _ = try await terminal.waitFor("sent #2")
+        terminal.type("untag v")
+        terminal.press(.tab)
+        _ = try await terminal.waitFor("> untag vip")
+        terminal.press(.ctrlU)
         terminal.typeLine("quit")
         _ = try await terminal.waitForExit()
 
