@@ -90,9 +90,10 @@ extension Run {
     /// Nothing pending for a merged lead is lost: a merge recorded as sent is a merge Intercom
     /// made, into the user it names; every row of the lead that waited behind it (journaled
     /// before it was recorded) is re-addressed to the user, never left on the lead that is gone,
-    /// and once everything is synced has been sent, or failed with a reason (a row journaled
-    /// after the merge was recorded still names the lead, and fails as not found). A row moved
-    /// by a merge is never a conflict: its base is read from the user when it is sent.
+    /// and once everything is synced has been sent, or failed with a reason. A row journaled
+    /// after the merge was recorded follows it when its send meets the lead's 404: it never
+    /// ends failed as not found. A row moved by a merge is never a conflict: its base is read
+    /// from the user when it is sent.
     func mergesKeepTheirRows(_ rows: [JournalEntry], final: Bool) -> String? {
         for merge in rows where merge.kind == .merge && merge.state == .failed {
             guard let lead = merge.lead.id, let user = merge.changes.mergeTarget.id, workspace.mergedInto(leadID: lead) == user else { continue }
@@ -114,7 +115,13 @@ extension Run {
             }
             let recorded = merge.sentAt ?? merge.updatedAt
             for row in rows where row.seq > merge.seq && row.kind != .merge && row.state != .dropped && origin(of: row) == lead {
-                guard row.createdAt <= recorded else { continue }
+                guard row.createdAt <= recorded else {
+                    if final, row.state == .failed, row.lastStatus == 404 || row.lastStatus == 410 {
+                        return "\(row.kind.label) #\(row.seq) of \(lead), journaled after merge #\(merge.seq) was sent, failed as not found "
+                            + "(\(row.lastError ?? "")) instead of following the lead to \(user)"
+                    }
+                    continue
+                }
                 if row.lead.id != user {
                     return "\(row.kind.label) #\(row.seq) of \(lead) waited behind merge #\(merge.seq), and was not re-addressed to \(user) "
                         + "(it names \(row.lead.id ?? row.lead.label); it is \(row.state))"

@@ -149,6 +149,10 @@ struct SimulatorTests {
                     .syncWhileEditing(wait: 5, lead: 2, field: 1),
                 ])
         ),
+        (
+            "an edit a second process journals for a lead after its merge was sent follows the lead to the user, not fails as not found (seed 882)",
+            Schedule(seed: 882, apiVersion: "2.14", steps: [.merge(lead: 0, user: 1, faults: [.refuse]), .syncWhileEditing(wait: 5, lead: 0, field: 0)])
+        ),
     ]
 
     @Test("the schedules that found faults hold every invariant", arguments: 0..<found.count)
