@@ -99,7 +99,7 @@ extension Journal {
     static func applyMerged(_ db: Database, seq: Int64, user: Contact, now: Double) throws {
         guard let entry = try Journal.fetchEntry(db, seq: seq) else { return }
         try Journal.apply(.sent(seq: seq, status: 200, lead: nil), db, now: now)
-        try Journal.readdress(db, from: Journal.leadKey(for: entry.lead), to: user.reference, after: seq, now: now)
+        try Journal.readdress(db, from: Journal.leadKey(for: entry.lead), to: user.reference, .behind(seq: seq), now: now)
         if let id = entry.lead.id, id != user.id {
             try db.cachedStatement(sql: "DELETE FROM leads WHERE id = ?").execute(arguments: [id])
             try db.cachedStatement(
@@ -113,16 +113,33 @@ extension Journal {
         try Journal.upsertLead(db, user, fetchedAt: now)
     }
 
-    /// Re-addresses the rows of lead `from` after `seq` not yet sent or dropped to `user`, in
-    /// their places; their updates take the user's values when sent as their base.
-    static func readdress(_ db: Database, from: String, to user: LeadReference, after seq: Int64, now: Double) throws {
+    /// Which of a lead's rows a merge moves to the user.
+    enum MovedRows {
+        /// Every row after the merge's `seq` not yet sent or dropped (the merge delivered).
+        case behind(seq: Int64)
+        /// Every row still to send but merges (a row that met the merged lead's 404).
+        case unsent
+    }
+
+    /// Re-addresses lead `from`'s `rows` to `user`, in their places; their updates take the
+    /// user's values when sent as their base.
+    static func readdress(_ db: Database, from: String, to user: LeadReference, _ rows: MovedRows, now: Double) throws {
+        let which: String
+        var arguments: StatementArguments = [Journal.leadKey(for: user), user.id, user.userID, user.email, NewUpdate.baseAtSend, now, from]
+        switch rows {
+        case .behind(let seq):
+            which = "seq > ? AND state <> 'sent' AND state <> 'dropped'"
+            arguments += [seq]
+        case .unsent:
+            which = "(state = 'pending' OR state = 'sending') AND kind <> 'merge'"
+        }
         try db.cachedStatement(
             sql: """
                 UPDATE updates SET lead_key = ?, lead_id = ?, lead_user_id = ?, lead_email = coalesce(?, lead_email),
                     base_updated_at = CASE WHEN kind = 'update' THEN ? ELSE base_updated_at END, updated_at = ?
-                WHERE lead_key = ? AND seq > ? AND state <> 'sent' AND state <> 'dropped'
+                WHERE lead_key = ? AND \(which)
                 """
-        ).execute(arguments: [Journal.leadKey(for: user), user.id, user.userID, user.email, NewUpdate.baseAtSend, now, from, seq])
+        ).execute(arguments: arguments)
     }
 
     /// The user a lead became, when leadsh delivered its merge (``applyMerged(_:seq:user:now:)``).
@@ -135,18 +152,11 @@ extension Journal {
     }
 
     /// A row whose lead leadsh merged away (its send met a 404 or 410) follows the lead: the
-    /// lead's rows not yet sent or dropped, failed ones aside, go to `user` in their places, and
+    /// lead's rows still to send (merges aside) go to `user` in their places, and
     /// this claimed row goes back to `pending`, not counted as an attempt, to be sent again.
     static func applyFollowedMerge(_ db: Database, seq: Int64, user: LeadReference, now: Double) throws {
         guard let entry = try Journal.fetchEntry(db, seq: seq) else { return }
-        let from = Journal.leadKey(for: entry.lead)
-        try db.cachedStatement(
-            sql: """
-                UPDATE updates SET lead_key = ?, lead_id = ?, lead_user_id = ?, lead_email = coalesce(?, lead_email),
-                    base_updated_at = CASE WHEN kind = 'update' THEN ? ELSE base_updated_at END, updated_at = ?
-                WHERE lead_key = ? AND (state = 'pending' OR state = 'sending') AND kind <> 'merge'
-                """
-        ).execute(arguments: [Journal.leadKey(for: user), user.id, user.userID, user.email, NewUpdate.baseAtSend, now, from])
+        try Journal.readdress(db, from: Journal.leadKey(for: entry.lead), to: user, .unsent, now: now)
         try Journal.apply(
             .release(seq: seq, countsAsAttempt: false, notBefore: 0, status: nil, errorCode: nil, error: nil), db, now: now)
     }

@@ -294,7 +294,7 @@ struct FindSelectionTests {
         }
     }
 
-    @Test("offline, find and a selection's push read each lead as the user sees it: an unsent update counts, in the match, the table and the base")
+    @Test("offline, find and a selection's push read each lead as the user sees it: an unsent update counts, in the match, the table and the push")
     func offlineReadsUnsentValues() async throws {
         let leads = try searchLeads(Self.leadCount)
         try await withRig(searchConfiguration(leads), version: "2.14") { rig in

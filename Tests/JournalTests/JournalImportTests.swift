@@ -118,27 +118,20 @@ extension JournalImportTests {
     @Test("a version 6 journal (every import op id in applied_ops) upgrades to 7: rows, states, counts and seq numbers kept, a rerun journals nothing twice")
     func upgradeFromVersion6() throws {
         let dir = TempDirectory()
-        let path = dir.file("v6.sqlite")
         // A journal as version 6 wrote it: the shipped migrations 1-6, then rows as 6 journaled them.
-        let queue = try DatabaseQueue(path: path)
-        try queue.write { db in
-            for sql in Journal.migrations.prefix(6) { try db.execute(sql: sql) }
-            try db.execute(sql: "PRAGMA user_version = 6; PRAGMA application_id = \(Journal.applicationID)")
-            try db.execute(
-                sql: """
-                    INSERT INTO updates (op_id, lead_key, lead_id, fields, base, state, created_at, updated_at)
-                        VALUES ('import:h:1', 'a', 'a', '{"name":"A"}', '{}', 'pending', 1, 1),
-                               ('push-1', 'b', 'b', '{"name":"B"}', '{}', 'sent', 2, 2),
-                               ('import:h:3', 'c', 'c', '{"name":"C"}', '{}', 'failed', 3, 3);
-                    DELETE FROM updates WHERE seq = 3;
-                    INSERT INTO updates (seq, op_id, lead_key, lead_id, fields, base, state, created_at, updated_at)
-                        VALUES (9, 'import:h:3', 'c', 'c', '{"name":"C"}', '{}', 'failed', 3, 3);
-                    INSERT INTO applied_ops (op_id, seq, applied_at)
-                        VALUES ('import:h:1', 1, 1), ('import:h:2', 1, 1), ('import:h:3', 9, 3);
-                    """)
-        }
-        try queue.close()
-
+        let path = try journalFile(
+            atVersion: 6, in: dir,
+            rows: """
+                INSERT INTO updates (op_id, lead_key, lead_id, fields, base, state, created_at, updated_at)
+                    VALUES ('import:h:1', 'a', 'a', '{"name":"A"}', '{}', 'pending', 1, 1),
+                           ('push-1', 'b', 'b', '{"name":"B"}', '{}', 'sent', 2, 2),
+                           ('import:h:3', 'c', 'c', '{"name":"C"}', '{}', 'failed', 3, 3);
+                DELETE FROM updates WHERE seq = 3;
+                INSERT INTO updates (seq, op_id, lead_key, lead_id, fields, base, state, created_at, updated_at)
+                    VALUES (9, 'import:h:3', 'c', 'c', '{"name":"C"}', '{}', 'failed', 3, 3);
+                INSERT INTO applied_ops (op_id, seq, applied_at)
+                    VALUES ('import:h:1', 1, 1), ('import:h:2', 1, 1), ('import:h:3', 9, 3);
+                """)
         let journal = try Journal(path: path)
         defer { journal.close() }
         #expect(try journal.entries(all: true).map(\.seq) == [1, 2, 9])

@@ -388,20 +388,14 @@ extension JournalFileTests {
     @Test("a version 9 journal (the last release's) upgrades to 10: its pending rows are kept as updates and still delivered in order")
     func upgradeFromVersion9() throws {
         let dir = TempDirectory()
-        let path = dir.file("v9.sqlite")
-        let queue = try DatabaseQueue(path: path)
-        try queue.write { db in
-            for sql in Journal.migrations.prefix(9) { try db.execute(sql: sql) }
-            try db.execute(sql: "PRAGMA user_version = 9; PRAGMA application_id = \(Journal.applicationID)")
-            try db.execute(
-                sql: """
-                    INSERT INTO updates (op_id, lead_key, lead_id, fields, base, state, created_at, updated_at)
-                        VALUES ('o1', 'a', 'a', '{"name":"A"}', '{}', 'pending', 1, 1),
-                               ('o2', 'a', 'a', '{"custom_attributes.plan":"pro"}', '{}', 'pending', 2, 2);
-                    INSERT INTO update_counts (state, n) VALUES ('pending', 2);
-                    """)
-        }
-        try queue.close()
+        let path = try journalFile(
+            atVersion: 9, in: dir,
+            rows: """
+                INSERT INTO updates (op_id, lead_key, lead_id, fields, base, state, created_at, updated_at)
+                    VALUES ('o1', 'a', 'a', '{"name":"A"}', '{}', 'pending', 1, 1),
+                           ('o2', 'a', 'a', '{"custom_attributes.plan":"pro"}', '{}', 'pending', 2, 2);
+                INSERT INTO update_counts (state, n) VALUES ('pending', 2);
+                """)
         let journal = try Journal(path: path)
         defer { journal.close() }
         let rows = try journal.entries()
@@ -422,22 +416,16 @@ extension JournalFileTests {
     @Test("a version 10 journal upgrades to 11: its rows kept, and a merge it sent by the user's id is remembered, so later rows can follow it")
     func upgradeFromVersion10() throws {
         let dir = TempDirectory()
-        let path = dir.file("v10.sqlite")
-        let queue = try DatabaseQueue(path: path)
-        try queue.write { db in
-            for sql in Journal.migrations.prefix(10) { try db.execute(sql: sql) }
-            try db.execute(sql: "PRAGMA user_version = 10; PRAGMA application_id = \(Journal.applicationID)")
-            try db.execute(
-                sql: """
-                    INSERT INTO updates (op_id, lead_key, lead_id, fields, base, state, created_at, updated_at, sent_at, kind)
-                        VALUES ('m1', 'a', 'a', '{"into_id":"u1"}', '{}', 'sent', 1, 2, 2, 'merge'),
-                               ('m2', 'b', 'b', '{"into_external_id":"x"}', '{}', 'sent', 3, 4, 4, 'merge'),
-                               ('m3', 'c', 'c', '{"into_id":"u3"}', '{}', 'pending', 5, 5, NULL, 'merge'),
-                               ('o1', 'u1', 'u1', '{"name":"A"}', '{}', 'pending', 6, 6, NULL, 'update');
-                    INSERT INTO update_counts (state, n) VALUES ('sent', 2), ('pending', 2);
-                    """)
-        }
-        try queue.close()
+        let path = try journalFile(
+            atVersion: 10, in: dir,
+            rows: """
+                INSERT INTO updates (op_id, lead_key, lead_id, fields, base, state, created_at, updated_at, sent_at, kind)
+                    VALUES ('m1', 'a', 'a', '{"into_id":"u1"}', '{}', 'sent', 1, 2, 2, 'merge'),
+                           ('m2', 'b', 'b', '{"into_external_id":"x"}', '{}', 'sent', 3, 4, 4, 'merge'),
+                           ('m3', 'c', 'c', '{"into_id":"u3"}', '{}', 'pending', 5, 5, NULL, 'merge'),
+                           ('o1', 'u1', 'u1', '{"name":"A"}', '{}', 'pending', 6, 6, NULL, 'update');
+                INSERT INTO update_counts (state, n) VALUES ('sent', 2), ('pending', 2);
+                """)
         let journal = try Journal(path: path)
         defer { journal.close() }
         #expect(try journal.entries(all: true).map(\.opID) == ["m1", "m2", "m3", "o1"])
@@ -445,4 +433,18 @@ extension JournalFileTests {
         #expect(try journal.mergedInto(leadID: "b") == nil, "by external id, the user's id was never journaled")
         #expect(try journal.mergedInto(leadID: "c") == nil, "a merge not yet sent is not a merge")
     }
+}
+
+/// A journal as version `version` wrote it: the shipped migrations 1 to `version`, then `rows`
+/// (SQL) as that version journaled them.
+func journalFile(atVersion version: Int, in dir: TempDirectory, rows: String) throws -> String {
+    let path = dir.file("v\(version).sqlite")
+    let queue = try DatabaseQueue(path: path)
+    try queue.write { db in
+        for sql in Journal.migrations.prefix(version) { try db.execute(sql: sql) }
+        try db.execute(sql: "PRAGMA user_version = \(version); PRAGMA application_id = \(Journal.applicationID)")
+        try db.execute(sql: rows)
+    }
+    try queue.close()
+    return path
 }

@@ -66,8 +66,14 @@ struct ProjectionTests {
                     search.matches(part) == search.matches(lead.whole)
                     && part.reference == lead.whole.reference && part.name == lead.whole.name
                 for condition in search.conditions {
-                    guard case .standard(let name) = condition.field else { continue }
-                    same = same && SearchCondition.standardValue(name, of: part) == SearchCondition.standardValue(name, of: lead.whole)
+                    switch condition.field {
+                    case .standard(let name):
+                        same = same && SearchCondition.standardValue(name, of: part) == SearchCondition.standardValue(name, of: lead.whole)
+                    case .custom(let name):
+                        same = same && part.value(of: .custom(name)) == lead.whole.value(of: .custom(name))
+                    case .tag:
+                        same = same && part.tags == lead.whole.tags
+                    }
                 }
                 if !same { Issue.record("`find \(search)` reads \(lead.text) otherwise in part") }
                 checked += 1
